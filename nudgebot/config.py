@@ -1,0 +1,244 @@
+"""Settings: the only reader of the environment and of ``.env``.
+
+Every other module takes a :class:`Settings` (or the values it needs) as an argument and never
+looks at ``os.environ`` itself. Values come from the process environment first, then from a
+``.env`` file in the current directory; ``os.environ`` is never changed. A value that cannot be
+used raises :class:`SettingsError` with one line naming the variable.
+
+An empty value (``NAME=``) means "not set", so a copy of ``.env.example`` is a valid ``.env``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from dotenv import dotenv_values
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "EngineChoice",
+    "Settings",
+    "SettingsError",
+    "parse_bool",
+    "parse_float",
+    "parse_int",
+    "parse_list",
+]
+
+EngineChoice = Literal["auto", "rules", "llm"]
+_ENGINES: dict[str, EngineChoice] = {"auto": "auto", "rules": "rules", "llm": "llm"}
+DEFAULT_DATABASE_URL = "sqlite:///nudgebot.db"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_T = TypeVar("_T")
+_N = TypeVar("_N", int, float)
+
+
+class SettingsError(ValueError):
+    """A setting has a value nudgebot cannot use; the message is one line naming the variable."""
+
+
+def parse_bool(text: str) -> bool:
+    """Read ``1/true/yes/on`` or ``0/false/no/off`` (any case); anything else is an error."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError("expected one of 1/true/yes/on or 0/false/no/off")
+
+
+def parse_int(text: str) -> int:
+    """Read a whole number such as ``30``."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def parse_float(text: str) -> float:
+    """Read a finite number such as ``8`` or ``2.5``."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return number
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    """Read a comma-separated list, stripping spaces and dropping empty items."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _positive(number: _N) -> _N:
+    if not number > 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _url(text: str) -> str:
+    url = text.strip()
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("expected a URL starting with http:// or https://")
+    return url.rstrip("/")
+
+
+def _database_url(text: str) -> str:
+    url = text.strip()
+    if "://" not in url:
+        raise ValueError("expected a database URL such as sqlite:///nudgebot.db")
+    return url
+
+
+def _engine(text: str) -> EngineChoice:
+    try:
+        return _ENGINES[text.strip().lower()]
+    except KeyError:
+        raise ValueError("expected one of auto, rules, llm") from None
+
+
+def _directory(text: str) -> Path:
+    path = Path(text.strip()).expanduser()
+    if not path.is_dir():
+        raise ValueError("no such directory")
+    return path
+
+
+def _text(text: str) -> str:
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything nudgebot reads from its environment, parsed and checked.
+
+    Build one with :meth:`Settings.load`; ``Settings()`` gives the defaults. Secret fields are
+    kept out of ``repr()`` so a logged or printed ``Settings`` leaks nothing.
+    """
+
+    # Review engine
+    engine: EngineChoice = "auto"
+    prompts_dir: Path | None = None
+    max_draft_chars: int = 40_000
+    no_color: bool = False
+    # LLM
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    azure_openai_endpoint: str | None = None
+    azure_openai_deployment: str | None = None
+    azure_openai_api_version: str | None = None
+    azure_openai_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 8.0
+    llm_gate: bool = False
+    # Slack
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    watch_channels: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+    leads: tuple[str, ...] = ()
+    # Teams
+    teams_client_id: str | None = None
+    teams_client_secret: str | None = field(default=None, repr=False)
+    teams_tenant_id: str | None = None
+    # Storage and privacy
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    retention_days: int = 30
+    redact: bool = True
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether enough is set to call a model (OpenAI key, or an Azure endpoint and key)."""
+        if self.azure_openai_endpoint:
+            return bool(self.azure_openai_api_key or self.openai_api_key)
+        return bool(self.openai_api_key)
+
+    @classmethod
+    def load(
+        cls, env: Mapping[str, str] | None = None, dotenv_path: Path | None = None
+    ) -> Settings:
+        """Read settings from ``env`` (default ``os.environ``) over a ``.env`` file.
+
+        ``dotenv_path`` defaults to ``.env`` in the current directory, which may be absent; a
+        path given explicitly must exist. Raises :class:`SettingsError` on any bad value.
+        """
+        values = _read_dotenv(dotenv_path)
+        sources = dict.fromkeys(values, ".env")
+        environment = os.environ if env is None else env
+        for name, value in environment.items():
+            values[name] = value
+            sources[name] = "environment"
+
+        def get(name: str, parse: Callable[[str], _T], default: _T, secret: bool = False) -> _T:
+            raw = values.get(name)
+            if raw is None or not raw.strip():
+                return default
+            try:
+                return parse(raw)
+            except ValueError as error:
+                shown = "" if secret else f"={_short(raw)}"
+                raise SettingsError(
+                    f"{name}{shown} (from {sources[name]}): {error}; see .env.example"
+                ) from None
+
+        def opt(name: str, parse: Callable[[str], str] = _text, secret: bool = False) -> str | None:
+            return get(name, parse, None, secret)
+
+        return cls(
+            engine=get("NUDGEBOT_ENGINE", _engine, "auto"),
+            prompts_dir=get("NUDGEBOT_PROMPTS_DIR", _directory, None),
+            max_draft_chars=get(
+                "NUDGEBOT_MAX_DRAFT_CHARS", lambda s: _positive(parse_int(s)), 40_000
+            ),
+            # NO_COLOR convention (no-color.org): present and non-empty disables colour.
+            no_color=bool(values.get("NO_COLOR")),
+            openai_api_key=opt("OPENAI_API_KEY", secret=True),
+            openai_base_url=opt("OPENAI_BASE_URL", _url),
+            model=get("NUDGEBOT_MODEL", _text, "gpt-4o-mini"),
+            azure_openai_endpoint=opt("AZURE_OPENAI_ENDPOINT", _url),
+            azure_openai_deployment=opt("AZURE_OPENAI_DEPLOYMENT"),
+            azure_openai_api_version=opt("AZURE_OPENAI_API_VERSION"),
+            azure_openai_api_key=opt("AZURE_OPENAI_API_KEY", secret=True),
+            llm_timeout=get("NUDGEBOT_LLM_TIMEOUT", lambda s: _positive(parse_float(s)), 8.0),
+            llm_gate=get("NUDGEBOT_LLM_GATE", parse_bool, False),
+            slack_bot_token=opt("SLACK_BOT_TOKEN", secret=True),
+            slack_app_token=opt("SLACK_APP_TOKEN", secret=True),
+            slack_signing_secret=opt("SLACK_SIGNING_SECRET", secret=True),
+            slack_api_url=opt("SLACK_API_URL", _url),
+            watch_channels=get("NUDGEBOT_WATCH_CHANNELS", parse_list, ()),
+            agents=get("NUDGEBOT_AGENTS", parse_list, ()),
+            leads=get("NUDGEBOT_LEADS", parse_list, ()),
+            teams_client_id=opt("TEAMS_CLIENT_ID"),
+            teams_client_secret=opt("TEAMS_CLIENT_SECRET", secret=True),
+            teams_tenant_id=opt("TEAMS_TENANT_ID"),
+            database_url=get("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL, secret=True),
+            retention_days=get("NUDGEBOT_RETENTION_DAYS", lambda s: _positive(parse_int(s)), 30),
+            redact=get("NUDGEBOT_REDACT", parse_bool, True),
+        )
+
+
+def _read_dotenv(path: Path | None) -> dict[str, str]:
+    if path is None:
+        path = Path.cwd() / ".env"
+        if not path.is_file():
+            return {}
+    elif not path.is_file():
+        raise SettingsError(f"env file {path} not found; see .env.example")
+    # No ${VAR} interpolation: secrets may contain "$", and it would read os.environ.
+    raw = dotenv_values(path, interpolate=False, encoding="utf-8")
+    return {name: value for name, value in raw.items() if value is not None}
+
+
+def _short(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
