@@ -1,0 +1,109 @@
+"""The neutral language of the core: drafts in, reviews out.
+
+Every adapter (command line, Slack, Teams) converts its payload into a :class:`Draft`
+and renders a :class:`Review`. ``Review.to_dict()`` is the JSON contract of
+``nudgebot check --format json`` (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Dimension = Literal["respect", "empathy", "adaptable", "learn", "ownership"]
+DIMENSIONS: tuple[Dimension, ...] = ("respect", "empathy", "adaptable", "learn", "ownership")
+
+Level = Literal["nudge", "hint"]
+Engine = Literal["rules", "llm"]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An agent's reply, with what is known about the conversation around it."""
+
+    text: str
+    customer: str | None = None
+    """The customer's last message, when known: the context the reply answers."""
+    channel: str | None = None
+    author: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing in a draft that could land better, and how to fix it."""
+
+    dimension: Dimension
+    rule: str
+    quote: str
+    """The exact words of the draft the finding is about ("" when something is missing)."""
+    message: str
+    fix: str
+    cost: int = 0
+    """Points this finding takes off its dimension's score."""
+    level: Level = "nudge"
+    """``nudge`` findings make a review need a nudge; ``hint`` findings only cost points."""
+    start: int | None = None
+    end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the finding as plain JSON-ready data."""
+        return {
+            "dimension": self.dimension,
+            "rule": self.rule,
+            "quote": self.quote,
+            "message": self.message,
+            "fix": self.fix,
+            "cost": self.cost,
+            "level": self.level,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The five scores, 0-100, higher is better."""
+
+    respect: int = 100
+    empathy: int = 100
+    adaptable: int = 100
+    learn: int = 100
+    ownership: int = 100
+
+    def to_dict(self) -> dict[str, int]:
+        """Return the scores keyed by dimension."""
+        return {d: getattr(self, d) for d in DIMENSIONS}
+
+    @property
+    def overall(self) -> int:
+        """The mean of the five scores, rounded."""
+        return round(sum(self.to_dict().values()) / len(DIMENSIONS))
+
+
+@dataclass(frozen=True)
+class Review:
+    """The verdict on one draft."""
+
+    needs_nudge: bool
+    scores: Scores
+    findings: tuple[Finding, ...]
+    suggestion: str | None
+    engine: Engine
+    note: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Extra facts about how the review was made (prompt id, tokens, latency...)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON contract of ``nudgebot check --format json``."""
+        data: dict[str, Any] = {
+            "needs_nudge": self.needs_nudge,
+            "scores": self.scores.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+            "suggestion": self.suggestion,
+            "engine": self.engine,
+            "note": self.note,
+        }
+        if self.meta:
+            data["meta"] = dict(self.meta)
+        return data

@@ -1,0 +1,186 @@
+"""Running the rules over a draft: context signals first, then each rule once.
+
+A rule produces at most one finding per draft (its first match that survives its ``unless``),
+so one habit costs its points once and the review stays short enough to read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from nudgebot.models import Finding
+from nudgebot.rules.rulebook import Rule, Rulebook, Scope, Signal
+from nudgebot.rules.text import Sentence, fold, sentence_at, sentences, word_count
+
+
+class Context:
+    """A draft prepared for matching, with the customer's message and lazily computed signals."""
+
+    def __init__(self, rulebook: Rulebook, draft: str, customer: str | None = None) -> None:
+        self.rulebook = rulebook
+        self.text = draft
+        self.folded = fold(draft)
+        self.sentences: list[Sentence] = sentences(self.folded)
+        self.customer = customer or ""
+        self._customer_folded: str | None = None
+        self._signals: dict[str, bool] = {}
+
+    @property
+    def customer_folded(self) -> str:
+        """The customer's message, folded for matching (computed on first use)."""
+        if self._customer_folded is None:
+            self._customer_folded = fold(self.customer)
+        return self._customer_folded
+
+    def signal(self, name: str) -> bool:
+        """Return whether a signal holds; ``!name`` negates it."""
+        if name.startswith("!"):
+            return not self.signal(name[1:])
+        cached = self._signals.get(name)
+        if cached is None:
+            self._signals[name] = False  # guards against cycles between signals
+            cached = self._evaluate(self.rulebook.signals[name])
+            self._signals[name] = cached
+        return cached
+
+    def _evaluate(self, signal: Signal) -> bool:
+        if signal.source == "draft":
+            text = self.text if signal.case_sensitive else self.folded
+        else:
+            text = self.customer if signal.case_sensitive else self.customer_folded
+        if signal.max_words is not None and word_count(text) <= signal.max_words:
+            return True
+        if signal.pattern is not None and signal.pattern.search(text):
+            return True
+        return any(self.signal(other) for other in signal.any_of)
+
+    def scope(self, scope: Scope, start: int, end: int) -> tuple[int, int]:
+        """Return the span of the draft that ``scope`` means around the match ``start:end``."""
+        if scope == "draft" or not self.sentences:
+            return 0, len(self.text)
+        sentence = sentence_at(self.sentences, start)
+        if scope == "after":
+            return end, max(end, sentence.end)
+        if scope == "before":
+            return sentence.start, start
+        if scope == "following":
+            index = self.sentences.index(sentence)
+            last = self.sentences[min(index + 1, len(self.sentences) - 1)]
+            return end, max(end, last.end)
+        return sentence.start, sentence.end
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a rule fired, and which of its patterns (or swaps) fired."""
+
+    start: int
+    end: int
+    index: int
+    groups: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule that fired: the rule, where, and the finding it makes."""
+
+    rule: Rule
+    match: Match
+    finding: Finding
+
+
+def check(context: Context) -> list[Hit]:
+    """Return the hits of every rule on the prepared draft, in rule order."""
+    hits = []
+    for rule in context.rulebook.rules:
+        found = first_match(rule, context)
+        if found is not None:
+            hits.append(Hit(rule, found, to_finding(rule, context, found)))
+    return hits
+
+
+def first_match(rule: Rule, context: Context) -> Match | None:
+    """Return where ``rule`` fires on the draft, or None."""
+    if not all(context.signal(name) for name in rule.when):
+        return None
+    if rule.kind == "occurrence":
+        return _occurrence(rule, context)
+    if rule.kind == "conditional":
+        return _conditional(rule, context)
+    return next(_matches(rule, context), None)
+
+
+def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
+    """Every place an existence or substitution rule fires (the rewrite mends them all)."""
+    if rule.kind in ("existence", "substitution") and all(context.signal(n) for n in rule.when):
+        yield from _matches(rule, context)
+
+
+def _matches(rule: Rule, context: Context) -> Iterator[Match]:
+    assert rule.pattern is not None
+    text = context.text if rule.case_sensitive else context.folded
+    for m in rule.pattern.finditer(text):
+        if rule.unless is not None and _found(rule.unless, context, rule.unless_scope, m):
+            continue
+        yield _match(m)
+
+
+def _found(pattern: re.Pattern[str], context: Context, scope: Scope, m: re.Match[str]) -> bool:
+    start, end = context.scope(scope, m.start(), m.end())
+    return pattern.search(context.folded, start, end) is not None
+
+
+def _match(m: re.Match[str]) -> Match:
+    index = int((m.lastgroup or "_p0")[2:])
+    groups = {k.split("__", 1)[0]: v for k, v in m.groupdict().items() if v and "__" in k}
+    return Match(m.start(), m.end(), index, groups)
+
+
+def _occurrence(rule: Rule, context: Context) -> Match | None:
+    if rule.count == "words":
+        words = word_count(context.folded)
+        too_many = rule.max is not None and words > rule.max
+        too_few = rule.min is not None and 0 < words < rule.min
+        if too_many or too_few:
+            return Match(0, len(context.text.rstrip()), 0, {})
+        return None
+    found = list(_matches(rule, context))
+    if rule.max is not None and len(found) > rule.max:
+        return found[rule.max]
+    if rule.min is not None and len(found) < rule.min:
+        return Match(0, 0, 0, {})
+    return None
+
+
+def _conditional(rule: Rule, context: Context) -> Match | None:
+    assert rule.requires is not None
+    if rule.pattern is None:  # the draft as a whole must meet the requirement
+        if rule.requires.search(context.folded):
+            return None
+        return Match(0, 0, 0, {})
+    for found in _matches(rule, context):
+        start, end = context.scope(rule.requires_scope, found.start, found.end)
+        if rule.requires.search(context.folded, start, end) is None:
+            return found
+    return None
+
+
+def to_finding(rule: Rule, context: Context, found: Match) -> Finding:
+    """Turn a match into the finding a person reads."""
+    quote = context.text[found.start : found.end].strip()
+    message = rule.message.replace("{quote}", quote)
+    if rule.kind == "substitution":
+        message = message.replace("{replacement}", rule.swaps[found.index])
+    return Finding(
+        dimension=rule.dimension,
+        rule=rule.id,
+        quote=quote,
+        message=message,
+        fix=rule.fix,
+        cost=rule.cost,
+        level=rule.level,
+        start=found.start if quote else None,
+        end=found.end if quote else None,
+    )

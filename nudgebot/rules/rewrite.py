@@ -1,0 +1,210 @@
+"""The rules-based rewrite: a complete suggested reply built from the draft itself.
+
+Each rule says what to do with the words it flagged (``drop`` the sentence or clause,
+``replace`` them, ``lower`` shouting, or ``keep``) and which sentence to ``add`` from
+``_rewrite.toml`` (an acknowledgement first, an ownership step at the end...). The result is
+checked again with the same rules and mended until nothing is left to nudge (a few rounds at
+most). Facts of the draft (numbers, names, links, mentions) are never cut: a sentence that
+holds one loses only the clause or the words that were flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nudgebot.facts import protected_spans
+from nudgebot.rules.checker import Context, Hit, Match, all_matches, check
+from nudgebot.rules.rulebook import Rulebook
+from nudgebot.rules.text import fold, sentence_at, sentences
+
+_ROUNDS = 4
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
+_GREETING_LINE = re.compile(
+    r"^(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening))\b[^\n]{0,60}$", re.I
+)
+_GREETING_INLINE = re.compile(
+    r"^(?:hi|hello|hey|hiya|dear)(?: [A-Z][\w'.-]*){0,3}\s*(?:[,!]|\s[-\u2014\u2013])\s*", re.I
+)
+_SIGN_OFF = re.compile(
+    r"^(?:(?:kind |warm |best |many )?(?:regards|wishes)|best|thanks|thank you|cheers|"
+    r"yours(?: sincerely| truly)?|sincerely|all the best|take care|speak soon)[,.!]?$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+def rewrite(rulebook: Rulebook, draft: str, customer: str | None, hits: list[Hit]) -> str:
+    """Return a suggested reply that fixes ``hits`` and keeps every fact of ``draft``."""
+    text = draft
+    added: list[str] = []
+    for _ in range(_ROUNDS):
+        if not any(hit.rule.level == "nudge" or hit.rule.kind == "substitution" for hit in hits):
+            break
+        context = Context(rulebook, text, customer)
+        edits = [
+            edit
+            for hit in hits
+            for match in (list(all_matches(hit.rule, context)) or [hit.match])
+            if (edit := _edit_for(hit, match, text)) is not None
+        ]
+        text = _apply_edits(text, edits)
+        new = _templates_for(rulebook, hits, added)
+        text = _compose(rulebook, text, new)
+        added.extend(name for name, _ in new)
+        hits = check(Context(rulebook, text, customer))
+    return text
+
+
+def _edit_for(hit: Hit, match: Match, text: str) -> _Edit | None:
+    rule = hit.rule
+    if match.end <= match.start:
+        return None
+    action = rule.rewrite
+    if action == "replace":
+        replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
+        original = text[match.start : match.end]
+        return _Edit(match.start, match.end, _match_case(replacement or "", original))
+    if action == "lower":
+        return _Edit(match.start, match.end, _calm(text, match.start, match.end))
+    if action == "drop":
+        span = _drop_span(text, match.start, match.end)
+        if span is None:
+            return None
+        start, end = span
+        ending = text[start:end].rstrip()[-1:] if end > start else ""
+        if start > 0 and text[start - 1] not in "\n" and ending in (".", "!", "?"):
+            before = text[:start].rstrip()
+            if before and before[-1] not in ".!?\n":  # a clause cut from the end keeps the stop
+                return _Edit(start, end, ending)
+        return _Edit(start, end, "")
+    return None
+
+
+def _match_case(replacement: str, original: str) -> str:
+    if original[:1].isupper() and replacement[:1].islower():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def _calm(text: str, start: int, end: int) -> str:
+    """Sentence-case shouted words and quiet runs of ! and ?."""
+    span = re.sub(r"[!?]{2,}", lambda m: m.group(0)[0], text[start:end])
+    span = re.sub(r"\b[A-Z]{2,}\b", lambda m: m.group(0).lower(), span)
+    at_sentence_start = start == 0 or text[:start].rstrip()[-1:] in ("", ".", "!", "?", "\n")
+    if at_sentence_start and span[:1].islower():
+        span = span[:1].upper() + span[1:]
+    return span
+
+
+def _drop_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Return the span to cut for a flagged match: its sentence, or its clause; None if neither
+    can go without losing a fact."""
+    sentence = sentence_at(sentences(fold(text)), start)
+    protected = protected_spans(text)
+
+    def holds_fact(a: int, b: int) -> bool:
+        return any(p_start < b and a < p_end for p_start, p_end in protected)
+
+    if not holds_fact(sentence.start, sentence.end):
+        return sentence.start, sentence.end
+    clause_start, clause_end = sentence.start, sentence.end
+    for brk in _CLAUSE_BREAK.finditer(text, sentence.start, sentence.end):
+        if brk.end() <= start:
+            clause_start = brk.start()
+        elif brk.start() >= end:
+            clause_end = brk.start()
+            break
+    if clause_start == sentence.start:
+        clause_end = _include_break(text, clause_end, sentence.end)
+    if not holds_fact(clause_start, clause_end):
+        return clause_start, clause_end
+    return None
+
+
+def _include_break(text: str, at: int, limit: int) -> int:
+    brk = _CLAUSE_BREAK.match(text, at, limit)
+    return brk.end() if brk else at
+
+
+def _apply_edits(text: str, edits: list[_Edit]) -> str:
+    taken_until = len(text) + 1
+    for edit in sorted(edits, key=lambda e: (e.start, -e.end), reverse=True):
+        if edit.end > taken_until:
+            continue
+        text = text[: edit.start] + edit.text + text[edit.end :]
+        taken_until = edit.start
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)
+    text = re.sub(r"([,;:])\s*([.!?])", r"\2", text)
+    text = re.sub(r"^[ \t]*[,;:.]+[ \t]*", "", text, flags=re.M)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+    return text.strip()
+
+
+def _templates_for(rulebook: Rulebook, hits: list[Hit], added: list[str]) -> list[tuple[str, str]]:
+    chosen: dict[str, str] = {}
+    for hit in hits:
+        name = hit.rule.add
+        if name is None or name in added or name in chosen:
+            continue
+        spec = rulebook.templates[name]
+        party = hit.match.groups.get("party") or spec.get("party", "")
+        chosen[name] = spec["text"].replace("{party}", party)
+    covered = {
+        c.strip() for name in [*chosen, *added] for c in rulebook.templates[name].get("covers", "").split(",")
+    }
+    return [
+        (name, chosen[name])
+        for name in sorted(chosen, key=lambda n: rulebook.templates[n].get("order", "9"))
+        if name not in covered
+    ]
+
+
+def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:
+    if not new:
+        return text
+    starts = " ".join(t for n, t in new if rulebook.templates[n].get("position") == "start")
+    ends = " ".join(t for n, t in new if rulebook.templates[n].get("position", "end") == "end")
+    greeting, body, sign_off, own_line = _split(text)
+    letter = "\n\n" in text or own_line or bool(sign_off)
+    if starts:
+        body = f"{starts} {body}".strip()
+    if ends:
+        body = f"{body}{chr(10) * 2 if letter and body else ' '}{ends}".strip()
+    if not letter:
+        return f"{greeting} {body}".strip()
+    return "\n\n".join(p for p in (greeting, body, sign_off) if p)
+
+
+def _split(text: str) -> tuple[str, str, str, bool]:
+    """Split a reply into greeting, body and sign-off; say if the greeting had its own line."""
+    lines = text.split("\n")
+    greeting, own_line = "", False
+    if lines and _GREETING_LINE.match(lines[0].strip()) and len(lines[0].split()) <= 6:
+        greeting, own_line = lines[0].strip(), True
+        lines = lines[1:]
+    else:
+        inline = _GREETING_INLINE.match(text)
+        if inline:
+            greeting = inline.group(0).strip()
+            lines = text[inline.end() :].split("\n")
+    sign_off = ""
+    for index in range(len(lines) - 1, max(len(lines) - 5, -1), -1):
+        if _SIGN_OFF.match(lines[index].strip()):
+            sign_off = "\n".join(line.strip() for line in lines[index:]).strip()
+            lines = lines[:index]
+            break
+    return greeting, "\n".join(lines).strip(), sign_off, own_line

@@ -1,0 +1,108 @@
+"""Text preparation for the rules: one normalised copy to match on, and sentence spans.
+
+The matching copy has exactly the same length as the original, so every offset found in it
+points at the same characters in the draft and quotes can be cut from the draft itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00a0": " ",
+    }
+)
+_CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.S)
+_SLACK_TOKEN = re.compile(r"<[^<>\s][^<>]*>")
+_BLOCKQUOTE = re.compile(r"^(?:&gt;|>)[^\n]*", re.M)
+_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.", "no.", "approx.")
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n\s*")
+
+
+def clean(text: str) -> tuple[str, int]:
+    """Remove invisible characters (zero-width spaces, soft hyphens); return text and count."""
+    cleaned, count = _ZERO_WIDTH.subn("", text)
+    return cleaned, count
+
+
+def fold(text: str) -> str:
+    """Return the lower-cased matching copy: curly quotes and dashes made plain, same length.
+
+    Code spans, Slack markup (``<@U123>``, ``<https://x|text>``) and quoted lines are blanked
+    out so no rule matches words that the agent did not write as prose.
+    """
+    folded = text.translate(_FOLD)
+    if len(folded.lower()) == len(folded):
+        folded = folded.lower()
+    else:  # a few characters change length when lower-cased (e.g. "İ"); keep offsets exact
+        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+    return _blank(_blank(_blank(folded, _CODE_BLOCK), _SLACK_TOKEN), _BLOCKQUOTE)
+
+
+def _blank(text: str, pattern: re.Pattern[str]) -> str:
+    if not pattern.search(text):
+        return text
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence (or line) of a draft as offsets into it."""
+
+    start: int
+    end: int
+
+
+def sentences(folded: str) -> list[Sentence]:
+    """Split the matching copy into sentences and lines, skipping blank ones."""
+    spans: list[Sentence] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(folded):
+        end = match.end()
+        piece = folded[start:end]
+        if piece.rstrip().endswith(_ABBREVIATIONS) and "\n" not in match.group(0):
+            continue
+        _add(spans, folded, start, end)
+        start = end
+    _add(spans, folded, start, len(folded))
+    return spans
+
+
+def _add(spans: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append(Sentence(start, end))
+
+
+def sentence_at(spans: list[Sentence], offset: int) -> Sentence:
+    """Return the sentence holding ``offset`` (the nearest one when it falls between two)."""
+    lo, hi = 0, len(spans) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if spans[mid].start <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return spans[lo]
+
+
+def word_count(text: str) -> int:
+    """Count words (runs of letters or digits)."""
+    return len(_WORD.findall(text))
+
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
