@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nudgebot.models import Finding
 from nudgebot.rules.rulebook import Rule, Rulebook, Scope, Signal
-from nudgebot.rules.text import Sentence, fold, sentence_at, sentences, word_count
+from nudgebot.rules.text import Sentence, fold, mask, sentence_at, sentences, word_count
 
 
 class Context:
@@ -21,6 +21,7 @@ class Context:
     def __init__(self, rulebook: Rulebook, draft: str, customer: str | None = None) -> None:
         self.rulebook = rulebook
         self.text = draft
+        self.masked = mask(draft)
         self.folded = fold(draft)
         self.sentences: list[Sentence] = sentences(self.folded)
         self.customer = customer or ""
@@ -47,7 +48,7 @@ class Context:
 
     def _evaluate(self, signal: Signal) -> bool:
         if signal.source == "draft":
-            text = self.text if signal.case_sensitive else self.folded
+            text = self.masked if signal.case_sensitive else self.folded
         else:
             text = self.customer if signal.case_sensitive else self.customer_folded
         if signal.max_words is not None and word_count(text) <= signal.max_words:
@@ -120,11 +121,11 @@ def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
 
 def _matches(rule: Rule, context: Context) -> Iterator[Match]:
     assert rule.pattern is not None
-    text = context.text if rule.case_sensitive else context.folded
+    text = context.masked if rule.case_sensitive else context.folded
     for m in rule.pattern.finditer(text):
         if rule.unless is not None and _found(rule.unless, context, rule.unless_scope, m):
             continue
-        yield _match(m)
+        yield _match(m, context.text)
 
 
 def _found(pattern: re.Pattern[str], context: Context, scope: Scope, m: re.Match[str]) -> bool:
@@ -132,9 +133,13 @@ def _found(pattern: re.Pattern[str], context: Context, scope: Scope, m: re.Match
     return pattern.search(context.folded, start, end) is not None
 
 
-def _match(m: re.Match[str]) -> Match:
+def _match(m: re.Match[str], original: str) -> Match:
     index = int((m.lastgroup or "_p0")[2:])
-    groups = {k.split("__", 1)[0]: v for k, v in m.groupdict().items() if v and "__" in k}
+    groups = {
+        key.split("__", 1)[0]: original[m.start(key) : m.end(key)]
+        for key, value in m.groupdict().items()
+        if value and "__" in key
+    }
     return Match(m.start(), m.end(), index, groups)
 
 

@@ -33,6 +33,9 @@ _SIGN_OFF = re.compile(
 )
 
 
+_SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
+
+
 @dataclass(frozen=True)
 class _Edit:
     start: int
@@ -184,9 +187,11 @@ def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:
         body = f"{starts} {body}".strip()
     if ends:
         body = f"{body}{chr(10) * 2 if letter and body else ' '}{ends}".strip()
+    if body and body[-1].isalnum():
+        body += "."
     if not letter:
-        return f"{greeting} {body}".strip()
-    return "\n\n".join(p for p in (greeting, body, sign_off) if p)
+        return _tidy(f"{greeting} {body}")
+    return _tidy("\n\n".join(p for p in (greeting, body, sign_off) if p))
 
 
 def _split(text: str) -> tuple[str, str, str, bool]:
@@ -207,4 +212,8 @@ def _split(text: str) -> tuple[str, str, str, bool]:
             sign_off = "\n".join(line.strip() for line in lines[index:]).strip()
             lines = lines[:index]
             break
+    else:  # a bare signature ("Support Team") after a blank line
+        tail = "\n".join(lines).rsplit("\n\n", 1)
+        if len(tail) == 2 and _SIGNATURE.match(tail[1].strip()):
+            sign_off, lines = tail[1].strip(), tail[0].split("\n")
     return greeting, "\n".join(lines).strip(), sign_off, own_line

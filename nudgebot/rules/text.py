@@ -36,18 +36,23 @@ def clean(text: str) -> tuple[str, int]:
     return cleaned, count
 
 
-def fold(text: str) -> str:
-    """Return the lower-cased matching copy: curly quotes and dashes made plain, same length.
+def mask(text: str) -> str:
+    """Return the text with curly quotes and dashes made plain and non-prose blanked out.
 
-    Code spans, Slack markup (``<@U123>``, ``<https://x|text>``) and quoted lines are blanked
-    out so no rule matches words that the agent did not write as prose.
+    Code spans, Slack markup (``<@U123>``, ``<https://x|text>``) and quoted lines become spaces
+    so no rule matches words that the agent did not write as prose. The length is unchanged.
     """
-    folded = text.translate(_FOLD)
-    if len(folded.lower()) == len(folded):
-        folded = folded.lower()
-    else:  # a few characters change length when lower-cased (e.g. "İ"); keep offsets exact
-        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
-    return _blank(_blank(_blank(folded, _CODE_BLOCK), _SLACK_TOKEN), _BLOCKQUOTE)
+    plain = text.translate(_FOLD)
+    return _blank(_blank(_blank(plain, _CODE_BLOCK), _SLACK_TOKEN), _BLOCKQUOTE)
+
+
+def fold(text: str) -> str:
+    """Return the lower-cased matching copy of :func:`mask`, the same length as ``text``."""
+    masked = mask(text)
+    if len(masked.lower()) == len(masked):
+        return masked.lower()
+    # a few characters change length when lower-cased (e.g. "İ"); keep offsets exact
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in masked)
 
 
 def _blank(text: str, pattern: re.Pattern[str]) -> str:
