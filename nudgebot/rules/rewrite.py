@@ -33,6 +33,8 @@ _SIGN_OFF = re.compile(
 )
 
 
+_LEADING_CONJUNCTION = re.compile(r"(?:and|but|so|or|then|because)\s+", re.I)
+_WORDS = re.compile(r"[^\W_]+")
 _SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
 
 
@@ -107,16 +109,14 @@ def _calm(text: str, start: int, end: int) -> str:
 
 
 def _drop_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Return the span to cut for a flagged match: its sentence, or its clause; None if neither
-    can go without losing a fact."""
+    """Return the span to cut for a flagged match: its clause, or its whole sentence when
+    little else would be left; None when either would lose a fact."""
     sentence = sentence_at(sentences(fold(text)), start)
     protected = protected_spans(text)
 
     def holds_fact(a: int, b: int) -> bool:
         return any(p_start < b and a < p_end for p_start, p_end in protected)
 
-    if not holds_fact(sentence.start, sentence.end):
-        return sentence.start, sentence.end
     clause_start, clause_end = sentence.start, sentence.end
     for brk in _CLAUSE_BREAK.finditer(text, sentence.start, sentence.end):
         if brk.end() <= start:
@@ -126,6 +126,12 @@ def _drop_span(text: str, start: int, end: int) -> tuple[int, int] | None:
             break
     if clause_start == sentence.start:
         clause_end = _include_break(text, clause_end, sentence.end)
+        conjunction = _LEADING_CONJUNCTION.match(text, clause_end, sentence.end)
+        if conjunction:
+            clause_end = conjunction.end()
+    rest = text[sentence.start : clause_start] + text[clause_end : sentence.end]
+    if len(_WORDS.findall(rest)) < 4 and not holds_fact(sentence.start, sentence.end):
+        return sentence.start, sentence.end
     if not holds_fact(clause_start, clause_end):
         return clause_start, clause_end
     return None
@@ -141,9 +147,20 @@ def _apply_edits(text: str, edits: list[_Edit]) -> str:
     for edit in sorted(edits, key=lambda e: (e.start, -e.end), reverse=True):
         if edit.end > taken_until:
             continue
-        text = text[: edit.start] + edit.text + text[edit.end :]
+        head, tail = text[: edit.start] + edit.text, text[edit.end :]
+        if edit.text in ("", ".", "!", "?") and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
+            tail = _capitalise_first(tail)
+        text = head + tail
         taken_until = edit.start
     return _tidy(text)
+
+
+def _capitalise_first(text: str) -> str:
+    stripped = text.lstrip()
+    if stripped[:1].islower():
+        at = len(text) - len(stripped)
+        return text[:at] + stripped[0].upper() + stripped[1:]
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -153,7 +170,6 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
-    text = re.sub(r"(^|[.!?]\s+|\n)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
     return text.strip()
 
 
@@ -186,6 +202,8 @@ def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:
     if starts:
         body = f"{starts} {body}".strip()
     if ends:
+        if body and body[-1].isalnum():
+            body += "."
         body = f"{body}{chr(10) * 2 if letter and body else ' '}{ends}".strip()
     if body and body[-1].isalnum():
         body += "."
