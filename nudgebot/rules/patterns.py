@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 _MACRO = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAMED_GROUP = re.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")
+_LOOKAHEAD_END = re.compile(r"\(\?[=!][^()]*\)$")
 _NO_START_BOUNDARY = tuple("!?.,;:\"'-^\\ ([")
 _NO_END_BOUNDARY = tuple("!?.,;:\"'-$ ")
 
@@ -38,7 +39,8 @@ def expand(pattern: str, vocab: Mapping[str, str], _depth: int = 0) -> str:
 
 def _bounded(raw: str, expanded: str) -> str:
     start = "" if raw.startswith(_NO_START_BOUNDARY) else r"(?<![\w'])"
-    end = "" if raw.endswith(_NO_END_BOUNDARY) or raw.endswith(r"\W") else r"(?![\w])"
+    open_end = raw.endswith(_NO_END_BOUNDARY) or raw.endswith(r"\W") or _LOOKAHEAD_END.search(raw)
+    end = "" if open_end else r"(?![\w])"
     return f"{start}(?:{expanded}){end}"
 
 
