@@ -112,14 +112,17 @@ class Metrics:
     @property
     def false_nudge_rate(self) -> float:
         """Share of good replies that were nudged anyway."""
-        return _ratio(self._count(True, False), self._count(True, False) + self._count(False, False))
+        return _ratio(
+            self._count(True, False), self._count(True, False) + self._count(False, False)
+        )
 
     def dimension_recall(self, dimension: str) -> tuple[int, int]:
         """(found, labelled): cases with a real problem in ``dimension`` that a finding named."""
         labelled = [o for o in self.outcomes if dimension in o.case.dimensions]
         found = [
-            o for o in labelled if any(f.dimension == dimension for f in o.review.findings
-                                       if f.level == "nudge")
+            o
+            for o in labelled
+            if any(f.dimension == dimension for f in o.review.findings if f.level == "nudge")
         ]
         return len(found), len(labelled)
 

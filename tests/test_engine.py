@@ -135,7 +135,9 @@ def test_non_english_draft_is_not_judged() -> None:
 
 
 def test_code_blocks_are_not_judged_as_prose() -> None:
-    result = review("Run this:\n```\nsudo systemctl restart app  # NOPE NOT POSSIBLE EVER\n```\nDone!")
+    result = review(
+        "Run this:\n```\nsudo systemctl restart app  # NOPE NOT POSSIBLE EVER\n```\nDone!"
+    )
     assert not any(f.rule == "respect.shouting" for f in result.findings)
 
 

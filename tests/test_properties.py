@@ -11,22 +11,56 @@ from nudgebot.models import Draft
 ENGINE = ReviewEngine()
 
 PHRASES = [
-    "Nope.", "That's the policy.", "It'll be sorted soon.", "Contact the courier.",
-    "I understand, but", "Mistakes happen!", "As I already explained,", "YOU MUST PAY NOW",
-    "Our system shows", "I'm sorry.", "I'll call you at 3pm.", "Dear Customer,", "Hi Sam,",
-    "Regards,\nSupport", "you probably typed it wrong", "\n\n", "whenever", "can't",
-    "Unfortunately we don't do refunds.", "they're the ones who'd investigate", "👍", "—",
+    "Nope.",
+    "That's the policy.",
+    "It'll be sorted soon.",
+    "Contact the courier.",
+    "I understand, but",
+    "Mistakes happen!",
+    "As I already explained,",
+    "YOU MUST PAY NOW",
+    "Our system shows",
+    "I'm sorry.",
+    "I'll call you at 3pm.",
+    "Dear Customer,",
+    "Hi Sam,",
+    "Regards,\nSupport",
+    "you probably typed it wrong",
+    "\n\n",
+    "whenever",
+    "can't",
+    "Unfortunately we don't do refunds.",
+    "they're the ones who'd investigate",
+    "👍",
+    "—",
 ]
 FACTS = [
-    "£25", "€1,600", "$180.50", "order 55120", "#88213", "HB-4471", "QX7P2L", "13:12", "4pm",
-    "3–5 working days", "https://example.com/track?id=9", "help@example.com", "<@U024BE7LH>",
-    "<#C01ABCDEF|support>", "<https://status.example.com|status page>", "#it-help",
-    "Tuesday 3 June", "07700 900123",
+    "£25",
+    "€1,600",
+    "$180.50",
+    "order 55120",
+    "#88213",
+    "HB-4471",
+    "QX7P2L",
+    "13:12",
+    "4pm",
+    "3–5 working days",
+    "https://example.com/track?id=9",
+    "help@example.com",
+    "<@U024BE7LH>",
+    "<#C01ABCDEF|support>",
+    "<https://status.example.com|status page>",
+    "#it-help",
+    "Tuesday 3 June",
+    "07700 900123",
 ]
 MUST_KEEP = re.compile(r"\d|https?://|<[@#!]|@\w+\.|#[\w-]+")
 
-drafts = st.lists(st.sampled_from(PHRASES) | st.sampled_from(FACTS) | st.text(max_size=30),
-                  min_size=1, max_size=12).map(" ".join)
+drafts = st.lists(
+    st.sampled_from(PHRASES) | st.sampled_from(FACTS) | st.text(max_size=30),
+    min_size=1,
+    max_size=12,
+).map(" ".join)
 
 
 def _review(text: str, customer: str | None) -> None:

@@ -13,7 +13,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def prompts_dir(override: Path | None = None) -> Path:
-    """Return the folder with rules, prompts and tips: the override, the installed copy or the repo's."""
+    """Return the folder of rules, prompts and tips (override, installed copy, or the repo's)."""
     if override is not None:
         return override
     for candidate in (_PACKAGE / "_prompts", _PACKAGE.parent / "prompts"):

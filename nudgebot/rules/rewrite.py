@@ -109,8 +109,10 @@ def _calm(text: str, start: int, end: int) -> str:
 
 
 def _drop_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Return the span to cut for a flagged match: its clause, or its whole sentence when
-    little else would be left; None when either would lose a fact."""
+    """Return the span to cut for a flagged match, or None when that would lose a fact.
+
+    The span is the match's clause, or its whole sentence when little else would be left.
+    """
     sentence = sentence_at(sentences(fold(text)), start)
     protected = protected_spans(text)
 
@@ -183,7 +185,9 @@ def _templates_for(rulebook: Rulebook, hits: list[Hit], added: list[str]) -> lis
         party = hit.match.groups.get("party") or spec.get("party", "")
         chosen[name] = spec["text"].replace("{party}", party)
     covered = {
-        c.strip() for name in [*chosen, *added] for c in rulebook.templates[name].get("covers", "").split(",")
+        c.strip()
+        for name in [*chosen, *added]
+        for c in rulebook.templates[name].get("covers", "").split(",")
     }
     return [
         (name, chosen[name])

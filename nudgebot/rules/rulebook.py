@@ -267,7 +267,9 @@ def _load_rule(
             raise RuleFileError(path, "swap", "must be a table of pattern = replacement")
         for key, value in swap.items():
             if not isinstance(value, str):
-                raise RuleFileError(path, f"swap.{key}", "must be a string (put other fields above [swap])")
+                raise RuleFileError(
+                    path, f"swap.{key}", "must be a string (put other fields above [swap])"
+                )
         fields["pattern"] = _compile(path, "swap", list(swap), vocab)
         fields["swaps"] = tuple(str(v) for v in swap.values())
     if kind == "conditional":

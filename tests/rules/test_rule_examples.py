@@ -1,4 +1,4 @@
-"""Every rule carries examples that must flag and examples that must pass (proselint's meta-test)."""
+"""Every rule carries examples that must flag and must pass (proselint's meta-test)."""
 
 import pytest
 

@@ -58,7 +58,9 @@ def test_a_minimal_rule_loads(rules_dir: Path) -> None:
         (('flag = ["It\'ll be soon."]', "flag = [42]"), "flag"),
     ],
 )
-def test_a_broken_rule_names_file_and_field(rules_dir: Path, change: tuple[str, str], field: str) -> None:
+def test_a_broken_rule_names_file_and_field(
+    rules_dir: Path, change: tuple[str, str], field: str
+) -> None:
     path = rules_dir / "ownership.soon.toml"
     path.write_text(GOOD_RULE.replace(*change))
     with pytest.raises(RuleFileError) as error:
@@ -71,7 +73,7 @@ def test_a_broken_rule_names_file_and_field(rules_dir: Path, change: tuple[str, 
 def test_invalid_toml_names_the_file(rules_dir: Path) -> None:
     path = rules_dir / "respect.bad.toml"
     path.write_text('kind = "existence\n')
-    with pytest.raises(RuleFileError, match="respect.bad.toml: not valid TOML"):
+    with pytest.raises(RuleFileError, match=r"respect\.bad\.toml: not valid TOML"):
         load_rulebook(rules_dir)
 
 
@@ -87,7 +89,7 @@ def test_swap_values_must_be_strings(rules_dir: Path) -> None:
 
 
 def test_missing_signals_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(RuleFileError, match="_signals.toml: file not found"):
+    with pytest.raises(RuleFileError, match=r"_signals\.toml: file not found"):
         load_rulebook(tmp_path)
 
 
