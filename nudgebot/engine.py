@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from nudgebot.facts import missing_facts
+from nudgebot.facts import extract_facts
 from nudgebot.models import DIMENSIONS, Draft, Finding, Review, Scores
 from nudgebot.rules import default_rulebook
 from nudgebot.rules.checker import Context, check
@@ -79,8 +79,9 @@ class ReviewEngine:
         needs_nudge = any(f.level == "nudge" for f in findings)
         suggestion = None
         if needs_nudge:
-            suggestion = rewrite(self.rulebook, draft.text, draft.customer, hits)
-            lost = missing_facts(draft.text, suggestion)
+            facts = list(dict.fromkeys(fact.text for fact in extract_facts(draft.text)))
+            suggestion = rewrite(self.rulebook, draft.text, draft.customer, hits, facts)
+            lost = [fact for fact in facts if fact not in suggestion]
             if lost:  # never hand back a suggestion that drops a fact
                 notes.append("the rewrite could not keep every fact, so the draft is kept")
                 suggestion = draft.text

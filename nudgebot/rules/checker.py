@@ -11,8 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from nudgebot.models import Finding
+from nudgebot.rules.patterns import PatternSet
 from nudgebot.rules.rulebook import Rule, Rulebook, Scope, Signal
-from nudgebot.rules.text import Sentence, fold, mask, sentence_at, sentences, word_count
+from nudgebot.rules.text import (
+    Sentence,
+    fold,
+    lower,
+    mask,
+    rough_word_count,
+    sentence_at,
+    sentences,
+)
 
 
 class Context:
@@ -22,11 +31,34 @@ class Context:
         self.rulebook = rulebook
         self.text = draft
         self.masked = mask(draft)
-        self.folded = fold(draft)
-        self.sentences: list[Sentence] = sentences(self.folded)
+        self.folded = lower(self.masked)
+        self._sentences: list[Sentence] | None = None
         self.customer = customer or ""
         self._customer_folded: str | None = None
+        self._present: frozenset[str] | None = None
+        self._customer_present: frozenset[str] | None = None
         self._signals: dict[str, bool] = {}
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """The draft's sentences (computed on first use)."""
+        if self._sentences is None:
+            self._sentences = sentences(self.folded)
+        return self._sentences
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The prefilter literals that occur in the draft (computed on first use)."""
+        if self._present is None:
+            self._present = self.rulebook.index.present(self.folded)
+        return self._present
+
+    @property
+    def customer_present(self) -> frozenset[str]:
+        """The prefilter literals that occur in the customer's message."""
+        if self._customer_present is None:
+            self._customer_present = self.rulebook.index.present(self.customer_folded)
+        return self._customer_present
 
     @property
     def customer_folded(self) -> str:
@@ -47,13 +79,16 @@ class Context:
         return cached
 
     def _evaluate(self, signal: Signal) -> bool:
+        present: frozenset[str] | None
         if signal.source == "draft":
             text = self.masked if signal.case_sensitive else self.folded
+            present = None if signal.case_sensitive else self.present
         else:
             text = self.customer if signal.case_sensitive else self.customer_folded
-        if signal.max_words is not None and word_count(text) <= signal.max_words:
+            present = None if signal.case_sensitive else self.customer_present
+        if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
-        if signal.pattern is not None and signal.pattern.search(text):
+        if signal.pattern is not None and signal.pattern.search(text, present):
             return True
         return any(self.signal(other) for other in signal.any_of)
 
@@ -104,6 +139,9 @@ def check(context: Context) -> list[Hit]:
 
 def first_match(rule: Rule, context: Context) -> Match | None:
     """Return where ``rule`` fires on the draft, or None."""
+    prefiltered = rule.kind != "conditional" and not rule.case_sensitive
+    if prefiltered and rule.pattern is not None and not rule.pattern.may_match(context.present):
+        return None
     if not all(context.signal(name) for name in rule.when):
         return None
     if rule.kind == "occurrence":
@@ -122,30 +160,22 @@ def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
 def _matches(rule: Rule, context: Context) -> Iterator[Match]:
     assert rule.pattern is not None
     text = context.masked if rule.case_sensitive else context.folded
-    for m in rule.pattern.finditer(text):
+    present = None if rule.case_sensitive else context.present
+    for index, m in rule.pattern.finditer(text, present):
         if rule.unless is not None and _found(rule.unless, context, rule.unless_scope, m):
             continue
-        yield _match(m, context.text)
+        groups = {k: context.text[m.start(k) : m.end(k)] for k, v in m.groupdict().items() if v}
+        yield Match(m.start(), m.end(), index, groups)
 
 
-def _found(pattern: re.Pattern[str], context: Context, scope: Scope, m: re.Match[str]) -> bool:
+def _found(pattern: PatternSet, context: Context, scope: Scope, m: re.Match[str]) -> bool:
     start, end = context.scope(scope, m.start(), m.end())
-    return pattern.search(context.folded, start, end) is not None
-
-
-def _match(m: re.Match[str], original: str) -> Match:
-    index = int((m.lastgroup or "_p0")[2:])
-    groups = {
-        key.split("__", 1)[0]: original[m.start(key) : m.end(key)]
-        for key, value in m.groupdict().items()
-        if value and "__" in key
-    }
-    return Match(m.start(), m.end(), index, groups)
+    return pattern.search(context.folded, context.present, start, end) is not None
 
 
 def _occurrence(rule: Rule, context: Context) -> Match | None:
     if rule.count == "words":
-        words = word_count(context.folded)
+        words = rough_word_count(context.folded)
         too_many = rule.max is not None and words > rule.max
         too_few = rule.min is not None and 0 < words < rule.min
         if too_many or too_few:
@@ -162,12 +192,12 @@ def _occurrence(rule: Rule, context: Context) -> Match | None:
 def _conditional(rule: Rule, context: Context) -> Match | None:
     assert rule.requires is not None
     if rule.pattern is None:  # the draft as a whole must meet the requirement
-        if rule.requires.search(context.folded):
+        if rule.requires.search(context.folded, context.present):
             return None
         return Match(0, 0, 0, {})
     for found in _matches(rule, context):
         start, end = context.scope(rule.requires_scope, found.start, found.end)
-        if rule.requires.search(context.folded, start, end) is None:
+        if rule.requires.search(context.folded, context.present, start, end) is None:
             return found
     return None
 

@@ -11,12 +11,13 @@ holds one loses only the clause or the words that were flagged.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nudgebot.facts import protected_spans
+from nudgebot.facts import extract_facts
 from nudgebot.rules.checker import Context, Hit, Match, all_matches, check
 from nudgebot.rules.rulebook import Rulebook
-from nudgebot.rules.text import fold, sentence_at, sentences
+from nudgebot.rules.text import Sentence, sentence_at
 
 _ROUNDS = 4
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
@@ -39,25 +40,44 @@ _SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
 
 
 @dataclass(frozen=True)
+class _Layout:
+    """What a rewrite round needs to know about the text: sentences and facts."""
+
+    sentences: list[Sentence]
+    protected: list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
 class _Edit:
     start: int
     end: int
     text: str
 
 
-def rewrite(rulebook: Rulebook, draft: str, customer: str | None, hits: list[Hit]) -> str:
-    """Return a suggested reply that fixes ``hits`` and keeps every fact of ``draft``."""
+def rewrite(
+    rulebook: Rulebook,
+    draft: str,
+    customer: str | None,
+    hits: list[Hit],
+    facts: Sequence[str] | None = None,
+) -> str:
+    """Return a suggested reply that fixes ``hits`` and keeps every fact of ``draft``.
+
+    ``facts`` are the draft's fact texts when the caller already has them.
+    """
     text = draft
+    facts = [f.text for f in extract_facts(draft)] if facts is None else facts
     added: list[str] = []
     for _ in range(_ROUNDS):
         if not any(hit.rule.level == "nudge" or hit.rule.kind == "substitution" for hit in hits):
             break
         context = Context(rulebook, text, customer)
+        layout = _Layout(context.sentences, _spans_of(facts, text))
         edits = [
             edit
             for hit in hits
             for match in (list(all_matches(hit.rule, context)) or [hit.match])
-            if (edit := _edit_for(hit, match, text)) is not None
+            if (edit := _edit_for(hit, match, text, layout)) is not None
         ]
         text = _apply_edits(text, edits)
         new = _templates_for(rulebook, hits, added)
@@ -67,7 +87,7 @@ def rewrite(rulebook: Rulebook, draft: str, customer: str | None, hits: list[Hit
     return text
 
 
-def _edit_for(hit: Hit, match: Match, text: str) -> _Edit | None:
+def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout) -> _Edit | None:
     rule = hit.rule
     if match.end <= match.start:
         return None
@@ -79,7 +99,7 @@ def _edit_for(hit: Hit, match: Match, text: str) -> _Edit | None:
     if action == "lower":
         return _Edit(match.start, match.end, _calm(text, match.start, match.end))
     if action == "drop":
-        span = _drop_span(text, match.start, match.end)
+        span = _drop_span(text, match.start, match.end, layout)
         if span is None:
             return None
         start, end = span
@@ -90,6 +110,17 @@ def _edit_for(hit: Hit, match: Match, text: str) -> _Edit | None:
                 return _Edit(start, end, ending)
         return _Edit(start, end, "")
     return None
+
+
+def _spans_of(facts: Sequence[str], text: str) -> list[tuple[int, int]]:
+    """Where the facts stand in ``text`` (every occurrence)."""
+    spans = []
+    for fact in facts:
+        at = text.find(fact)
+        while at != -1:
+            spans.append((at, at + len(fact)))
+            at = text.find(fact, at + 1)
+    return spans
 
 
 def _match_case(replacement: str, original: str) -> str:
@@ -108,13 +139,13 @@ def _calm(text: str, start: int, end: int) -> str:
     return span
 
 
-def _drop_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, int] | None:
     """Return the span to cut for a flagged match, or None when that would lose a fact.
 
     The span is the match's clause, or its whole sentence when little else would be left.
     """
-    sentence = sentence_at(sentences(fold(text)), start)
-    protected = protected_spans(text)
+    sentence = sentence_at(layout.sentences, start)
+    protected = layout.protected
 
     def holds_fact(a: int, b: int) -> bool:
         return any(p_start < b and a < p_end for p_start, p_end in protected)

@@ -8,7 +8,6 @@ naming the file and the field.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from nudgebot.models import DIMENSIONS, Dimension, Level
-from nudgebot.rules.patterns import PatternError, compile_patterns
+from nudgebot.rules.patterns import LiteralIndex, PatternError, PatternSet, compile_patterns
 
 Kind = Literal["existence", "substitution", "occurrence", "conditional"]
 KINDS: tuple[Kind, ...] = ("existence", "substitution", "occurrence", "conditional")
@@ -62,7 +61,7 @@ class Signal:
 
     name: str
     source: Literal["customer", "draft"]
-    pattern: re.Pattern[str] | None
+    pattern: PatternSet | None
     case_sensitive: bool
     any_of: tuple[str, ...]
     max_words: int | None
@@ -81,11 +80,11 @@ class Rule:
     message: str
     fix: str
     when: tuple[str, ...] = ()
-    pattern: re.Pattern[str] | None = None
+    pattern: PatternSet | None = None
     case_sensitive: bool = False
-    unless: re.Pattern[str] | None = None
+    unless: PatternSet | None = None
     unless_scope: Scope = "sentence"
-    requires: re.Pattern[str] | None = None
+    requires: PatternSet | None = None
     requires_scope: Scope = "draft"
     swaps: tuple[str, ...] = ()
     count: Literal["matches", "words"] = "matches"
@@ -106,6 +105,8 @@ class Rulebook:
     signals: Mapping[str, Signal]
     templates: Mapping[str, Mapping[str, str]]
     vocab: Mapping[str, str] = field(default_factory=dict)
+    index: LiteralIndex = field(default_factory=lambda: LiteralIndex(()))
+    """Finds which prefilter literals of all the rules' patterns occur in a text."""
 
     def rule(self, rule_id: str) -> Rule:
         """Return the rule with this id."""
@@ -130,7 +131,10 @@ def load_rulebook(directory: Path) -> Rulebook:
     )
     if not rules:
         raise RuleFileError(directory, None, "no rule files (*.toml) found")
-    return Rulebook(rules=rules, signals=signals, templates=templates, vocab=vocab)
+    sets = [s.pattern for s in signals.values()]
+    sets += [p for r in rules for p in (r.pattern, r.unless, r.requires)]
+    index = LiteralIndex(lit for p in sets if p is not None for lit in p.literals)
+    return Rulebook(rules=rules, signals=signals, templates=templates, vocab=vocab, index=index)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def _strings_table(path: Path, data: Mapping[str, Any], name: str) -> dict[str, 
     return dict(table)
 
 
-def _compile(path: Path, name: str, value: Any, vocab: Mapping[str, str]) -> re.Pattern[str]:
+def _compile(path: Path, name: str, value: Any, vocab: Mapping[str, str]) -> PatternSet:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):

@@ -23,6 +23,7 @@ _FOLD = str.maketrans(
         "\u00a0": " ",
     }
 )
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD.items() if isinstance(v, str))
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.S)
 _SLACK_TOKEN = re.compile(r"<[^<>\s][^<>]*>")
 _BLOCKQUOTE = re.compile(r"^(?:&gt;|>)[^\n]*", re.M)
@@ -42,14 +43,20 @@ def mask(text: str) -> str:
     Code spans, Slack markup (``<@U123>``, ``<https://x|text>``) and quoted lines become spaces
     so no rule matches words that the agent did not write as prose. The length is unchanged.
     """
-    plain = text.translate(_FOLD)
-    return _blank(_blank(_blank(plain, _CODE_BLOCK), _SLACK_TOKEN), _BLOCKQUOTE)
+    for char, plain in _FOLD_PAIRS:
+        if char in text:
+            text = text.replace(char, plain)
+    return _blank(_blank(_blank(text, _CODE_BLOCK), _SLACK_TOKEN), _BLOCKQUOTE)
 
 
 def fold(text: str) -> str:
     """Return the lower-cased matching copy of :func:`mask`, the same length as ``text``."""
-    masked = mask(text)
-    if len(masked.lower()) == len(masked):
+    return lower(mask(text))
+
+
+def lower(masked: str) -> str:
+    """Lower-case without changing the length (so offsets stay valid)."""
+    if masked.isascii() or len(masked.lower()) == len(masked):
         return masked.lower()
     # a few characters change length when lower-cased (e.g. "İ"); keep offsets exact
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in masked)
@@ -111,3 +118,11 @@ def word_count(text: str) -> int:
 
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def rough_word_count(text: str) -> int:
+    """Count whitespace-separated tokens that hold a letter or digit (fast)."""
+    return sum(1 for token in text.split() if not token.isascii() or _HAS_ALNUM.search(token))
+
+
+_HAS_ALNUM = re.compile(r"[A-Za-z0-9]")
