@@ -94,6 +94,8 @@ def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout) -> _Edit | Non
     action = rule.rewrite
     if action == "replace":
         replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
+        for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
+            replacement = (replacement or "").replace("{" + name + "}", value)
         original = text[match.start : match.end]
         return _Edit(match.start, match.end, _match_case(replacement or "", original))
     if action == "lower":
