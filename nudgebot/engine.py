@@ -44,9 +44,11 @@ class ReviewEngine:
         self.max_chars = max_chars
 
     @classmethod
-    def from_prompts(cls, prompts: Path | None) -> ReviewEngine:
+    def from_prompts(
+        cls, prompts: Path | None, *, max_chars: int = MAX_DRAFT_CHARS
+    ) -> ReviewEngine:
         """Build an engine whose rules come from ``prompts`` (None: the bundled ones)."""
-        return cls(default_rulebook(prompts))
+        return cls(default_rulebook(prompts), max_chars=max_chars)
 
     def prepare(self, draft: Draft) -> tuple[Draft, list[str]]:
         """Check a draft is usable and clean it; return it with notes on what was changed."""

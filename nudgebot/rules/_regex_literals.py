@@ -9,6 +9,7 @@ part, alternations union their branches, optional parts promise nothing.
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from typing import Any
 
 _parser: Any = importlib.import_module("re._parser")
@@ -18,14 +19,17 @@ _MIN_LENGTH = 2
 _MAX_LITERALS = 64
 
 Literals = frozenset[str] | None
+INVALID: frozenset[str] = frozenset({"\x00invalid"})
+"""Returned for a pattern that does not parse, so the caller can report the error."""
 
 
+@lru_cache(maxsize=4096)
 def required(pattern: str) -> Literals:
     """Return literals of which at least one occurs in every match, or None."""
     try:
         parsed = _parser.parse(pattern)
-    except Exception:  # the caller compiles the pattern itself and reports errors
-        return None
+    except Exception:  # the caller compiles the pattern itself and reports the error
+        return INVALID
     return _sequence(list(parsed))
 
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import ahocorasick
 
 from nudgebot.rules import _regex_literals
 
+_SPECIAL = re.compile(r"\\.|[\[\]()|]")
 _MACRO = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LOOKAHEAD_END = re.compile(r"\(\?[=!][^()]*\)$")
 _NO_START_BOUNDARY = tuple("!?.,;:\"'-^\\ ([")
@@ -62,14 +64,19 @@ def _starts_bounded(raw: str) -> bool:
 
 @dataclass(frozen=True)
 class Alternative:
-    """One pattern of a list: its position, its regex, and the literals it needs."""
+    """One pattern of a list: its position, its regex source, and the literals it needs."""
 
     index: int
-    regex: re.Pattern[str]
+    source: str
     literals: frozenset[str] | None
     """At least one of these occurs in any text the regex matches; None: no such promise."""
     bounded: bool = False
     """A match must not start right after a letter, digit, underscore or apostrophe."""
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled regex, compiled on first use (start-up compiles none)."""
+        return re.compile(self.source)
 
     def scan(self, text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
         """Yield the matches in ``text[start:end]``, honouring the start boundary."""
@@ -147,16 +154,16 @@ def compile_patterns(patterns: Sequence[str], vocab: Mapping[str, str]) -> Patte
     """
     alternatives = []
     for index, raw in enumerate(patterns):
-        expanded = expand(raw, vocab)
-        try:
-            re.compile(expanded)
-        except re.error as error:
-            raise PatternError(f"pattern {raw!r} does not compile: {error}") from None
-        for branch in _branches(expanded):
+        for branch in _branches(expand(raw, vocab)):
             source = _bounded(raw, branch)
-            regex = re.compile(source)
             literals = _regex_literals.required(source)
-            alternatives.append(Alternative(index, regex, literals, _starts_bounded(raw)))
+            if literals is _regex_literals.INVALID:
+                try:
+                    re.compile(source)
+                except re.error as error:
+                    raise PatternError(f"pattern {raw!r} does not compile: {error}") from None
+                literals = None
+            alternatives.append(Alternative(index, source, literals, _starts_bounded(raw)))
     return PatternSet(alternatives)
 
 
@@ -172,26 +179,23 @@ def _branches(source: str, depth: int = 0) -> list[str]:
 
 
 def _split_top(source: str) -> list[str]:
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(source):
-        char = source[i]
-        if char == "\\":
-            i += 2
+    """Split at the ``|`` that stand outside any group or character class."""
+    parts, depth, start, in_class = [], 0, 0, False
+    for token in _SPECIAL.finditer(source):
+        char = token.group()
+        if len(char) == 2:  # an escape
             continue
         if in_class:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-            if source[i + 1 : i + 2] == "]":
-                i += 1
         elif char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
         elif char == "|" and depth == 0:
-            parts.append(source[start:i])
-            start = i + 1
-        i += 1
+            parts.append(source[start : token.start()])
+            start = token.end()
     parts.append(source[start:])
     return parts
 
@@ -200,11 +204,10 @@ def _sole_group(source: str) -> str | None:
     """Return the inside of ``(?:...)`` when that group is the whole pattern."""
     if not (source.startswith("(?:") and source.endswith(")")):
         return None
-    depth, i, in_class = 0, 0, False
-    while i < len(source):
-        char = source[i]
-        if char == "\\":
-            i += 2
+    depth, in_class = 0, False
+    for token in _SPECIAL.finditer(source):
+        char = token.group()
+        if len(char) == 2:
             continue
         if in_class:
             in_class = char != "]"
@@ -214,9 +217,8 @@ def _sole_group(source: str) -> str | None:
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0 and i != len(source) - 1:
+            if depth == 0 and token.end() != len(source):
                 return None
-        i += 1
     return source[3:-1]
 
 

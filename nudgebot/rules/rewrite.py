@@ -34,6 +34,9 @@ _SIGN_OFF = re.compile(
 )
 
 
+_SUBORDINATE = re.compile(
+    r"(?:as|because|since|although|though|while|whereas|unless|which|if|when|so that)\b", re.I
+)
 _LEADING_CONJUNCTION = re.compile(r"(?:and|but|so|or|then|because)\s+", re.I)
 _WORDS = re.compile(r"[^\W_]+")
 _SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
@@ -72,7 +75,9 @@ def rewrite(
         if not any(hit.rule.level == "nudge" or hit.rule.kind == "substitution" for hit in hits):
             break
         context = Context(rulebook, text, customer)
-        layout = _Layout(context.sentences, _spans_of(facts, text))
+        greeting = _GREETING_INLINE.match(text) or _GREETING_LINE.match(text.split("\n", 1)[0])
+        kept = _spans_of(facts, text) + ([greeting.span()] if greeting else [])
+        layout = _Layout(context.sentences, kept)
         edits = [
             edit
             for hit in hits
@@ -165,7 +170,8 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
         if conjunction:
             clause_end = conjunction.end()
     rest = text[sentence.start : clause_start] + text[clause_end : sentence.end]
-    if len(_WORDS.findall(rest)) < 4 and not holds_fact(sentence.start, sentence.end):
+    dangling = _SUBORDINATE.match(rest.strip()) is not None  # "As the flight was ..." alone
+    if (len(_WORDS.findall(rest)) < 4 or dangling) and not holds_fact(sentence.start, sentence.end):
         return sentence.start, sentence.end
     if not holds_fact(clause_start, clause_end):
         return clause_start, clause_end
@@ -237,7 +243,7 @@ def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:
     greeting, body, sign_off, own_line = _split(text)
     letter = "\n\n" in text or own_line or bool(sign_off)
     if starts:
-        body = f"{starts} {body}".strip()
+        body = f"{starts} {_capitalise_first(body)}".strip()
     if ends:
         if body and body[-1].isalnum():
             body += "."
