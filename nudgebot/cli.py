@@ -1,0 +1,176 @@
+"""The ``nudgebot`` command: check, eval, demo and rules.
+
+A thin dispatcher: it parses arguments, loads :class:`~nudgebot.config.Settings` once and
+hands both to a ``run_*`` function of :mod:`nudgebot.commands`. Every error a user can cause
+is one line on stderr and exit status 2; nothing prints a traceback. The JSON path of
+``nudgebot check`` imports neither ``rich``, ``asyncio`` nor ``importlib.metadata``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from nudgebot import commands
+from nudgebot.commands import ENGINES, fail, one_line
+from nudgebot.config import Settings, SettingsError
+from nudgebot.engine import DraftError
+from nudgebot.evaluation import CaseError
+from nudgebot.rules import RuleFileError
+
+__all__ = ["build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"nudgebot: {one_line(message)} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from nudgebot import __version__  # importlib.metadata only when asked
+
+        print(f"nudgebot {__version__}")
+        parser.exit(0)
+
+
+def _directory(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: {text}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the ``nudgebot`` command and its subcommands."""
+    parser = _Parser(
+        prog="nudgebot",
+        description="Coach customer-support replies against REAL (Respect, Empathy, Adaptable, "
+        "Learn) plus Ownership, and suggest a warmer reply.",
+        epilog="Run 'nudgebot COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, summary: str, text: str, handler: Handler) -> argparse.ArgumentParser:
+        child = sub.add_parser(
+            name,
+            help=summary,
+            description=text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        child.set_defaults(handler=handler, parser=child)
+        return child
+
+    check = command(
+        "check",
+        "review one draft (or a JSON Lines batch)",
+        "Review a reply draft and suggest a warmer one.\n\n"
+        "The draft is the argument, or standard input when it is '-' or absent.\n"
+        "With --batch, each input line is a JSON object with 'draft' and optional 'id'\n"
+        "and 'customer'; each output line is the result for that line, in order, echoing\n"
+        '\'id\'. A bad line gives {"id", "line", "error"} in its place and a message on\n'
+        "stderr; the exit status is then 2 (0 when every line was reviewed).\n\n"
+        "examples:\n"
+        '  nudgebot check --customer "Where is my parcel?" "It\'ll arrive soon."\n'
+        "  pbpaste | nudgebot check --format json -\n"
+        "  nudgebot check --batch drafts.jsonl > reviews.jsonl",
+        commands.run_check,
+    )
+    check.add_argument("draft", nargs="*", metavar="DRAFT", help="the reply draft, or '-'")
+    check.add_argument("--customer", metavar="TEXT", help="the customer's last message")
+    check.add_argument(
+        "--engine", choices=ENGINES, help="who reviews (default: $NUDGEBOT_ENGINE, else auto)"
+    )
+    check.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
+    check.add_argument("--batch", metavar="FILE", help="review JSON Lines from FILE ('-': stdin)")
+
+    evaluate = command(
+        "eval",
+        "measure the engine on a labelled JSON Lines file",
+        "Review every case of a labelled file (the format of shared/eval/dev.jsonl) and\n"
+        "print needs_nudge precision, recall and F1, the false-nudge rate on good replies,\n"
+        "recall per dimension, and how many suggestions keep every fact and pass their\n"
+        "own re-check. A line that cannot be read stops the run with a message naming it\n"
+        "(exit status 2).\n\n"
+        "example:\n  nudgebot eval ../shared/eval/dev.jsonl --engine rules --show-failures",
+        commands.run_eval,
+    )
+    evaluate.add_argument("file", metavar="FILE.jsonl", help="labelled cases ('-': stdin)")
+    evaluate.add_argument(
+        "--engine", choices=ENGINES, help="who reviews (default: $NUDGEBOT_ENGINE, else auto)"
+    )
+    evaluate.add_argument(
+        "--format", choices=("text", "json"), default="text", help="default: text"
+    )
+    evaluate.add_argument(
+        "--show-failures", action="store_true", help="list the cases the engine got wrong"
+    )
+
+    command(
+        "demo",
+        "replay a short support conversation through the engine",
+        "Replay a bundled support conversation through the rules (no model, no network)\n"
+        "and show each review.\n\nexample:\n  nudgebot demo",
+        commands.run_demo,
+    )
+
+    rules = command(
+        "rules",
+        "list the rules, or test them against their own examples",
+        "list: each rule's id, kind, dimension, cost and what it is about.\n"
+        "test: run every rule on its own 'flag' and 'pass' examples; exit 1 if any fails,\n"
+        "2 if a rule file is broken. Run it after editing a rule.\n\n"
+        "examples:\n  nudgebot rules list\n  nudgebot rules test --dir my-rules/",
+        commands.run_rules,
+    )
+    rules.add_argument("action", nargs="?", choices=("list", "test"), default="list")
+    rules.add_argument("--dir", type=_directory, help="folder of rule files (default: bundled)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit status (the console script exits with it)."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.error("choose a command: check, eval, demo or rules")
+        handler: Handler = args.handler
+        status = handler(args, Settings.load())
+        sys.stdout.flush()
+        return status
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except (DraftError, SettingsError, RuleFileError, CaseError) as error:
+        return fail(str(error))
+    except UnicodeDecodeError:
+        return fail("the input is not UTF-8 text")
+    except OSError as error:  # a missing or unreadable file
+        if error.filename is not None:
+            return fail(f"{error.filename}: {error.strerror or error}")
+        return fail(str(error))
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so Python's exit flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

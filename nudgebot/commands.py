@@ -1,0 +1,291 @@
+"""What each ``nudgebot`` subcommand does, once :mod:`nudgebot.cli` has parsed its arguments.
+
+Each ``run_*`` function takes the parsed arguments and the settings and returns an exit status.
+Imports that cost time (``rich``, ``asyncio``, ``tomllib``) happen inside the functions that
+need them, so ``nudgebot check --format json`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from nudgebot.config import Settings
+from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.models import Draft, Review
+from nudgebot.rules import Rulebook, load_rulebook, prompts_dir
+
+__all__ = [
+    "ENGINES",
+    "Reviewer",
+    "batch_record",
+    "fail",
+    "one_line",
+    "run_batch",
+    "run_check",
+    "run_demo",
+    "run_eval",
+    "run_rules",
+]
+
+ENGINES = ("auto", "rules", "llm")
+
+
+def fail(message: str, status: int = 2) -> int:
+    """Print ``nudgebot: message`` as one line on stderr and return ``status``."""
+    print(f"nudgebot: {one_line(message)}", file=sys.stderr)
+    return status
+
+
+def one_line(message: str) -> str:
+    """Return ``message`` with every run of whitespace (newlines too) made one space."""
+    return " ".join(message.split())
+
+
+class Reviewer:
+    """The engine as a plain function of a draft, whatever engine was chosen.
+
+    The rules answer synchronously (without importing ``asyncio``); ``llm``, or ``auto`` once a
+    model is configured, goes through the async :meth:`ReviewEngine.review` on one event loop.
+    """
+
+    def __init__(self, settings: Settings, choice: str | None) -> None:
+        self.engine = ReviewEngine.from_prompts(settings.prompts_dir)
+        self.engine.max_chars = settings.max_draft_chars
+        self.choice = choice or settings.engine
+        self._runner: Any = None
+        if self.choice == "llm" or (self.choice == "auto" and settings.llm_configured):
+            import asyncio
+
+            self._runner = asyncio.Runner()
+
+    def __call__(self, draft: Draft) -> Review:
+        """Review one draft (raises :class:`DraftError` when it cannot be reviewed)."""
+        if self._runner is None:
+            return self.engine.review_rules(draft)
+        review: Review = self._runner.run(self.engine.review(draft, self.choice))
+        return review
+
+    def __enter__(self) -> Reviewer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._runner is not None:
+            self._runner.close()
+
+
+def _screen(settings: Settings, file: TextIO | None = None) -> Any:
+    from nudgebot.terminal import Screen
+
+    file = file or sys.stdout
+    return Screen(file, fancy=file.isatty(), no_color=settings.no_color)
+
+
+# --------------------------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------------------------
+
+
+def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Review one draft (argument or stdin), or a JSON Lines batch with ``--batch``."""
+    if args.batch is not None:
+        if args.draft:
+            args.parser.error("give either DRAFT or --batch, not both")
+        if args.customer is not None:
+            args.parser.error("--customer does not apply to --batch: put it in each line")
+        with Reviewer(settings, args.engine) as review:
+            return run_batch(args.batch, review)
+    if args.draft and args.draft != ["-"]:
+        text = " ".join(args.draft)
+    elif not args.draft and sys.stdin.isatty():
+        args.parser.error("no draft: give it as an argument, or pipe it in on stdin")
+    else:
+        text = sys.stdin.read().rstrip("\r\n")
+    with Reviewer(settings, args.engine) as review:
+        result = review(Draft(text=text, customer=args.customer))
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        _screen(settings).review(result, text)
+    return 0
+
+
+def run_batch(source: str, review: Callable[[Draft], Review]) -> int:
+    """Review each JSON Lines record of ``source`` ('-': stdin); 2 if any line was bad."""
+    name = "stdin" if source == "-" else source
+    bad = 0
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    try:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            record = batch_record(line, number, review)
+            if "error" in record:
+                bad += 1
+                fail(f"line {number} of {name}: {record['error']}; skipped")
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    return 2 if bad else 0
+
+
+def batch_record(line: str, number: int, review: Callable[[Draft], Review]) -> dict[str, Any]:
+    """Return the output record for one input line: the review, or the reason it has none."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"id": None, "line": number, "error": f"not valid JSON ({error.msg})"}
+    if not isinstance(data, dict):
+        return {"id": None, "line": number, "error": "expected a JSON object with a 'draft'"}
+    ident, text, customer = data.get("id"), data.get("draft"), data.get("customer")
+    if not isinstance(text, str):
+        return {"id": ident, "line": number, "error": "needs a string 'draft'"}
+    if customer is not None and not isinstance(customer, str):
+        return {"id": ident, "line": number, "error": "'customer' must be a string"}
+    draft = Draft(text=text, customer=customer, id=None if ident is None else str(ident))
+    try:
+        result = review(draft)
+    except DraftError as error:
+        return {"id": ident, "line": number, "error": str(error)}
+    return {"id": ident, **result.to_dict()}
+
+
+# --------------------------------------------------------------------------------------------
+# eval
+# --------------------------------------------------------------------------------------------
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure the engine on a labelled file and print the figures."""
+    from nudgebot.evaluation import parse_cases, read_cases
+    from nudgebot.scorecard import eval_summary
+
+    if args.file == "-":
+        cases = list(parse_cases(sys.stdin, "stdin"))
+    else:
+        cases = read_cases(Path(args.file))
+    with Reviewer(settings, args.engine) as review:
+
+        def named(draft: Draft) -> Review:
+            try:
+                return review(draft)
+            except DraftError as error:
+                raise DraftError(f"case {draft.id}: {error}") from None
+
+        metrics = _evaluate(cases, named, settings)
+        summary = eval_summary(metrics, review.choice, failures=args.show_failures)
+    if args.format == "json":
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        _screen(settings).evaluation(summary)
+    return 0
+
+
+def _evaluate(cases: list[Any], review: Callable[[Draft], Review], settings: Settings) -> Any:
+    from nudgebot.evaluation import evaluate
+
+    if not (sys.stderr.isatty() and len(cases) > 50):
+        return evaluate(cases, review)
+    from rich.console import Console
+    from rich.progress import track
+
+    console = Console(stderr=True, no_color=settings.no_color)
+    progress: Iterable[Any] = track(cases, description="Reviewing", console=console, transient=True)
+    return evaluate(progress, review)
+
+
+# --------------------------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------------------------
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Replay the bundled conversation (``prompts/demo.toml``) through the rules."""
+    path = prompts_dir(settings.prompts_dir) / "demo.toml"
+    if not path.is_file():  # a custom prompts folder without a demo: use the bundled one
+        path = prompts_dir() / "demo.toml"
+    title, turns = load_demo(path)
+    screen = _screen(settings)
+    screen.text(f"nudgebot demo: {title}", "bold")
+    screen.text("Each draft is reviewed by the rules engine: no model, no network.", "dim")
+    nudged = 0
+    with Reviewer(settings, "rules") as review:
+        for number, turn in enumerate(turns, start=1):
+            result = review(Draft(text=turn["draft"], customer=turn["customer"]))
+            nudged += result.needs_nudge
+            screen.heading(f"{number}/{len(turns)} · {turn['title']}")
+            screen.exchange(turn["customer"], turn["draft"])
+            screen.text()
+            screen.review(result, turn["draft"], compact=True)
+    screen.text()
+    good = len(turns) - nudged
+    screen.text(f"{len(turns)} drafts: {nudged} nudged, {good} looked good.", "bold")
+    screen.text('Try your own: nudgebot check --customer "..." "your draft"', "dim")
+    return 0
+
+
+def load_demo(path: Path) -> tuple[str, list[dict[str, str]]]:
+    """Read the demo conversation: a title and turns of ``title``, ``customer``, ``draft``."""
+    import tomllib
+
+    from nudgebot.rules import RuleFileError
+
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise RuleFileError(path, None, f"not valid TOML: {error}") from None
+    turns = data.get("turn")
+    if not isinstance(turns, list) or not turns:
+        raise RuleFileError(path, "turn", "needs at least one [[turn]]")
+    for index, turn in enumerate(turns, start=1):
+        if not isinstance(turn, dict) or not all(
+            isinstance(turn.get(key), str) for key in ("title", "customer", "draft")
+        ):
+            raise RuleFileError(path, f"turn {index}", "needs strings title, customer, draft")
+    return str(data.get("title", "a support conversation")), turns
+
+
+# --------------------------------------------------------------------------------------------
+# rules
+# --------------------------------------------------------------------------------------------
+
+
+def run_rules(args: argparse.Namespace, settings: Settings) -> int:
+    """List the rules, or run each rule on its own examples."""
+    from nudgebot.selftest import describe, rules_dir, run_examples
+
+    folder = rules_dir(args.dir) if args.dir else prompts_dir(settings.prompts_dir) / "rules"
+    rulebook: Rulebook = load_rulebook(folder)
+    out = sys.stdout
+    if args.action == "list":
+        width = max(len(rule.id) for rule in rulebook.rules)
+        for rule in rulebook.rules:
+            cost = f"-{rule.cost}" + (" hint" if rule.level == "hint" else "")
+            out.write(
+                f"{rule.id:<{width}}  {rule.kind:<12} {rule.dimension:<9}  {cost:<8}  "
+                f"{describe(rule)}\n"
+            )
+        return 0
+    ran, failures = run_examples(rulebook)
+    for failure in failures:
+        line = f"FAIL {failure.rule}: "
+        if failure.example is None:
+            line += failure.problem
+        else:
+            line += f"{failure.expected} example {failure.problem}: “{failure.example.draft}”"
+            if failure.example.customer:
+                line += f" (customer: “{failure.example.customer}”)"
+        out.write(one_line(line) + "\n")
+    count = len(rulebook.rules)
+    if failures:
+        out.write(f"{len(failures)} failure(s) in {count} rules ({ran} examples) in {folder}\n")
+        return 1
+    out.write(f"ok: {count} rules, {ran} examples, all as expected ({folder})\n")
+    return 0
