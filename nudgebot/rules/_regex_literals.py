@@ -33,8 +33,22 @@ def required(pattern: str) -> Literals:
     return _sequence(list(parsed))
 
 
+# Words so common in replies that a filter on them lets almost everything through.
+_COMMON = frozenset(
+    """
+    a an the to of and or but in on at by for with from as is are was were be been being it its
+    it's this that that's these those there here i i'm i'll i've me my we we're we'll our us you
+    you're your yours he she they them their his her have has had do does did not no yes can
+    will would could should may might must just so if then than also about up out all any some
+    what when where which who how why please thanks thank hi now get got go going one more very
+    """.split()
+)
+
+
 def _strength(literals: frozenset[str]) -> tuple[int, int]:
-    return min(len(lit) for lit in literals), -len(literals)
+    """Rank a literal set as a filter: rare, long words first, then fewer of them."""
+    weakest = min(0 if lit.strip(" '") in _COMMON else len(lit.strip()) for lit in literals)
+    return weakest, -len(literals)
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> Literals:

@@ -20,6 +20,7 @@ from nudgebot.rules.text import (
     mask,
     rough_word_count,
     sentence_at,
+    sentence_index,
     sentences,
 )
 
@@ -61,6 +62,11 @@ class Context:
         return self._customer_present
 
     @property
+    def customer_masked(self) -> str:
+        """The customer's message with non-prose blanked out, case kept."""
+        return mask(self.customer)
+
+    @property
     def customer_folded(self) -> str:
         """The customer's message, folded for matching (computed on first use)."""
         if self._customer_folded is None:
@@ -82,10 +88,10 @@ class Context:
         present: frozenset[str] | None
         if signal.source == "draft":
             text = self.masked if signal.case_sensitive else self.folded
-            present = None if signal.case_sensitive else self.present
+            present = self.present
         else:
-            text = self.customer if signal.case_sensitive else self.customer_folded
-            present = None if signal.case_sensitive else self.customer_present
+            text = self.customer_masked if signal.case_sensitive else self.customer_folded
+            present = self.customer_present
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
         if signal.pattern is not None and signal.pattern.search(text, present):
@@ -102,7 +108,7 @@ class Context:
         if scope == "before":
             return sentence.start, start
         if scope == "following":
-            index = self.sentences.index(sentence)
+            index = sentence_index(self.sentences, start)
             last = self.sentences[min(index + 1, len(self.sentences) - 1)]
             return end, max(end, last.end)
         return sentence.start, sentence.end
@@ -139,7 +145,7 @@ def check(context: Context) -> list[Hit]:
 
 def first_match(rule: Rule, context: Context) -> Match | None:
     """Return where ``rule`` fires on the draft, or None."""
-    prefiltered = rule.kind != "conditional" and not rule.case_sensitive
+    prefiltered = rule.kind != "conditional"
     if prefiltered and rule.pattern is not None and not rule.pattern.may_match(context.present):
         return None
     if not all(context.signal(name) for name in rule.when):
@@ -160,10 +166,18 @@ def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
 def _matches(rule: Rule, context: Context) -> Iterator[Match]:
     assert rule.pattern is not None
     text = context.masked if rule.case_sensitive else context.folded
-    present = None if rule.case_sensitive else context.present
+    present = context.present
+    draft_wide: bool | None = None  # an unless over the whole draft is the same for every match
     for index, m in rule.pattern.finditer(text, present):
-        if rule.unless is not None and _found(rule.unless, context, rule.unless_scope, m):
-            continue
+        if rule.unless is not None:
+            if rule.unless_scope != "draft":
+                if _found(rule.unless, context, rule.unless_scope, m):
+                    continue
+            else:
+                if draft_wide is None:
+                    draft_wide = _found(rule.unless, context, "draft", m)
+                if draft_wide:
+                    return
         groups = {k: context.text[m.start(k) : m.end(k)] for k, v in m.groupdict().items() if v}
         yield Match(m.start(), m.end(), index, groups)
 

@@ -146,7 +146,9 @@ class PatternSet:
         return best
 
 
-def compile_patterns(patterns: Sequence[str], vocab: Mapping[str, str]) -> PatternSet:
+def compile_patterns(
+    patterns: Sequence[str], vocab: Mapping[str, str], *, case_sensitive: bool = False
+) -> PatternSet:
     """Compile a pattern list with prefilter literals.
 
     A pattern that is an alternation (``a|b|c``, also after ``{vocab}`` expansion) is split into
@@ -163,6 +165,8 @@ def compile_patterns(patterns: Sequence[str], vocab: Mapping[str, str]) -> Patte
                 except re.error as error:
                     raise PatternError(f"pattern {raw!r} does not compile: {error}") from None
                 literals = None
+            if literals is not None and case_sensitive:
+                literals = frozenset(lit.lower() for lit in literals)  # checked on folded text
             alternatives.append(Alternative(index, source, literals, _starts_bounded(raw)))
     return PatternSet(alternatives)
 

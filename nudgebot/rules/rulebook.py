@@ -154,13 +154,15 @@ def _strings_table(path: Path, data: Mapping[str, Any], name: str) -> dict[str, 
     return dict(table)
 
 
-def _compile(path: Path, name: str, value: Any, vocab: Mapping[str, str]) -> PatternSet:
+def _compile(
+    path: Path, name: str, value: Any, vocab: Mapping[str, str], case_sensitive: bool = False
+) -> PatternSet:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise RuleFileError(path, name, "must be a non-empty list of patterns (strings)")
     try:
-        return compile_patterns(value, vocab)
+        return compile_patterns(value, vocab, case_sensitive=case_sensitive)
     except PatternError as error:
         raise RuleFileError(path, name, str(error)) from None
 
@@ -183,7 +185,9 @@ def _load_signals(
         if source not in ("customer", "draft"):
             raise RuleFileError(path, f"{where}.in", "must be 'customer' or 'draft'")
         pattern = (
-            _compile(path, f"{where}.patterns", spec["patterns"], vocab)
+            _compile(
+                path, f"{where}.patterns", spec["patterns"], vocab, bool(spec.get("case_sensitive"))
+            )
             if "patterns" in spec
             else None
         )
@@ -264,7 +268,8 @@ def _load_rule(
 
     fields: dict[str, Any] = {}
     if kind == "existence" or (kind == "occurrence" and data.get("count") != "words"):
-        fields["pattern"] = _compile(path, "patterns", data.get("patterns"), vocab)
+        sensitive = bool(data.get("case_sensitive", False))
+        fields["pattern"] = _compile(path, "patterns", data.get("patterns"), vocab, sensitive)
     if kind == "substitution":
         swap = data.get("swap")
         if not isinstance(swap, dict) or not swap:

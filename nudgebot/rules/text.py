@@ -102,6 +102,11 @@ def _add(spans: list[Sentence], text: str, start: int, end: int) -> None:
 
 def sentence_at(spans: list[Sentence], offset: int) -> Sentence:
     """Return the sentence holding ``offset`` (the nearest one when it falls between two)."""
+    return spans[sentence_index(spans, offset)]
+
+
+def sentence_index(spans: list[Sentence], offset: int) -> int:
+    """Return the position in ``spans`` of the sentence holding ``offset``."""
     lo, hi = 0, len(spans) - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -109,7 +114,7 @@ def sentence_at(spans: list[Sentence], offset: int) -> Sentence:
             lo = mid
         else:
             hi = mid - 1
-    return spans[lo]
+    return lo
 
 
 def word_count(text: str) -> int:
