@@ -76,13 +76,14 @@ class ReviewEngine:
                 f"'{language.language}', so nothing was judged"
             )
             return Review(False, Scores(), (), None, "rules", _note(notes))
-        hits = check(Context(self.rulebook, draft.text, draft.customer))
+        context = Context(self.rulebook, draft.text, draft.customer)
+        hits = check(context)
         findings = tuple(hit.finding for hit in hits)
         needs_nudge = any(f.level == "nudge" for f in findings)
         suggestion = None
         if needs_nudge:
             facts = list(dict.fromkeys(fact.text for fact in extract_facts(draft.text)))
-            suggestion = rewrite(self.rulebook, draft.text, draft.customer, hits, facts)
+            suggestion = rewrite(context, hits, facts)
             lost = [fact for fact in facts if fact not in suggestion]
             if lost:  # never hand back a suggestion that drops a fact
                 notes.append("the rewrite could not keep every fact, so the draft is kept")

@@ -40,6 +40,20 @@ class Context:
         self._customer_present: frozenset[str] | None = None
         self._signals: dict[str, bool] = {}
 
+    def derive(self, draft: str) -> Context:
+        """Return a context for a new version of the draft, reusing all customer-side work."""
+        other = Context(self.rulebook, draft, None)
+        other.customer = self.customer
+        other._customer_folded = self._customer_folded
+        other._customer_present = self._customer_present
+        signals = self.rulebook.signals
+        other._signals = {
+            name: value
+            for name, value in self._signals.items()
+            if signals[name].source == "customer" and not signals[name].any_of
+        }
+        return other
+
     @property
     def sentences(self) -> list[Sentence]:
         """The draft's sentences (computed on first use)."""

@@ -57,24 +57,18 @@ class _Edit:
     text: str
 
 
-def rewrite(
-    rulebook: Rulebook,
-    draft: str,
-    customer: str | None,
-    hits: list[Hit],
-    facts: Sequence[str] | None = None,
-) -> str:
-    """Return a suggested reply that fixes ``hits`` and keeps every fact of ``draft``.
+def rewrite(context: Context, hits: list[Hit], facts: Sequence[str] | None = None) -> str:
+    """Return a suggested reply that fixes ``hits`` and keeps every fact of the draft.
 
-    ``facts`` are the draft's fact texts when the caller already has them.
+    ``context`` is the checked draft and ``hits`` what the check found; ``facts`` are the
+    draft's fact texts when the caller already has them.
     """
-    text = draft
-    facts = [f.text for f in extract_facts(draft)] if facts is None else facts
+    rulebook, text = context.rulebook, context.text
+    facts = [f.text for f in extract_facts(text)] if facts is None else facts
     added: list[str] = []
     for _ in range(_ROUNDS):
         if not any(hit.rule.level == "nudge" or hit.rule.kind == "substitution" for hit in hits):
             break
-        context = Context(rulebook, text, customer)
         greeting = _GREETING_INLINE.match(text) or _GREETING_LINE.match(text.split("\n", 1)[0])
         kept = _spans_of(facts, text) + ([greeting.span()] if greeting else [])
         layout = _Layout(context.sentences, kept)
@@ -88,7 +82,8 @@ def rewrite(
         new = _templates_for(rulebook, hits, added)
         text = _compose(rulebook, text, new)
         added.extend(name for name, _ in new)
-        hits = check(Context(rulebook, text, customer))
+        context = context.derive(text)
+        hits = check(context)
     return text
 
 
