@@ -68,14 +68,16 @@ class ReviewEngine:
         draft, notes = self.prepare(draft)
         if word_count(draft.text) == 0:
             notes.append("nothing to review: the draft has no words")
-            return Review(False, Scores(), (), None, "rules", _note(notes))
+            return Review(False, Scores(), (), None, "rules", _note(notes), judged=False)
         language = guess_language(draft.text)
         if not language.english:
-            notes.append(
-                f"the rules are written for English and this draft looks like "
-                f"'{language.language}', so nothing was judged"
+            looks_like = (
+                f"looks like '{language.language}'"
+                if language.language != "und"
+                else "does not look like English"
             )
-            return Review(False, Scores(), (), None, "rules", _note(notes))
+            notes.append(f"the rules are written for English and this draft {looks_like}")
+            return Review(False, Scores(), (), None, "rules", _note(notes), judged=False)
         context = Context(self.rulebook, draft.text, draft.customer)
         hits = check(context)
         findings = tuple(hit.finding for hit in hits)

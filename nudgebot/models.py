@@ -91,6 +91,8 @@ class Review:
     suggestion: str | None
     engine: Engine
     note: str | None = None
+    judged: bool = True
+    """False when the engine could not judge the draft (another language, no words)."""
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     """Extra facts about how the review was made (prompt id, tokens, latency...)."""
 
@@ -103,6 +105,7 @@ class Review:
             "suggestion": self.suggestion,
             "engine": self.engine,
             "note": self.note,
+            "judged": self.judged,
         }
         if self.meta:
             data["meta"] = dict(self.meta)

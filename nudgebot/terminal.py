@@ -39,6 +39,8 @@ _BOUNDARY = re.compile(r"[.!?][\"')\]”’]*\s+|\n")
 
 def verdict(review: Review) -> str:
     """Return the one-line verdict: a nudge, or "looks good"."""
+    if not review.judged:
+        return "○ Not judged: see the note below"
     nudges = sum(1 for f in review.findings if f.level == "nudge")
     hints = len(review.findings) - nudges
     extra = f" (and {_plural(hints, 'small hint')})" if hints else ""

@@ -131,6 +131,7 @@ def test_non_english_draft_is_not_judged() -> None:
         "Hola, lo siento mucho por el retraso. Le enviaremos el paquete mañana por la mañana."
     )
     assert result.findings == ()
+    assert result.judged is False
     assert result.note and "English" in result.note
 
 
