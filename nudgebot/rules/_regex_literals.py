@@ -53,17 +53,18 @@ def _strength(literals: frozenset[str]) -> tuple[int, int]:
 
 def _sequence(items: list[tuple[Any, Any]]) -> Literals:
     candidates: list[frozenset[str]] = []
-    run = ""
+    runs: set[str] = {""}  # the literal texts the items so far can spell, joined up
 
     def flush() -> None:
-        nonlocal run
-        if len(run) >= _MIN_LENGTH:
-            candidates.append(frozenset({run}))
-        run = ""
+        nonlocal runs
+        if runs and all(len(run) >= _MIN_LENGTH for run in runs):
+            candidates.append(frozenset(runs))
+        runs = {""}
 
     for op, av in items:
-        if op is _c.LITERAL:
-            run += chr(av)
+        exact = _exact(op, av)
+        if exact is not None and len(runs) * len(exact) <= _MAX_LITERALS:
+            runs = {run + tail for run in runs for tail in exact}
             continue
         flush()
         found = _item(op, av)
@@ -73,6 +74,36 @@ def _sequence(items: list[tuple[Any, Any]]) -> Literals:
     if not candidates:
         return None
     return max(candidates, key=_strength)
+
+
+def _exact(op: Any, av: Any) -> set[str] | None:
+    """The few exact texts an item matches (``(?:a|bc)?`` gives {"", "a", "bc"}), or None."""
+    if op is _c.LITERAL:
+        return {chr(av)}
+    if op is _c.SUBPATTERN:
+        return _exact_sequence(list(av[-1]))
+    if op is _c.BRANCH:
+        texts: set[str] = set()
+        for branch in av[1]:
+            found = _exact_sequence(list(branch))
+            if found is None:
+                return None
+            texts |= found
+        return texts if len(texts) <= _MAX_LITERALS else None
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+        inner = _exact_sequence(list(av[2]))
+        return None if inner is None else inner | {""}
+    return None
+
+
+def _exact_sequence(items: list[tuple[Any, Any]]) -> set[str] | None:
+    texts = {""}
+    for op, av in items:
+        exact = _exact(op, av)
+        if exact is None or len(texts) * len(exact) > _MAX_LITERALS:
+            return None
+        texts = {text + tail for text in texts for tail in exact}
+    return texts
 
 
 def _item(op: Any, av: Any) -> Literals:
