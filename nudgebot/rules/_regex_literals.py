@@ -77,7 +77,7 @@ def _sequence(items: list[tuple[Any, Any]]) -> Literals:
 
 
 def _exact(op: Any, av: Any) -> set[str] | None:
-    """The few exact texts an item matches (``(?:a|bc)?`` gives {"", "a", "bc"}), or None."""
+    """Return the few exact texts an item matches (``(?:a|bc)?``: "", "a", "bc"), or None."""
     if op is _c.LITERAL:
         return {chr(av)}
     if op is _c.SUBPATTERN:
