@@ -53,7 +53,8 @@ def _bounded(raw: str, expanded: str) -> str:
 
     A leading look-behind would stop ``re`` from jumping to a literal prefix (~30x slower).
     """
-    open_end = raw.endswith(_NO_END_BOUNDARY) or raw.endswith(r"\W") or _LOOKAHEAD_END.search(raw)
+    open_end = raw.endswith(_NO_END_BOUNDARY) or raw.endswith((r"\W", r"\s", "]"))
+    open_end = open_end or _LOOKAHEAD_END.search(raw) is not None
     end = "" if open_end else r"(?![\w])"
     return f"(?:{expanded}){end}"
 
