@@ -185,20 +185,9 @@ def _branches(source: str, depth: int = 0) -> list[str]:
 
 def _split_top(source: str) -> list[str]:
     """Split at the ``|`` that stand outside any group or character class."""
-    parts, depth, start, in_class = [], 0, 0, False
-    for token in _SPECIAL.finditer(source):
-        char = token.group()
-        if len(char) == 2:  # an escape
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+    parts, start = [], 0
+    for char, depth, token in _structure(source):
+        if char == "|" and depth == 0:
             parts.append(source[start : token.start()])
             start = token.end()
     parts.append(source[start:])
@@ -209,22 +198,31 @@ def _sole_group(source: str) -> str | None:
     """Return the inside of ``(?:...)`` when that group is the whole pattern."""
     if not (source.startswith("(?:") and source.endswith(")")):
         return None
+    for char, depth, token in _structure(source):
+        if char == ")" and depth == 0 and token.end() != len(source):
+            return None
+    return source[3:-1]
+
+
+def _structure(source: str) -> Iterator[tuple[str, int, re.Match[str]]]:
+    """Yield each ``(``, ``)`` and ``|`` outside character classes, with the depth after it."""
     depth, in_class = 0, False
     for token in _SPECIAL.finditer(source):
         char = token.group()
-        if len(char) == 2:
+        if len(char) == 2:  # an escape
             continue
         if in_class:
             in_class = char != "]"
-        elif char == "[":
+            continue
+        if char == "[":
             in_class = True
-        elif char == "(":
+            continue
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0 and token.end() != len(source):
-                return None
-    return source[3:-1]
+        if char != "]":
+            yield char, depth, token
 
 
 class LiteralIndex:
