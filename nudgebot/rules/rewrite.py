@@ -42,6 +42,9 @@ _WORDS = re.compile(r"[^\W_]+")
 _SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
 
 
+_CUT_ENDS = ("", ".", "!", "?")
+
+
 @dataclass(frozen=True)
 class _Layout:
     """What a rewrite round needs to know about the text: sentences and facts."""
@@ -180,15 +183,29 @@ def _include_break(text: str, at: int, limit: int) -> int:
 
 def _apply_edits(text: str, edits: list[_Edit]) -> str:
     taken_until = len(text) + 1
-    for edit in sorted(edits, key=lambda e: (e.start, -e.end), reverse=True):
+    for edit in sorted(_merge_cuts(edits), key=lambda e: (e.start, -e.end), reverse=True):
         if edit.end > taken_until:
             continue
         head, tail = text[: edit.start] + edit.text, text[edit.end :]
-        if edit.text in ("", ".", "!", "?") and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
+        if edit.text in _CUT_ENDS and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
             tail = _capitalise_first(tail)
         text = head + tail
         taken_until = edit.start
     return _tidy(text)
+
+
+def _merge_cuts(edits: list[_Edit]) -> list[_Edit]:
+    """Join cuts that overlap (two flagged clauses of one sentence) into one cut."""
+    cuts = sorted((e for e in edits if e.text in _CUT_ENDS), key=lambda e: e.start)
+    merged: list[_Edit] = []
+    for cut in cuts:
+        if merged and cut.start <= merged[-1].end:
+            last = merged[-1]
+            end = max(last.end, cut.end)
+            merged[-1] = _Edit(last.start, end, cut.text if cut.end >= last.end else last.text)
+        else:
+            merged.append(cut)
+    return merged + [e for e in edits if e.text not in _CUT_ENDS]
 
 
 def _capitalise_first(text: str) -> str:
