@@ -7,7 +7,7 @@ so one habit costs its points once and the review stays short enough to read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from nudgebot.models import Finding
@@ -46,11 +46,10 @@ class Context:
         other.customer = self.customer
         other._customer_folded = self._customer_folded
         other._customer_present = self._customer_present
-        signals = self.rulebook.signals
         other._signals = {
             name: value
             for name, value in self._signals.items()
-            if signals[name].source == "customer" and not signals[name].any_of
+            if _reads_customer_only(self.rulebook.signals, name)
         }
         return other
 
@@ -126,6 +125,13 @@ class Context:
             last = self.sentences[min(index + 1, len(self.sentences) - 1)]
             return end, max(end, last.end)
         return sentence.start, sentence.end
+
+
+def _reads_customer_only(signals: Mapping[str, Signal], name: str, depth: int = 0) -> bool:
+    signal = signals[name]
+    if signal.source != "customer" or depth > 8:
+        return False
+    return all(_reads_customer_only(signals, other, depth + 1) for other in signal.any_of)
 
 
 @dataclass(frozen=True)
