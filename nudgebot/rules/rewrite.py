@@ -82,7 +82,7 @@ def rewrite(context: Context, hits: list[Hit], facts: Sequence[str] | None = Non
             if (edit := _edit_for(hit, match, text, layout)) is not None
         ]
         text = _apply_edits(text, edits)
-        new = _templates_for(rulebook, hits, added)
+        new = _templates_for(context, hits, added)
         text = _compose(rulebook, text, new)
         added.extend(name for name, _ in new)
         context = context.derive(text)
@@ -226,11 +226,16 @@ def _tidy(text: str) -> str:
     return text.strip()
 
 
-def _templates_for(rulebook: Rulebook, hits: list[Hit], added: list[str]) -> list[tuple[str, str]]:
+def _templates_for(context: Context, hits: list[Hit], added: list[str]) -> list[tuple[str, str]]:
+    """Pick the sentences to add: one per template asked for, in the situation's own words."""
+    rulebook = context.rulebook
     chosen: dict[str, str] = {}
     for hit in hits:
         name = hit.rule.add
-        if name is None or name in added or name in chosen:
+        if name is None:
+            continue
+        name = _fitting(context, name)
+        if name in added or name in chosen:
             continue
         spec = rulebook.templates[name]
         party = hit.match.groups.get("party") or spec.get("party", "")
@@ -245,6 +250,14 @@ def _templates_for(rulebook: Rulebook, hits: list[Hit], added: list[str]) -> lis
         for name in sorted(chosen, key=lambda n: rulebook.templates[n].get("order", "9"))
         if name not in covered
     ]
+
+
+def _fitting(context: Context, name: str) -> str:
+    """Return a template made for this situation (``instead_of`` + ``when``), else ``name``."""
+    for other, spec in context.rulebook.templates.items():
+        if spec.get("instead_of") == name and context.signal(spec.get("when", "")):
+            return other
+    return name
 
 
 def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:

@@ -124,6 +124,11 @@ def load_rulebook(directory: Path) -> Rulebook:
     signals = _load_signals(signals_path, signals_data, vocab)
     rewrite_path = directory / "_rewrite.toml"
     templates = _load_templates(rewrite_path, _read(rewrite_path))
+    for name, spec in templates.items():
+        if "when" in spec and spec["when"] not in signals:
+            raise RuleFileError(rewrite_path, f"add.{name}.when", f"unknown signal {spec['when']!r}")
+        if "instead_of" in spec and spec["instead_of"] not in templates:
+            raise RuleFileError(rewrite_path, f"add.{name}.instead_of", "no such template")
     rules = tuple(
         _load_rule(path, _read(path), vocab, signals, templates)
         for path in sorted(directory.glob("*.toml"))
@@ -219,6 +224,8 @@ def _load_templates(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, 
             raise RuleFileError(path, f"add.{name}.text", "must be a string")
         if spec.get("position", "end") not in ("start", "end"):
             raise RuleFileError(path, f"add.{name}.position", "must be 'start' or 'end'")
+        if "instead_of" in spec and not isinstance(spec.get("when"), str):
+            raise RuleFileError(path, f"add.{name}.when", "needs a signal name with instead_of")
         templates[name] = {k: str(v) for k, v in spec.items()}
     return templates
 
