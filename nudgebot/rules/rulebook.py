@@ -126,7 +126,8 @@ def load_rulebook(directory: Path) -> Rulebook:
     templates = _load_templates(rewrite_path, _read(rewrite_path))
     for name, spec in templates.items():
         if "when" in spec and spec["when"] not in signals:
-            raise RuleFileError(rewrite_path, f"add.{name}.when", f"unknown signal {spec['when']!r}")
+            problem = f"unknown signal {spec['when']!r}"
+            raise RuleFileError(rewrite_path, f"add.{name}.when", problem)
         if "instead_of" in spec and spec["instead_of"] not in templates:
             raise RuleFileError(rewrite_path, f"add.{name}.instead_of", "no such template")
     rules = tuple(
