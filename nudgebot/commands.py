@@ -54,8 +54,9 @@ class Reviewer:
     """
 
     def __init__(self, settings: Settings, choice: str | None) -> None:
-        self.engine = ReviewEngine.from_prompts(settings.prompts_dir)
-        self.engine.max_chars = settings.max_draft_chars
+        self.engine = ReviewEngine.from_prompts(
+            settings.prompts_dir, max_chars=settings.max_draft_chars, cache_dir=settings.cache_dir
+        )
         self.choice = choice or settings.engine
         self._runner: Any = None
         if self.choice == "llm" or (self.choice == "auto" and settings.llm_configured):

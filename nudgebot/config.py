@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from dotenv import dotenv_values
-
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "EngineChoice",
@@ -128,6 +126,8 @@ class Settings:
     engine: EngineChoice = "auto"
     prompts_dir: Path | None = None
     max_draft_chars: int = 40_000
+    cache_dir: Path | None = field(default_factory=lambda: Path.home() / ".cache" / "nudgebot")
+    """Where derived data may be cached (the rules' prefilter); None: no cache."""
     no_color: bool = False
     # LLM
     openai_api_key: str | None = field(default=None, repr=False)
@@ -200,6 +200,7 @@ class Settings:
             max_draft_chars=get(
                 "NUDGEBOT_MAX_DRAFT_CHARS", lambda s: _positive(parse_int(s)), 40_000
             ),
+            cache_dir=_cache_dir(values.get("NUDGEBOT_CACHE_DIR"), values),
             # NO_COLOR convention (no-color.org): present and non-empty disables colour.
             no_color=bool(values.get("NO_COLOR")),
             openai_api_key=opt("OPENAI_API_KEY", secret=True),
@@ -227,6 +228,16 @@ class Settings:
         )
 
 
+def _cache_dir(value: str | None, environment: Mapping[str, str]) -> Path | None:
+    """NUDGEBOT_CACHE_DIR, "off" for none, default $XDG_CACHE_HOME/nudgebot or ~/.cache."""
+    if value and value.strip().lower() == "off":
+        return None
+    if value and value.strip():
+        return Path(value.strip()).expanduser()
+    base = environment.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "nudgebot"
+
+
 def _read_dotenv(path: Path | None) -> dict[str, str]:
     if path is None:
         path = Path.cwd() / ".env"
@@ -234,6 +245,8 @@ def _read_dotenv(path: Path | None) -> dict[str, str]:
             return {}
     elif not path.is_file():
         raise SettingsError(f"env file {path} not found; see .env.example")
+    from dotenv import dotenv_values  # only when there is a .env: saves start-up time
+
     # No ${VAR} interpolation: secrets may contain "$", and it would read os.environ.
     raw = dotenv_values(path, interpolate=False, encoding="utf-8")
     return {name: value for name, value in raw.items() if value is not None}

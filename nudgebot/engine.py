@@ -45,10 +45,14 @@ class ReviewEngine:
 
     @classmethod
     def from_prompts(
-        cls, prompts: Path | None, *, max_chars: int = MAX_DRAFT_CHARS
+        cls,
+        prompts: Path | None,
+        *,
+        max_chars: int = MAX_DRAFT_CHARS,
+        cache_dir: Path | None = None,
     ) -> ReviewEngine:
         """Build an engine whose rules come from ``prompts`` (None: the bundled ones)."""
-        return cls(default_rulebook(prompts), max_chars=max_chars)
+        return cls(default_rulebook(prompts, cache_dir), max_chars=max_chars)
 
     def prepare(self, draft: Draft) -> tuple[Draft, list[str]]:
         """Check a draft is usable and clean it; return it with notes on what was changed."""

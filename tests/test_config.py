@@ -147,6 +147,7 @@ def test_the_example_file_is_complete_and_valid() -> None:
     names = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example.read_text("utf-8"), re.M))
     expected = {
         "NUDGEBOT_ENGINE", "NUDGEBOT_PROMPTS_DIR", "NUDGEBOT_MAX_DRAFT_CHARS", "NO_COLOR",
+        "NUDGEBOT_CACHE_DIR",
         "OPENAI_API_KEY", "OPENAI_BASE_URL", "NUDGEBOT_MODEL", "AZURE_OPENAI_ENDPOINT",
         "AZURE_OPENAI_DEPLOYMENT", "AZURE_OPENAI_API_VERSION", "AZURE_OPENAI_API_KEY",
         "NUDGEBOT_LLM_TIMEOUT", "NUDGEBOT_LLM_GATE", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
@@ -242,3 +243,9 @@ def test_parse_numbers_and_lists() -> None:
         parse_float("inf")
     assert parse_list(" a, b ,,c ,") == ("a", "b", "c")
     assert parse_list(" , ") == ()
+
+
+def test_cache_dir_follows_xdg_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert Settings.load(env={"XDG_CACHE_HOME": str(tmp_path)}).cache_dir == tmp_path / "nudgebot"
+    assert Settings.load(env={"NUDGEBOT_CACHE_DIR": str(tmp_path)}).cache_dir == tmp_path
+    assert Settings.load(env={"NUDGEBOT_CACHE_DIR": "off"}).cache_dir is None

@@ -23,6 +23,6 @@ def prompts_dir(override: Path | None = None) -> Path:
 
 
 @lru_cache(maxsize=4)
-def default_rulebook(override: Path | None = None) -> Rulebook:
+def default_rulebook(override: Path | None = None, cache_dir: Path | None = None) -> Rulebook:
     """Load the rulebook once per process (and per override folder)."""
-    return load_rulebook(prompts_dir(override) / "rules")
+    return load_rulebook(prompts_dir(override) / "rules", cache_dir)

@@ -9,7 +9,10 @@ part, alternations union their branches, optional parts promise nothing.
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 _parser: Any = importlib.import_module("re._parser")
@@ -23,14 +26,55 @@ INVALID: frozenset[str] = frozenset({"\x00invalid"})
 """Returned for a pattern that does not parse, so the caller can report the error."""
 
 
-@lru_cache(maxsize=4096)
+_FORMAT = 3  # bump when the extraction changes, so cached results are not reused
+_memo: dict[str, Literals] = {}
+_unsaved = False
+
+
 def required(pattern: str) -> Literals:
     """Return literals of which at least one occurs in every match, or None."""
+    global _unsaved
+    if pattern in _memo:
+        return _memo[pattern]
     try:
         parsed = _parser.parse(pattern)
     except Exception:  # the caller compiles the pattern itself and reports the error
         return INVALID
-    return _sequence(list(parsed))
+    found = _sequence(list(parsed))
+    _memo[pattern] = found
+    _unsaved = True
+    return found
+
+
+def load_cache(folder: Path) -> None:
+    """Fill the memo from ``folder`` (parsing a pattern is most of the rules' load time)."""
+    try:
+        data = json.loads((folder / f"literals-{_FORMAT}.json").read_text(encoding="utf-8"))
+        for pattern, literals in data.items():
+            _memo.setdefault(pattern, None if literals is None else frozenset(literals))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return  # no cache, or a damaged one: it is rebuilt
+
+
+def save_cache(folder: Path) -> None:
+    """Write the memo to ``folder`` if it learnt anything; failures are silently ignored."""
+    global _unsaved
+    if not _unsaved:
+        return
+    data = {
+        pattern: None if lits is None else sorted(lits)
+        for pattern, lits in _memo.items()
+        if lits is not INVALID
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temporary, folder / f"literals-{_FORMAT}.json")
+        _unsaved = False
+    except OSError:
+        return
 
 
 # Words so common in replies that a filter on them lets almost everything through.

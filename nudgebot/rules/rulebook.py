@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from nudgebot.models import DIMENSIONS, Dimension, Level
+from nudgebot.rules import _regex_literals
 from nudgebot.rules.patterns import LiteralIndex, PatternError, PatternSet, compile_patterns
 
 Kind = Literal["existence", "substitution", "occurrence", "conditional"]
@@ -116,8 +117,21 @@ class Rulebook:
         raise KeyError(rule_id)
 
 
-def load_rulebook(directory: Path) -> Rulebook:
-    """Load ``_signals.toml``, ``_rewrite.toml`` and every rule file in ``directory``."""
+def load_rulebook(directory: Path, cache_dir: Path | None = None) -> Rulebook:
+    """Load ``_signals.toml``, ``_rewrite.toml`` and every rule file in ``directory``.
+
+    With ``cache_dir``, the prefilter literals worked out from the patterns are kept there
+    between runs (keyed by the patterns themselves, so edited rules are never served stale).
+    """
+    if cache_dir is not None:
+        _regex_literals.load_cache(cache_dir)
+    rulebook = _load(directory)
+    if cache_dir is not None:
+        _regex_literals.save_cache(cache_dir)
+    return rulebook
+
+
+def _load(directory: Path) -> Rulebook:
     signals_path = directory / "_signals.toml"
     signals_data = _read(signals_path)
     vocab = _strings_table(signals_path, signals_data, "vocab")

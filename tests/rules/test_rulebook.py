@@ -96,3 +96,27 @@ def test_missing_signals_file_is_named(tmp_path: Path) -> None:
 def test_no_rules_is_an_error(rules_dir: Path) -> None:
     with pytest.raises(RuleFileError, match="no rule files"):
         load_rulebook(rules_dir)
+
+
+def test_prefilter_literals_are_cached_between_runs(tmp_path: Path) -> None:
+    from nudgebot.rules import _regex_literals
+
+    _regex_literals._memo.clear()
+    _regex_literals._unsaved = False
+    first = load_rulebook(BUNDLED, cache_dir=tmp_path)
+    cached = list(tmp_path.glob("literals-*.json"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 1000
+    _regex_literals._memo.clear()
+    second = load_rulebook(BUNDLED, cache_dir=tmp_path)
+    assert [a.literals for a in second.rules[0].pattern.alternatives] == [  # type: ignore[union-attr]
+        a.literals
+        for a in first.rules[0].pattern.alternatives  # type: ignore[union-attr]
+    ]
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    from nudgebot.rules import _regex_literals
+
+    (tmp_path / f"literals-{_regex_literals._FORMAT}.json").write_text("{not json")
+    _regex_literals._memo.clear()
+    assert load_rulebook(BUNDLED, cache_dir=tmp_path).rules
