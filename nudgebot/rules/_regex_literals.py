@@ -26,7 +26,7 @@ INVALID: frozenset[str] = frozenset({"\x00invalid"})
 """Returned for a pattern that does not parse, so the caller can report the error."""
 
 
-_FORMAT = 3  # bump when the extraction changes, so cached results are not reused
+_FORMAT = 4  # bump when the extraction changes, so cached results are not reused
 _memo: dict[str, Literals] = {}
 _unsaved = False
 
@@ -101,7 +101,7 @@ def _sequence(items: list[tuple[Any, Any]]) -> Literals:
 
     def flush() -> None:
         nonlocal runs
-        if runs and all(len(run) >= _MIN_LENGTH for run in runs):
+        if runs and all(len(run) >= _MIN_LENGTH or not run.isascii() for run in runs):
             candidates.append(frozenset(runs))
         runs = {""}
 
