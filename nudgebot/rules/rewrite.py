@@ -220,6 +220,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;:])\s*([.!?])", r"\2", text)
     text = re.sub(r"^[ \t]*[,;:.]+[ \t]*", "", text, flags=re.M)
+    text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
