@@ -153,10 +153,16 @@ class Hit:
     finding: Finding
 
 
-def check(context: Context) -> list[Hit]:
-    """Return the hits of every rule on the prepared draft, in rule order."""
+def check(context: Context, *, hints: bool = True) -> list[Hit]:
+    """Return the hits of every rule on the prepared draft, in rule order.
+
+    ``hints=False`` skips hint-level rules that only cost points (the rewrite's re-check needs
+    only what it would mend).
+    """
     hits = []
     for rule in context.rulebook.rules:
+        if not hints and rule.level == "hint" and rule.kind != "substitution":
+            continue
         found = first_match(rule, context)
         if found is not None:
             hits.append(Hit(rule, found, to_finding(rule, context, found)))

@@ -86,7 +86,7 @@ def rewrite(context: Context, hits: list[Hit], facts: Sequence[str] | None = Non
         text = _compose(rulebook, text, new)
         added.extend(name for name, _ in new)
         context = context.derive(text)
-        hits = check(context)
+        hits = check(context, hints=False)
     return text
 
 
