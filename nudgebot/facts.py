@@ -14,6 +14,7 @@ not (a rewrite could change an order number), so every doubtful case leans towar
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -332,8 +333,12 @@ def _compile(categories: tuple[str, ...]) -> re.Pattern[str]:
 
 # The text is scanned with a space in front so a fact can start at offset 0. Menu paths cost
 # time to look for, so they are only looked for in a text with an arrow in it.
-_PATTERN = _compile(("special", "digit", "upper", "lower"))
-_PATTERN_PATHS = _compile(("special", "digit", "path", "upper", "lower"))
+@functools.cache
+def _pattern(paths: bool = False) -> re.Pattern[str]:
+    """Return the big one-pass pattern, compiled on first use (it costs ~30 ms)."""
+    if paths:
+        return _compile(("special", "digit", "path", "upper", "lower"))
+    return _compile(("special", "digit", "upper", "lower"))
 _GROUP_KIND = {f"g{i}": kind for i, (_, kind, _) in enumerate(_ALTERNATIVES)}
 _KIND = {"ident": "id", "path": "name"}
 
@@ -546,7 +551,7 @@ class _Collector:
 
     def _rematch(self, pos: int) -> None:
         """Match the pattern again where a run's number starts (it may begin a duration)."""
-        match = _PATTERN.match(self.padded, pos)
+        match = _pattern().match(self.padded, pos)
         if match is not None and _GROUP_KIND[match.lastgroup or "g0"] != "name":
             self.add(match)
 
@@ -611,7 +616,7 @@ def extract_facts(text: str) -> list[Fact]:
     collector = _Collector(text)
     spans = collector.spans
     arrows = ">" in text or "→" in text or "›" in text or "»" in text or "&gt;" in text
-    pattern = _PATTERN_PATHS if arrows else _PATTERN
+    pattern = _pattern(bool(arrows))
     for match in pattern.finditer(collector.padded):
         collector.add(match)
     for start, end, word in collector.pending:
