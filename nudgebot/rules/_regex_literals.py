@@ -26,7 +26,7 @@ INVALID: frozenset[str] = frozenset({"\x00invalid"})
 """Returned for a pattern that does not parse, so the caller can report the error."""
 
 
-_FORMAT = 4  # bump when the extraction changes, so cached results are not reused
+_FORMAT = 5  # bump when the extraction changes, so cached results are not reused
 _memo: dict[str, Literals] = {}
 _unsaved = False
 
@@ -42,6 +42,26 @@ def required(pattern: str) -> Literals:
         return INVALID
     found = _sequence(list(parsed))
     _memo[pattern] = found
+    _unsaved = True
+    return found
+
+
+def exact(pattern: str) -> frozenset[str] | None:
+    """Return the texts a pattern matches when it is only literal text, else None.
+
+    A pattern with a capturing group is never "only literal text": its groups are read.
+    """
+    key = "=" + pattern
+    if key in _memo:
+        return _memo[key]
+    global _unsaved
+    try:
+        parsed = _parser.parse(pattern)
+        texts = None if parsed.state.groups > 1 else _exact_sequence(list(parsed))
+    except Exception:
+        texts = None
+    found = frozenset(texts) if texts and all(texts) else None
+    _memo[key] = found
     _unsaved = True
     return found
 

@@ -6,12 +6,11 @@ so one habit costs its points once and the review stays short enough to read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from nudgebot.models import Finding
-from nudgebot.rules.patterns import PatternSet
+from nudgebot.rules.patterns import Found, PatternSet
 from nudgebot.rules.rulebook import Rule, Rulebook, Scope, Signal
 from nudgebot.rules.text import (
     Sentence,
@@ -36,7 +35,9 @@ class Context:
         self._sentences: list[Sentence] | None = None
         self.customer = customer or ""
         self._customer_folded: str | None = None
+        self._positions: dict[str, list[int]] | None = None
         self._present: frozenset[str] | None = None
+        self._customer_positions: dict[str, list[int]] | None = None
         self._customer_present: frozenset[str] | None = None
         self._signals: dict[str, bool] = {}
 
@@ -46,6 +47,7 @@ class Context:
         other.customer = self.customer
         other._customer_folded = self._customer_folded
         other._customer_present = self._customer_present
+        other._customer_positions = self._customer_positions
         other._signals = {
             name: value
             for name, value in self._signals.items()
@@ -64,14 +66,28 @@ class Context:
     def present(self) -> frozenset[str]:
         """The prefilter literals that occur in the draft (computed on first use)."""
         if self._present is None:
-            self._present = self.rulebook.index.present(self.folded)
+            self._present = frozenset(self.positions)
         return self._present
+
+    @property
+    def positions(self) -> dict[str, list[int]]:
+        """Where each prefilter literal occurs in the draft (computed on first use)."""
+        if self._positions is None:
+            self._positions = self.rulebook.index.positions(self.folded)
+        return self._positions
+
+    @property
+    def customer_positions(self) -> dict[str, list[int]]:
+        """Where each prefilter literal occurs in the customer's message."""
+        if self._customer_positions is None:
+            self._customer_positions = self.rulebook.index.positions(self.customer_folded)
+        return self._customer_positions
 
     @property
     def customer_present(self) -> frozenset[str]:
         """The prefilter literals that occur in the customer's message."""
         if self._customer_present is None:
-            self._customer_present = self.rulebook.index.present(self.customer_folded)
+            self._customer_present = frozenset(self.customer_positions)
         return self._customer_present
 
     @property
@@ -98,16 +114,15 @@ class Context:
         return cached
 
     def _evaluate(self, signal: Signal) -> bool:
-        present: frozenset[str] | None
         if signal.source == "draft":
             text = self.masked if signal.case_sensitive else self.folded
-            present = self.present
+            present, positions = self.present, self.positions
         else:
             text = self.customer_masked if signal.case_sensitive else self.customer_folded
-            present = self.customer_present
+            present, positions = self.customer_present, self.customer_positions
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
-        if signal.pattern is not None and signal.pattern.search(text, present):
+        if signal.pattern is not None and signal.pattern.search(text, present, 0, None, positions):
             return True
         return any(self.signal(other) for other in signal.any_of)
 
@@ -194,7 +209,7 @@ def _matches(rule: Rule, context: Context) -> Iterator[Match]:
     text = context.masked if rule.case_sensitive else context.folded
     present = context.present
     draft_wide: bool | None = None  # an unless over the whole draft is the same for every match
-    for index, m in rule.pattern.finditer(text, present):
+    for index, m in rule.pattern.finditer(text, present, context.positions):
         if rule.unless is not None:
             if rule.unless_scope != "draft":
                 if _found(rule.unless, context, rule.unless_scope, m):
@@ -208,9 +223,10 @@ def _matches(rule: Rule, context: Context) -> Iterator[Match]:
         yield Match(m.start(), m.end(), index, groups)
 
 
-def _found(pattern: PatternSet, context: Context, scope: Scope, m: re.Match[str]) -> bool:
+def _found(pattern: PatternSet, context: Context, scope: Scope, m: Found) -> bool:
     start, end = context.scope(scope, m.start(), m.end())
-    return pattern.search(context.folded, context.present, start, end) is not None
+    found = pattern.search(context.folded, context.present, start, end, context.positions)
+    return found is not None
 
 
 def _occurrence(rule: Rule, context: Context) -> Match | None:
@@ -232,12 +248,13 @@ def _occurrence(rule: Rule, context: Context) -> Match | None:
 def _conditional(rule: Rule, context: Context) -> Match | None:
     assert rule.requires is not None
     if rule.pattern is None:  # the draft as a whole must meet the requirement
-        if rule.requires.search(context.folded, context.present):
+        if rule.requires.search(context.folded, context.present, 0, None, context.positions):
             return None
         return Match(0, 0, 0, {})
     for found in _matches(rule, context):
         start, end = context.scope(rule.requires_scope, found.start, found.end)
-        if rule.requires.search(context.folded, context.present, start, end) is None:
+        need = rule.requires.search(context.folded, context.present, start, end, context.positions)
+        if need is None:
             return found
     return None
 

@@ -23,6 +23,7 @@ import ahocorasick
 
 from nudgebot.rules import _regex_literals
 
+_END = r"(?![\w])"
 _SPECIAL = re.compile(r"\\.|[\[\]()|]")
 _MACRO = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LOOKAHEAD_END = re.compile(r"\(\?[=!][^()]*\)$")
@@ -55,12 +56,41 @@ def _bounded(raw: str, expanded: str) -> str:
     """
     open_end = raw.endswith(_NO_END_BOUNDARY) or raw.endswith((r"\W", r"\s", "]"))
     open_end = open_end or _LOOKAHEAD_END.search(raw) is not None
-    end = "" if open_end else r"(?![\w])"
+    end = "" if open_end else _END
     return f"(?:{expanded}){end}"
 
 
 def _starts_bounded(raw: str) -> bool:
     return not raw.startswith(_NO_START_BOUNDARY)
+
+
+class LiteralMatch:
+    """A match found from the literal index alone (no regex ran): the same few methods."""
+
+    __slots__ = ("_end", "_start", "string")
+
+    def __init__(self, string: str, start: int, end: int) -> None:
+        self.string, self._start, self._end = string, start, end
+
+    def start(self, group: int | str = 0) -> int:
+        """Where the match starts."""
+        return self._start
+
+    def end(self, group: int | str = 0) -> int:
+        """Where the match ends."""
+        return self._end
+
+    def group(self, group: int = 0) -> str:
+        """Return the matched text."""
+        return self.string[self._start : self._end]
+
+    def groupdict(self) -> dict[str, str | None]:
+        """No named groups: a literal has none."""
+        return {}
+
+
+Found = re.Match[str] | LiteralMatch
+Positions = Mapping[str, Sequence[int]]
 
 
 @dataclass(frozen=True)
@@ -73,15 +103,23 @@ class Alternative:
     """At least one of these occurs in any text the regex matches; None: no such promise."""
     bounded: bool = False
     """A match must not start right after a letter, digit, underscore or apostrophe."""
+    exact: frozenset[str] | None = None
+    """When the pattern is just these texts (``sorry|apologies``): matched from the index."""
+    end_bounded: bool = False
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
         """The compiled regex, compiled on first use (start-up compiles none)."""
         return re.compile(self.source)
 
-    def scan(self, text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    def scan(
+        self, text: str, start: int = 0, end: int | None = None, positions: Positions | None = None
+    ) -> Iterator[Found]:
         """Yield the matches in ``text[start:end]``, honouring the start boundary."""
         end = len(text) if end is None else end
+        if self.exact is not None and positions is not None:
+            yield from self._from_index(text, start, end, positions)
+            return
         pos = start
         while pos <= end:
             m = self.regex.search(text, pos, end)
@@ -93,6 +131,27 @@ class Alternative:
                 continue
             yield m
             pos = m.end() if m.end() > at else at + 1
+
+    def _from_index(self, text: str, start: int, end: int, positions: Positions) -> Iterator[Found]:
+        """Yield the regex's matches, worked out from where its exact texts occur."""
+        assert self.exact is not None
+        spans = []
+        for literal in self.exact:
+            for at in positions.get(literal, ()):
+                stop = at + len(literal)
+                if at < start or stop > end:
+                    continue
+                if self.bounded and at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_'"):
+                    continue
+                if self.end_bounded and stop < end and (text[stop].isalnum() or text[stop] == "_"):
+                    continue
+                spans.append((at, -stop))
+        spans.sort()
+        taken = start
+        for at, negative_stop in spans:  # leftmost, then longest, not overlapping (like finditer)
+            if at >= taken:
+                taken = max(-negative_stop, at + 1)
+                yield LiteralMatch(text, at, -negative_stop)
 
 
 class PatternSet:
@@ -127,21 +186,30 @@ class PatternSet:
         return (*self._unfiltered, *chosen.values())
 
     def finditer(
-        self, text: str, present: frozenset[str] | None
-    ) -> list[tuple[int, re.Match[str]]]:
+        self, text: str, present: frozenset[str] | None, positions: Positions | None = None
+    ) -> list[tuple[int, Found]]:
         """Every match of every pattern, as (pattern index, match), in order of position."""
-        found = [(alt.index, m) for alt in self._candidates(present) for m in alt.scan(text)]
+        found = [
+            (alt.index, m)
+            for alt in self._candidates(present)
+            for m in alt.scan(text, positions=positions)
+        ]
         found.sort(key=lambda item: (item[1].start(), item[0]))
         return found
 
     def search(
-        self, text: str, present: frozenset[str] | None, start: int = 0, end: int | None = None
-    ) -> re.Match[str] | None:
+        self,
+        text: str,
+        present: frozenset[str] | None,
+        start: int = 0,
+        end: int | None = None,
+        positions: Positions | None = None,
+    ) -> Found | None:
         """Return the leftmost match of any pattern within ``text[start:end]``, or None."""
         end = len(text) if end is None else end
-        best: re.Match[str] | None = None
+        best: Found | None = None
         for alt in self._candidates(present):
-            m = next(alt.scan(text, start, end), None)
+            m = next(alt.scan(text, start, end, positions), None)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best
@@ -159,6 +227,7 @@ def compile_patterns(
     for index, raw in enumerate(patterns):
         for branch in _branches(expand(raw, vocab)):
             source = _bounded(raw, branch)
+            end_bounded = source.endswith(_END)
             literals = _regex_literals.required(source)
             if literals is _regex_literals.INVALID:
                 try:
@@ -166,9 +235,16 @@ def compile_patterns(
                 except re.error as error:
                     raise PatternError(f"pattern {raw!r} does not compile: {error}") from None
                 literals = None
+            exact = None if case_sensitive else _regex_literals.exact(branch)
+            if exact != literals:  # only texts the index looks for can be answered from it
+                exact = None
             if literals is not None and case_sensitive:
                 literals = frozenset(lit.lower() for lit in literals)  # checked on folded text
-            alternatives.append(Alternative(index, source, literals, _starts_bounded(raw)))
+            alternatives.append(
+                Alternative(
+                    index, source, literals, _starts_bounded(raw), exact, end_bounded=end_bounded
+                )
+            )
     return PatternSet(alternatives)
 
 
@@ -226,7 +302,7 @@ def _structure(source: str) -> Iterator[tuple[str, int, re.Match[str]]]:
 
 
 class LiteralIndex:
-    """Finds, in one pass, which prefilter literals occur in a text."""
+    """Finds, in one pass, which prefilter literals occur in a text, and where."""
 
     def __init__(self, literals: Iterable[str]) -> None:
         self._automaton: Any = ahocorasick.Automaton()
@@ -236,8 +312,15 @@ class LiteralIndex:
         if not self._empty:
             self._automaton.make_automaton()
 
+    def positions(self, text: str) -> dict[str, list[int]]:
+        """Return where each literal that occurs in ``text`` starts, in order."""
+        found: dict[str, list[int]] = {}
+        if self._empty or not text:
+            return found
+        for last, literal in self._automaton.iter(text):
+            found.setdefault(literal, []).append(last - len(literal) + 1)
+        return found
+
     def present(self, text: str) -> frozenset[str]:
         """Return the literals that occur somewhere in ``text``."""
-        if self._empty or not text:
-            return frozenset()
-        return frozenset(value for _, value in self._automaton.iter(text))
+        return frozenset(self.positions(text))

@@ -27,11 +27,19 @@ texts = st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=25).map(
 @given(raw=texts)
 def test_prefiltered_search_finds_what_a_full_search_finds(raw: str) -> None:
     text = fold(raw)
-    present = RULEBOOK.index.present(text)
+    positions = RULEBOOK.index.positions(text)
+    present = frozenset(positions)
     for patterns in SETS:
-        expected = {alt.index for alt in patterns.alternatives if list(alt.scan(text))}
-        found = {index for index, _ in patterns.finditer(text, present)}
-        assert found == expected
+        expected: dict[int, int] = {}
+        for alt in patterns.alternatives:  # every regex run on the whole text: the truth
+            for m in alt.scan(text):
+                expected[alt.index] = min(expected.get(alt.index, m.start()), m.start())
+        found: dict[int, int] = {}
+        for index, m in patterns.finditer(text, present, positions):  # prefilter + index
+            found.setdefault(index, m.start())
+        assert found == expected, patterns.alternatives[0].source
+        first = patterns.search(text, present, 0, None, positions)
+        assert (first.start() if first else None) == (min(expected.values(), default=None))
 
 
 @settings(max_examples=200, deadline=None)
@@ -91,6 +99,21 @@ def test_alternations_are_split_into_branches_that_keep_their_index() -> None:
     patterns = compile_patterns(["(?:abc|def)", "ghi"], {})
     assert [alt.index for alt in patterns.alternatives] == [0, 0, 1]
     assert [i for i, _ in patterns.finditer("ghi def abc", None)] == [1, 0, 0]
+
+
+def test_pure_literal_patterns_are_answered_from_the_index() -> None:
+    patterns = compile_patterns(["sorry|apologies", "you (?:need|have) to"], {})
+    assert all(alt.exact is not None for alt in patterns.alternatives)
+    text = "so sorry - you need to. sorry!"
+    index = LiteralIndex(patterns.literals)
+    found = patterns.finditer(text, index.present(text), index.positions(text))
+    assert [(i, m.group(0)) for i, m in found] == [(0, "sorry"), (1, "you need to"), (0, "sorry")]
+    assert patterns.search("unsorry", frozenset({"sorry"}), 0, None, {"sorry": [2]}) is None
+
+
+def test_patterns_with_named_groups_still_run_their_regex() -> None:
+    patterns = compile_patterns(["contact (?P<party>them|the carrier)"], {})
+    assert all(alt.exact is None for alt in patterns.alternatives)
 
 
 def test_literal_index_finds_what_occurs() -> None:
