@@ -54,7 +54,7 @@ def _bounded(raw: str, expanded: str) -> str:
 
     A leading look-behind would stop ``re`` from jumping to a literal prefix (~30x slower).
     """
-    open_end = raw.endswith(_NO_END_BOUNDARY) or raw.endswith((r"\W", r"\s", "]"))
+    open_end = raw.endswith(_NO_END_BOUNDARY) or raw.endswith((r"\W", r"\s", r"\w", "]"))
     open_end = open_end or _LOOKAHEAD_END.search(raw) is not None
     end = "" if open_end else _END
     return f"(?:{expanded}){end}"
@@ -226,7 +226,7 @@ def compile_patterns(
     alternatives = []
     for index, raw in enumerate(patterns):
         for branch in _branches(expand(raw, vocab)):
-            source = _bounded(raw, branch)
+            source = _bounded(branch if raw.endswith("}") else raw, branch)
             end_bounded = source.endswith(_END)
             literals = _regex_literals.required(source)
             if literals is _regex_literals.INVALID:
