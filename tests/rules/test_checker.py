@@ -20,10 +20,12 @@ def test_no_customer_message_means_no_customer_signals() -> None:
     assert not context.signal("customer_needs_help")
 
 
-def test_sentence_scope_looks_only_at_the_matching_sentence() -> None:
+def test_following_scope_looks_at_this_sentence_and_the_next_only() -> None:
     rule = RULEBOOK.rule("ownership.vague-timeline")
     fine = Context(RULEBOOK, "It'll be with you soon, by 6pm today at the latest.")
-    vague = Context(RULEBOOK, "It'll be with you soon. I'm in the office until 6pm today.")
+    also_fine = Context(RULEBOOK, "Soon! It goes out on Monday 16 September.")
+    vague = Context(RULEBOOK, "It'll be with you soon. Thanks for waiting. I'm in until 6pm.")
+    assert first_match(rule, also_fine) is None
     assert first_match(rule, fine) is None
     assert first_match(rule, vague) is not None
 
