@@ -339,6 +339,8 @@ def _pattern(paths: bool = False) -> re.Pattern[str]:
     if paths:
         return _compile(("special", "digit", "path", "upper", "lower"))
     return _compile(("special", "digit", "upper", "lower"))
+
+
 _GROUP_KIND = {f"g{i}": kind for i, (_, kind, _) in enumerate(_ALTERNATIVES)}
 _KIND = {"ident": "id", "path": "name"}
 

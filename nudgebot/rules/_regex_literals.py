@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,7 @@ _unsaved = False
 
 def required(pattern: str) -> Literals:
     """Return literals of which at least one occurs in every match, or None."""
-    global _unsaved
-    if pattern in _memo:
-        return _memo[pattern]
-    try:
-        parsed = _parser.parse(pattern)
-    except Exception:  # the caller compiles the pattern itself and reports the error
-        return INVALID
-    found = _sequence(list(parsed))
-    _memo[pattern] = found
-    _unsaved = True
-    return found
+    return _remembered(pattern, lambda parsed: _sequence(list(parsed)), INVALID)
 
 
 def exact(pattern: str) -> frozenset[str] | None:
@@ -51,16 +42,24 @@ def exact(pattern: str) -> frozenset[str] | None:
 
     A pattern with a capturing group is never "only literal text": its groups are read.
     """
-    key = "=" + pattern
+
+    def texts(parsed: Any) -> frozenset[str] | None:
+        found = None if parsed.state.groups > 1 else _exact_sequence(list(parsed))
+        return frozenset(found) if found and all(found) else None
+
+    return _remembered("=" + pattern, texts, None)
+
+
+def _remembered(key: str, work_out: Callable[[Any], Literals], invalid: Literals) -> Literals:
+    """Parse the pattern (the key, less an optional "=") once, ever: memo and disk cache."""
+    global _unsaved
     if key in _memo:
         return _memo[key]
-    global _unsaved
     try:
-        parsed = _parser.parse(pattern)
-        texts = None if parsed.state.groups > 1 else _exact_sequence(list(parsed))
-    except Exception:
-        texts = None
-    found = frozenset(texts) if texts and all(texts) else None
+        parsed = _parser.parse(key[1:] if key.startswith("=") else key)
+    except Exception:  # the caller compiles the pattern itself and reports the error
+        return invalid
+    found = work_out(parsed)
     _memo[key] = found
     _unsaved = True
     return found
