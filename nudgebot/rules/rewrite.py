@@ -187,7 +187,8 @@ def _apply_edits(text: str, edits: list[_Edit]) -> str:
         if edit.end > taken_until:
             continue
         head, tail = text[: edit.start] + edit.text, text[edit.end :]
-        if edit.text in _CUT_ENDS and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
+        ends_sentence = edit.text in _CUT_ENDS or edit.text.rstrip().endswith((".", "!", "?"))
+        if ends_sentence and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
             tail = _capitalise_first(tail)
         text = head + tail
         taken_until = edit.start
