@@ -90,10 +90,11 @@ class ReviewEngine:
         if needs_nudge:
             facts = list(dict.fromkeys(fact.text for fact in extract_facts(draft.text)))
             suggestion = rewrite(context, hits, facts)
-            lost = [fact for fact in facts if fact not in suggestion]
-            if lost:  # never hand back a suggestion that drops a fact
-                notes.append("the rewrite could not keep every fact, so the draft is kept")
-                suggestion = draft.text
+            if any(fact not in suggestion for fact in facts):  # never drop a fact
+                notes.append("the draft's own words are kept as written, so no fact is lost")
+                suggestion = rewrite(context, hits, facts, additions_only=True)
+                if any(fact not in suggestion for fact in facts):  # tidying touched a fact
+                    suggestion = draft.text
         return Review(needs_nudge, score(findings), findings, suggestion, "rules", _note(notes))
 
     async def review(self, draft: Draft, engine: str = "auto") -> Review:

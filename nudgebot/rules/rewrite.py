@@ -60,11 +60,18 @@ class _Edit:
     text: str
 
 
-def rewrite(context: Context, hits: list[Hit], facts: Sequence[str] | None = None) -> str:
+def rewrite(
+    context: Context,
+    hits: list[Hit],
+    facts: Sequence[str] | None = None,
+    *,
+    additions_only: bool = False,
+) -> str:
     """Return a suggested reply that fixes ``hits`` and keeps every fact of the draft.
 
     ``context`` is the checked draft and ``hits`` what the check found; ``facts`` are the
-    draft's fact texts when the caller already has them.
+    draft's fact texts when the caller already has them. ``additions_only`` leaves the draft's
+    own words as they are and only adds sentences (the fallback that cannot lose a fact).
     """
     rulebook, text = context.rulebook, context.text
     facts = [f.text for f in extract_facts(text)] if facts is None else facts
@@ -77,13 +84,13 @@ def rewrite(context: Context, hits: list[Hit], facts: Sequence[str] | None = Non
         layout = _Layout(context.sentences, kept)
         edits = [
             edit
-            for hit in hits
+            for hit in ([] if additions_only else hits)
             for match in (list(all_matches(hit.rule, context)) or [hit.match])
             if (edit := _edit_for(hit, match, text, layout)) is not None
         ]
-        text = _apply_edits(text, edits)
+        text = _apply_edits(text, edits, facts)
         new = _templates_for(context, hits, added)
-        text = _compose(rulebook, text, new)
+        text = _compose(rulebook, text, new, facts)
         added.extend(name for name, _ in new)
         context = context.derive(text)
         hits = check(context, hints=False)
@@ -181,7 +188,7 @@ def _include_break(text: str, at: int, limit: int) -> int:
     return brk.end() if brk else at
 
 
-def _apply_edits(text: str, edits: list[_Edit]) -> str:
+def _apply_edits(text: str, edits: list[_Edit], facts: Sequence[str] = ()) -> str:
     taken_until = len(text) + 1
     for edit in sorted(_merge_cuts(edits), key=lambda e: (e.start, -e.end), reverse=True):
         if edit.end > taken_until:
@@ -189,7 +196,7 @@ def _apply_edits(text: str, edits: list[_Edit]) -> str:
         head, tail = text[: edit.start] + edit.text, text[edit.end :]
         ends_sentence = edit.text in _CUT_ENDS or edit.text.rstrip().endswith((".", "!", "?"))
         if ends_sentence and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
-            tail = _capitalise_first(tail)
+            tail = _capitalise_first(tail, facts)
         text = head + tail
         taken_until = edit.start
     return _tidy(text)
@@ -209,9 +216,10 @@ def _merge_cuts(edits: list[_Edit]) -> list[_Edit]:
     return merged + [e for e in edits if e.text not in _CUT_ENDS]
 
 
-def _capitalise_first(text: str) -> str:
+def _capitalise_first(text: str, facts: Sequence[str] = ()) -> str:
+    """Capitalise the first letter, unless it starts a fact ("order 55120" stays as it is)."""
     stripped = text.lstrip()
-    if stripped[:1].islower():
+    if stripped[:1].islower() and not any(stripped.startswith(fact) for fact in facts):
         at = len(text) - len(stripped)
         return text[:at] + stripped[0].upper() + stripped[1:]
     return text
@@ -262,7 +270,9 @@ def _fitting(context: Context, name: str) -> str:
     return name
 
 
-def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:
+def _compose(
+    rulebook: Rulebook, text: str, new: list[tuple[str, str]], facts: Sequence[str] = ()
+) -> str:
     if not new:
         return text
     starts = " ".join(t for n, t in new if rulebook.templates[n].get("position") == "start")
@@ -270,7 +280,7 @@ def _compose(rulebook: Rulebook, text: str, new: list[tuple[str, str]]) -> str:
     greeting, body, sign_off, own_line = _split(text)
     letter = "\n\n" in text or own_line or bool(sign_off)
     if starts:
-        body = f"{starts} {_capitalise_first(body)}".strip()
+        body = f"{starts} {_capitalise_first(body, facts)}".strip()
     if ends:
         if body and body[-1].isalnum():
             body += "."

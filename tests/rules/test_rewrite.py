@@ -67,3 +67,11 @@ def test_a_good_draft_comes_back_unchanged() -> None:
     hits = [h for h in check(context) if h.rule.level == "nudge"]
     assert hits == []
     assert rewrite(context, hits) == draft
+
+
+def test_additions_only_keeps_every_word_of_the_draft() -> None:
+    draft = "Refund for 55120 is in progress. These take a while."
+    context = Context(RULEBOOK, draft, "Any update on my refund? It's been 10 days.")
+    out = rewrite(context, check(context), additions_only=True)
+    assert draft in out
+    assert "[by when]" in out
