@@ -12,7 +12,7 @@ import importlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -146,17 +146,24 @@ def _exact(op: Any, av: Any) -> set[str] | None:
     if op is _c.SUBPATTERN:
         return _exact_sequence(list(av[-1]))
     if op is _c.BRANCH:
-        texts: set[str] = set()
-        for branch in av[1]:
-            found = _exact_sequence(list(branch))
-            if found is None:
-                return None
-            texts |= found
-        return texts if len(texts) <= _MAX_LITERALS else None
+        return _union(av[1], _exact_sequence)
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
         inner = _exact_sequence(list(av[2]))
         return None if inner is None else inner | {""}
     return None
+
+
+def _union(
+    branches: list[Any], of: Callable[[list[tuple[Any, Any]]], Collection[str] | None]
+) -> set[str] | None:
+    """Join what each branch of an alternation gives; None if any branch gives None."""
+    union: set[str] = set()
+    for branch in branches:
+        found = of(list(branch))
+        if found is None:
+            return None
+        union |= set(found)
+    return union if len(union) <= _MAX_LITERALS else None
 
 
 def _exact_sequence(items: list[tuple[Any, Any]]) -> set[str] | None:
@@ -173,15 +180,8 @@ def _item(op: Any, av: Any) -> Literals:
     if op is _c.SUBPATTERN:
         return _sequence(list(av[-1]))
     if op is _c.BRANCH:
-        union: set[str] = set()
-        for branch in av[1]:
-            found = _sequence(list(branch))
-            if found is None:
-                return None
-            union |= found
-        if len(union) > _MAX_LITERALS:
-            return None
-        return frozenset(union)
+        union = _union(av[1], _sequence)
+        return None if union is None else frozenset(union)
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] >= 1:
         return _sequence(list(av[2]))
     if op is _c.ATOMIC_GROUP:
