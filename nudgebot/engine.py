@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from nudgebot.facts import extract_facts
+from nudgebot.facts import fact_texts
 from nudgebot.models import DIMENSIONS, Draft, Finding, Review, Scores
 from nudgebot.rules import default_rulebook
 from nudgebot.rules.checker import Context, check
@@ -88,7 +88,7 @@ class ReviewEngine:
         needs_nudge = any(f.level == "nudge" for f in findings)
         suggestion = None
         if needs_nudge:
-            facts = list(dict.fromkeys(fact.text for fact in extract_facts(draft.text)))
+            facts = fact_texts(draft.text)
             suggestion = rewrite(context, hits, facts)
             if any(fact not in suggestion for fact in facts):  # never drop a fact
                 notes.append("the draft's own words are kept as written, so no fact is lost")

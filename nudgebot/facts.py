@@ -18,7 +18,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-__all__ = ["Fact", "extract_facts", "missing_facts", "protected_spans"]
+__all__ = ["Fact", "extract_facts", "fact_texts", "missing_facts", "protected_spans"]
 
 
 @dataclass(frozen=True)
@@ -743,13 +743,14 @@ def _merge(text: str, spans: list[tuple[int, int, str]]) -> list[Fact]:
     return facts
 
 
+def fact_texts(text: str) -> list[str]:
+    """Return the texts of the facts of ``text``, each once, in order."""
+    return list(dict.fromkeys(fact.text for fact in extract_facts(text)))
+
+
 def missing_facts(draft: str, suggestion: str) -> list[str]:
     """Return the texts of the draft's facts that do not occur verbatim in the suggestion."""
-    missing: list[str] = []
-    for fact in extract_facts(draft):
-        if fact.text not in suggestion and fact.text not in missing:
-            missing.append(fact.text)
-    return missing
+    return [fact for fact in fact_texts(draft) if fact not in suggestion]
 
 
 def protected_spans(text: str) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nudgebot.facts import extract_facts
+from nudgebot.facts import fact_texts
 from nudgebot.rules.checker import Context, Hit, Match, all_matches, check
 from nudgebot.rules.rulebook import Rulebook
 from nudgebot.rules.text import Sentence, sentence_at
@@ -74,7 +74,7 @@ def rewrite(
     own words as they are and only adds sentences (the fallback that cannot lose a fact).
     """
     rulebook, text = context.rulebook, context.text
-    facts = [f.text for f in extract_facts(text)] if facts is None else facts
+    facts = fact_texts(text) if facts is None else facts
     added: list[str] = []
     for _ in range(_ROUNDS):
         if not any(hit.rule.level == "nudge" or hit.rule.kind == "substitution" for hit in hits):
