@@ -1,15 +1,8 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.corpus import (  # noqa: E402
+from bench.corpus import (
     MAX_CHARS,
     MIN_CHARS,
     customer_for,
