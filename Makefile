@@ -23,6 +23,8 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/llm.py
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml

@@ -54,10 +54,8 @@ class Reviewer:
     """
 
     def __init__(self, settings: Settings, choice: str | None) -> None:
-        self.engine = ReviewEngine.from_prompts(
-            settings.prompts_dir, max_chars=settings.max_draft_chars, cache_dir=settings.cache_dir
-        )
         self.choice = choice or settings.engine
+        self.engine = ReviewEngine.from_settings(settings, self.choice)
         self._runner: Any = None
         if self.choice == "llm" or (self.choice == "auto" and settings.llm_configured):
             import asyncio
@@ -76,6 +74,7 @@ class Reviewer:
 
     def __exit__(self, *_: object) -> None:
         if self._runner is not None:
+            self._runner.run(self.engine.aclose())
             self._runner.close()
 
 

@@ -20,6 +20,7 @@ from typing import Literal, TypeVar
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "EngineChoice",
+    "OutputChoice",
     "Settings",
     "SettingsError",
     "parse_bool",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 EngineChoice = Literal["auto", "rules", "llm"]
+OutputChoice = Literal["auto", "schema", "json"]
+_OUTPUTS: dict[str, OutputChoice] = {"auto": "auto", "schema": "schema", "json": "json"}
 _ENGINES: dict[str, EngineChoice] = {"auto": "auto", "rules": "rules", "llm": "llm"}
 DEFAULT_DATABASE_URL = "sqlite:///nudgebot.db"
 
@@ -103,6 +106,19 @@ def _engine(text: str) -> EngineChoice:
         raise ValueError("expected one of auto, rules, llm") from None
 
 
+def _output(text: str) -> OutputChoice:
+    try:
+        return _OUTPUTS[text.strip().lower()]
+    except KeyError:
+        raise ValueError("expected one of auto, schema, json") from None
+
+
+def _not_negative(number: int) -> int:
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
 def _directory(text: str) -> Path:
     path = Path(text.strip()).expanduser()
     if not path.is_dir():
@@ -137,8 +153,15 @@ class Settings:
     azure_openai_deployment: str | None = None
     azure_openai_api_version: str | None = None
     azure_openai_api_key: str | None = field(default=None, repr=False)
-    llm_timeout: float = 8.0
+    llm_timeout: float = 6.0
+    """Seconds a whole model review may take (waiting, retries and back-off included)."""
     llm_gate: bool = False
+    llm_retries: int = 2
+    llm_concurrency: int = 64
+    llm_output: OutputChoice = "auto"
+    llm_cache_size: int = 1024
+    llm_breaker_failures: int = 5
+    llm_breaker_seconds: float = 30.0
     # Slack
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -210,8 +233,20 @@ class Settings:
             azure_openai_deployment=opt("AZURE_OPENAI_DEPLOYMENT"),
             azure_openai_api_version=opt("AZURE_OPENAI_API_VERSION"),
             azure_openai_api_key=opt("AZURE_OPENAI_API_KEY", secret=True),
-            llm_timeout=get("NUDGEBOT_LLM_TIMEOUT", lambda s: _positive(parse_float(s)), 8.0),
+            llm_timeout=get("NUDGEBOT_LLM_TIMEOUT", lambda s: _positive(parse_float(s)), 6.0),
             llm_gate=get("NUDGEBOT_LLM_GATE", parse_bool, False),
+            llm_retries=get("NUDGEBOT_LLM_RETRIES", lambda s: _not_negative(parse_int(s)), 2),
+            llm_concurrency=get("NUDGEBOT_LLM_CONCURRENCY", lambda s: _positive(parse_int(s)), 64),
+            llm_output=get("NUDGEBOT_LLM_OUTPUT", _output, "auto"),
+            llm_cache_size=get(
+                "NUDGEBOT_LLM_CACHE_SIZE", lambda s: _not_negative(parse_int(s)), 1024
+            ),
+            llm_breaker_failures=get(
+                "NUDGEBOT_LLM_BREAKER_FAILURES", lambda s: _positive(parse_int(s)), 5
+            ),
+            llm_breaker_seconds=get(
+                "NUDGEBOT_LLM_BREAKER_SECONDS", lambda s: _positive(parse_float(s)), 30.0
+            ),
             slack_bot_token=opt("SLACK_BOT_TOKEN", secret=True),
             slack_app_token=opt("SLACK_APP_TOKEN", secret=True),
             slack_signing_secret=opt("SLACK_SIGNING_SECRET", secret=True),
