@@ -75,7 +75,13 @@ def _finding_title(finding: Finding) -> str:
 
 
 def _cost(finding: Finding) -> str:
+    if finding.rule.startswith("llm."):  # the model scores dimensions, not findings
+        return ""
     return f"−{finding.cost} points" if finding.cost else "no points"
+
+
+def _reviewer(review: Review) -> str:
+    return "the model" if review.engine == "llm" else "the rules"
 
 
 def quote_in_context(draft: str, finding: Finding) -> tuple[str, str, str] | None:
@@ -135,7 +141,7 @@ def review_plain(review: Review, draft: str, *, compact: bool = False) -> str:
 
 
 def _plain_lines(review: Review, draft: str, compact: bool) -> Iterator[str]:
-    yield f"{verdict(review)}  (reviewed by the {review.engine})"
+    yield f"{verdict(review)}  (reviewed by {_reviewer(review)})"
     yield ""
     scores = review.scores.to_dict()
     if compact:
@@ -147,9 +153,11 @@ def _plain_lines(review: Review, draft: str, compact: bool) -> Iterator[str]:
     for number, finding in enumerate(ordered(review), start=1):
         yield ""
         if compact and finding.level == "hint":
-            yield f"Hint: {finding.message} ({_cost(finding)})"
+            cost = _cost(finding)
+            yield f"Hint: {finding.message}" + (f" ({cost})" if cost else "")
             continue
-        yield f"{number}. {_finding_title(finding)} · {_cost(finding)}"
+        cost = _cost(finding)
+        yield f"{number}. {_finding_title(finding)}" + (f" · {cost}" if cost else "")
         context = quote_in_context(draft, finding)
         if context is not None:
             before, quote, after = (part.replace("\n", " ") for part in context)
@@ -184,7 +192,7 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
     parts: list[RenderableType] = []
     style = "bold yellow" if review.needs_nudge else "bold green"
     parts.append(
-        Text.assemble((verdict(review), style), (f"  reviewed by the {review.engine}", "dim"))
+        Text.assemble((verdict(review), style), (f"  reviewed by {_reviewer(review)}", "dim"))
     )
     scores = review.scores.to_dict()
     if compact:
@@ -209,7 +217,10 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
         if compact and finding.level == "hint":
             parts.append(
                 Text.assemble(
-                    "\n", ("Hint: ", "bold"), finding.message, " ", (f"({_cost(finding)})", "dim")
+                    "\n",
+                    ("Hint: ", "bold"),
+                    finding.message,
+                    (f" ({_cost(finding)})" if _cost(finding) else "", "dim"),
                 )
             )
             continue
@@ -217,8 +228,10 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
         title.append(finding.dimension.capitalize(), "bold")
         if finding.level == "hint":
             title.append(" (hint)", "italic")
-        title.append(f" · {finding.rule} · ", "dim")
-        title.append(_cost(finding), "red" if finding.cost else "dim")
+        title.append(f" · {finding.rule}", "dim")
+        if _cost(finding):
+            title.append(" · ", "dim")
+            title.append(_cost(finding), "red" if finding.cost else "dim")
         body: list[RenderableType] = []
         context = quote_in_context(draft, finding)
         if context is not None:
