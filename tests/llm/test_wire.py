@@ -44,9 +44,12 @@ def listener(wait: float) -> Iterator[tuple[ModelClient, list[socket.socket]]]:
 
 
 def test_a_request_no_route_matches_never_leaves_the_process() -> None:
-    with listener(0.2) as (client, accepted):
-        with respx.mock(assert_all_called=False), pytest.raises(AllMockedAssertionError):
-            asyncio.run(client.complete(MESSAGES))
+    with (
+        listener(0.2) as (client, accepted),
+        respx.mock(assert_all_called=False),
+        pytest.raises(AllMockedAssertionError),
+    ):
+        asyncio.run(client.complete(MESSAGES))
     assert accepted == [], "a request escaped the respx mock and reached a real socket"
 
 
