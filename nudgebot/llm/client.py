@@ -12,6 +12,9 @@ OpenAI-compatible server through ``OPENAI_BASE_URL``) and adds what a live bot n
   back-off, honouring ``Retry-After`` (and ``retry-after-ms``) when it fits in the budget;
 - **a concurrency limit**, so a burst of reviews does not open a connection each.
 
+:meth:`ModelClient.complete_text` asks for plain text instead (the coach's answers), through
+the same budget, retries and concurrency limit.
+
 Every way a call can fail becomes :class:`ModelFailure` with a machine ``code`` (for counters)
 and a ``reason`` written to be read by a user (for the review's note). ``openai`` is imported
 on first use: it takes about a second, and ``nudgebot check --engine rules`` never pays it.
@@ -25,7 +28,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from nudgebot.config import Settings
 from nudgebot.llm.schema import AnswerError, ModelReview, parse_answer
@@ -33,10 +36,18 @@ from nudgebot.llm.schema import AnswerError, ModelReview, parse_answer
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["Answer", "ModelClient", "ModelFailure", "OutputMode", "response_format"]
+__all__ = [
+    "Answer",
+    "ModelClient",
+    "ModelFailure",
+    "OutputMode",
+    "TextAnswer",
+    "response_format",
+]
 
 OutputMode = Literal["schema", "json"]
 Message = dict[str, str]
+_T = TypeVar("_T")
 
 _BACKOFF_BASE = 0.25
 _BACKOFF_CAP = 2.0
@@ -61,6 +72,17 @@ class Answer:
     output_tokens: int | None
     model: str
     mode: OutputMode
+    attempts: int
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A usable plain-text answer (see :meth:`ModelClient.complete_text`), with what it cost."""
+
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+    model: str
     attempts: int
 
 
@@ -138,29 +160,70 @@ class ModelClient:
 
     async def complete(self, messages: Sequence[Message]) -> Answer:
         """Ask the model for a review; raise :class:`ModelFailure` when there is no usable one."""
+        return await self._call(
+            messages,
+            structured=True,
+            read=lambda response, attempt: _answer(response, self.mode, attempt),
+        )
+
+    async def complete_text(self, messages: Sequence[Message]) -> TextAnswer:
+        """Ask the model for a plain-text answer (no ``response_format``).
+
+        Same time budget, retries and concurrency limit as :meth:`complete`; raises
+        :class:`ModelFailure` when there is no usable answer (``empty``, ``truncated``,
+        ``refusal``, or any failure of the call itself).
+        """
+        return await self._call(messages, structured=False, read=_text_answer)
+
+    async def _call(
+        self,
+        messages: Sequence[Message],
+        *,
+        structured: bool,
+        read: Callable[[Any, int], _T],
+    ) -> _T:
+        """Make one call within the time budget and a concurrency slot; ``read`` its answer."""
         client, slots = self._bind()
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.budget):
                 async with slots:
-                    return await self._attempts(client, messages, started)
+                    return await self._attempts(client, messages, started, structured, read)
         except TimeoutError:
             raise ModelFailure("timeout", f"took longer than {self.budget:g} s") from None
 
-    async def _attempts(self, client: Any, messages: Sequence[Message], started: float) -> Answer:
+    async def _attempts(
+        self,
+        client: Any,
+        messages: Sequence[Message],
+        started: float,
+        structured: bool,
+        read: Callable[[Any, int], _T],
+    ) -> _T:
+        """Send the request, retrying what is worth retrying; return ``read(response, attempt)``.
+
+        ``structured`` asks for the review's JSON (``response_format`` of :attr:`mode`, switched
+        to JSON mode once if the server rejects schemas); otherwise the request asks for text.
+        """
         import openai
 
         attempt = 0
         while True:
             attempt += 1
+            extra: dict[str, Any] = (
+                {"response_format": response_format(self.mode)} if structured else {}
+            )
             try:
                 response = await client.chat.completions.create(
-                    model=self.model,
-                    messages=list(messages),
-                    response_format=response_format(self.mode),
+                    model=self.model, messages=list(messages), **extra
                 )
             except openai.BadRequestError as error:
-                if not self._fixed_mode and self.mode == "schema" and _rejects_schema(error):
+                if (
+                    structured
+                    and not self._fixed_mode
+                    and self.mode == "schema"
+                    and _rejects_schema(error)
+                ):
                     self.mode = "json"  # the server only does JSON mode: remember, ask again
                     attempt -= 1
                     continue
@@ -179,7 +242,7 @@ class ModelClient:
                     ) from None
                 await self._sleep(delay)
                 continue
-            return _answer(response, self.mode, attempt)
+            return read(response, attempt)
 
     def _delay(self, error: Exception, attempt: int) -> float:
         """Seconds to wait before the next attempt: Retry-After if given, else back-off."""
@@ -264,19 +327,45 @@ def _status_failure(error: Any) -> ModelFailure:
     return ModelFailure("bad_request", f"rejected the request ({status})")
 
 
-def _answer(response: Any, mode: OutputMode, attempts: int) -> Answer:
-    """Check a completion and read its review, or raise :class:`ModelFailure`."""
+def _message(response: Any, task: str) -> Any:
+    """Return the first choice's message of a completion, or raise :class:`ModelFailure`.
+
+    Fails when there is no choice, when the model refused (``task`` says what it declined:
+    "review this draft"), and when the answer was cut off.
+    """
     choices = getattr(response, "choices", None) or []
     if not choices:
         raise ModelFailure("empty", "answered with nothing")
     choice = choices[0]
     message = choice.message
     if getattr(message, "refusal", None):
-        raise ModelFailure("refusal", "declined to review this draft")
+        raise ModelFailure("refusal", f"declined to {task}")
     if choice.finish_reason == "content_filter":
-        raise ModelFailure("refusal", "declined to review this draft (content filter)")
+        raise ModelFailure("refusal", f"declined to {task} (content filter)")
     if choice.finish_reason == "length":
         raise ModelFailure("truncated", "was cut off before finishing its answer")
+    return message
+
+
+def _text_answer(response: Any, attempts: int) -> TextAnswer:
+    """Check a completion and read its text, or raise :class:`ModelFailure`."""
+    message = _message(response, "answer")
+    text = message.content if isinstance(message.content, str) else ""
+    if not text.strip():
+        raise ModelFailure("empty", "answered with nothing")
+    usage = getattr(response, "usage", None)
+    return TextAnswer(
+        text=text.strip(),
+        input_tokens=getattr(usage, "prompt_tokens", None),
+        output_tokens=getattr(usage, "completion_tokens", None),
+        model=getattr(response, "model", None) or "",
+        attempts=attempts,
+    )
+
+
+def _answer(response: Any, mode: OutputMode, attempts: int) -> Answer:
+    """Check a completion and read its review, or raise :class:`ModelFailure`."""
+    message = _message(response, "review this draft")
     try:
         review = parse_answer(message.content)
     except AnswerError as error:
