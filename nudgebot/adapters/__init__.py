@@ -1,0 +1,1 @@
+"""Platform adapters: thin converters between chat platforms and the nudgebot core."""

@@ -1,0 +1,1 @@
+"""The Slack adapter: Block Kit builders and the Bolt app around the core."""
