@@ -26,6 +26,7 @@ from nudgebot.redaction import Redactor
 from nudgebot.tips import Tip, TipLibrary
 
 if TYPE_CHECKING:
+    from nudgebot.llm.breaker import CircuitBreaker
     from nudgebot.llm.client import Message, ModelClient, TextAnswer
 
 __all__ = [
@@ -273,9 +274,11 @@ class Coach:
         library: TipLibrary,
         client: ModelClient | None = None,
         prompts_dir: Path | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.library = library
         self.client = client
+        self.breaker = breaker  # shared with the reviewer: a dead model is not waited on here
         self.prompts = CoachPrompts.load(prompts_dir) if client is not None else None
         self._system_shingles = (
             _shingles(self.prompts.system.render()) if self.prompts is not None else frozenset()
@@ -339,13 +342,25 @@ class Coach:
                 meta={"fallback": code, "model_ms": elapsed},
             )
 
+        breaker = self.breaker
+        if breaker is not None and not breaker.allow():
+            paused = f"the model is paused for {breaker.seconds_left():.0f} s after failing"
+            return fallback("circuit_open", paused)
         try:
             answer: TextAnswer = await client.complete_text(messages)
         except ModelFailure as failure:
+            if breaker is not None and failure.code == "refusal":
+                breaker.release()
+            elif breaker is not None:
+                breaker.failure()
             return fallback(failure.code, f"the model {failure.reason}")
         except Exception as error:  # a bug or an odd server must still leave the agent tips
+            if breaker is not None:
+                breaker.release()
             logger.exception("coach model call failed unexpectedly")
             return fallback("error", f"the model call failed unexpectedly ({type(error).__name__})")
+        if breaker is not None:
+            breaker.success()
         latency = round((time.monotonic() - started) * 1000, 1)
         text = redactor.restore(answer.text) if redactor is not None else answer.text
         if not self._system_shingles.isdisjoint(_shingles(text)):

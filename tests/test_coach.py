@@ -422,3 +422,16 @@ def test_an_empty_question_never_reaches_the_model() -> None:
         with pytest.raises(ValueError):
             ask(coach, " ")
     assert route.call_count == 0
+
+
+def test_a_shared_open_breaker_answers_with_tips_without_calling_the_model() -> None:
+    from nudgebot.llm.breaker import CircuitBreaker
+
+    breaker = CircuitBreaker(1, 60)
+    breaker.failure()  # the reviewer saw the model fail: open
+    coach = Coach(TipLibrary.load(), ModelClient(settings()), breaker=breaker)
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        route = mock.post("/chat/completions").respond(500)
+        coaching = asyncio.run(coach.answer("how do I tell a customer we can't refund?"))
+    assert route.call_count == 0
+    assert coaching.engine == "rules" and coaching.meta["fallback"] == "circuit_open"
