@@ -10,18 +10,37 @@ nudgebot (or measure it) with no model and no network::
 
 It runs its own event loop in a background thread, so it serves many requests at once whatever
 the caller does (blocking calls included), and records each request body it receives.
+
+:class:`FakeSlackAPI` does the same for the Slack Web API: point ``SLACK_API_URL`` at
+:attr:`FakeSlackAPI.url` and the app's Web API calls land there, recorded, answered as Slack
+would. :func:`slack_signature` signs a request body the way Slack does, so a test (or a bench)
+can push Events API requests through the real app::
+
+    with FakeSlackAPI() as api:
+        settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret="secret",
+                            slack_api_url=api.url)
+        ...  # POST a signed event to the app, then:
+        [nudge] = api.wait_for("chat.postEphemeral")
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import hmac
 import json
 import random
 import threading
+import time
+import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FakeModelServer", "model_answer"]
+from nudgebot.adapters.slack.convert import ts_key
+
+__all__ = ["FakeModelServer", "FakeSlackAPI", "SlackCall", "model_answer", "slack_signature"]
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
 
@@ -200,3 +219,401 @@ def _completion(content: str, request: dict[str, Any], body: bytes) -> dict[str,
             "total_tokens": (len(body) + len(content)) // 4,
         },
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The Slack Web API
+# --------------------------------------------------------------------------------------------
+
+
+def slack_signature(secret: str, body: bytes | str, timestamp: int | None = None) -> dict[str, str]:
+    """Return the headers Slack signs a request with (``timestamp``: now, by default).
+
+    ``X-Slack-Signature`` is ``v0=`` and the HMAC-SHA256 of ``v0:{timestamp}:{body}`` keyed by
+    the signing secret; ``X-Slack-Request-Timestamp`` is the timestamp.
+    """
+    stamp = int(time.time()) if timestamp is None else timestamp
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), b"v0:%d:" % stamp + raw, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": f"v0={digest}"}
+
+
+_JSON_FIELDS = frozenset({"blocks", "view", "prompts", "chunks", "attachments", "metadata"})
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    """One request the fake Slack API received: the Web API method and its parameters.
+
+    ``method`` is the Web API method (``chat.postEphemeral``), or ``response_url`` for a post to
+    a response URL (then ``params["key"]`` is the URL's key). ``status`` is the HTTP status the
+    fake answered with (429 for a rate-limited attempt).
+    """
+
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+    token: str | None = field(default=None, repr=False)
+
+
+class FakeSlackAPI:
+    """The Slack Web API on 127.0.0.1, for tests and benches: answers like Slack, records calls.
+
+    Point the SDK at it with ``SLACK_API_URL`` (``Settings(slack_api_url=api.url)``) or
+    ``AsyncWebClient(base_url=api.url)``. It answers the methods a bot uses (``auth.test``,
+    ``chat.*``, ``conversations.history`` / ``replies``, ``users.info``,
+    ``usergroups.users.list``, ``views.*``, ``assistant.threads.*``, the chat streaming methods,
+    ``apps.connections.open``) with ``{"ok": true, ...}`` and any other method with
+    ``{"ok": false, "error": "unknown_method"}``. Every call lands in :attr:`calls`;
+    :meth:`wait_for` blocks until some have arrived. Preload what Slack would know with
+    :meth:`add_history`, :meth:`add_replies`, :meth:`add_user` and :meth:`add_usergroup`; make
+    a method answer ``429`` with ``Retry-After`` (:meth:`rate_limit`) or an error
+    (:meth:`fail`) a few times. :meth:`response_url` gives URLs (``/response/<key>``) that
+    stand in for Slack's ``response_url``; posts to them are recorded as ``response_url``
+    calls. ``socket_url`` is what ``apps.connections.open`` hands out (Socket Mode)::
+
+        with FakeSlackAPI() as api:
+            settings = Settings(slack_bot_token="xoxb-test", slack_api_url=api.url)
+            ...
+            [call] = api.wait_for("chat.postEphemeral")
+    """
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0HOME",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        socket_url: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.socket_url = socket_url
+        self.delay = delay
+        self.calls: list[SlackCall] = []
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self._trouble: dict[str, list[tuple[int, str, int]]] = {}
+        self._changed = threading.Condition()
+        self._serial = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.port = 0
+        self._handlers = self._methods()
+
+    @property
+    def url(self) -> str:
+        """The Web API base URL to give ``SLACK_API_URL`` (ends with ``/api/``)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str) -> str:
+        """Return a URL standing in for a ``response_url``; its posts are recorded as ``key``."""
+        return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    # -- what Slack knows --------------------------------------------------------------------
+
+    def add_history(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Add messages to a channel's history (``conversations.history``)."""
+        self.history.setdefault(channel, []).extend(messages)
+
+    def add_replies(self, channel: str, thread_ts: str, messages: list[dict[str, Any]]) -> None:
+        """Set a thread's messages, its root first (``conversations.replies``)."""
+        self.replies[(channel, thread_ts)] = list(messages)
+
+    def add_user(self, user: str, team_id: str, **fields: Any) -> None:
+        """Add a user (``users.info``) of workspace ``team_id``."""
+        self.users[user] = {"id": user, "team_id": team_id, "name": user.lower(), **fields}
+
+    def add_usergroup(self, group: str, users: list[str]) -> None:
+        """Add a user group and its members (``usergroups.users.list``)."""
+        self.usergroups[group] = list(users)
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
+        """Answer ``method`` with 429 and ``Retry-After: retry_after`` the next ``times`` calls."""
+        with self._changed:
+            self._trouble.setdefault(method, []).append((429, str(retry_after), times))
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        """Answer ``method`` with ``{"ok": false, "error": error}`` the next ``times`` calls."""
+        with self._changed:
+            self._trouble.setdefault(method, []).append((200, error, times))
+
+    # -- what the app did --------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        """Return the calls to ``method`` so far (``response_url``: posts to response URLs)."""
+        with self._changed:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
+        """Block until ``method`` was called ``count`` times (answered 200); return the calls.
+
+        Raises :class:`TimeoutError` naming what arrived instead, after ``timeout`` seconds.
+        """
+        with self._changed:
+            done = self._changed.wait_for(
+                lambda: len(self._answered(method)) >= count, timeout=timeout
+            )
+            if not done:
+                seen = sorted({call.method for call in self.calls})
+                raise TimeoutError(
+                    f"{method} called {len(self._answered(method))} of {count} times in "
+                    f"{timeout}s; calls so far: {', '.join(seen) or 'none'}"
+                )
+            return self._answered(method)
+
+    def reset(self) -> None:
+        """Forget the calls recorded so far (what Slack knows stays)."""
+        with self._changed:
+            self.calls.clear()
+
+    def _answered(self, method: str) -> list[SlackCall]:
+        return [call for call in self.calls if call.method == method and call.status == 200]
+
+    # -- serving -----------------------------------------------------------------------------
+
+    def start(self) -> FakeSlackAPI:
+        """Start serving in a background thread; return self once the socket listens."""
+        self._thread = threading.Thread(target=self._run, name="fake-slack", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the fake Slack API did not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (open connections closed) and wait for the thread to end."""
+        if self._loop is not None and self._server is not None:
+            closing = self._close_connections(self._server)
+            asyncio.run_coroutine_threadsafe(closing, self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    @staticmethod
+    async def _close_connections(server: asyncio.Server) -> None:
+        server.close()
+        connections = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in connections:
+            task.cancel()
+        await asyncio.gather(*connections, return_exceptions=True)
+
+    def __enter__(self) -> FakeSlackAPI:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._server = loop.run_until_complete(
+            asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request_line = await reader.readline()
+                if not request_line:
+                    break
+                headers: dict[str, str] = {}
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+                if self.delay > 0:
+                    await asyncio.sleep(self.delay)
+                status, extra, payload = self._respond(
+                    request_line.decode("latin-1"), headers, body
+                )
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                kind = "text/plain" if isinstance(payload, bytes) else "application/json"
+                head = f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+                head += f"content-type: {kind}; charset=utf-8\r\ncontent-length: {len(data)}\r\n"
+                head += "".join(f"{name}: {value}\r\n" for name, value in extra.items())
+                writer.write(head.encode() + b"\r\n" + data)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    def _respond(
+        self, request_line: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], dict[str, Any] | bytes]:
+        target = request_line.split(" ")[1] if request_line.count(" ") >= 2 else "/"
+        path, _, query = target.partition("?")
+        params: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+        params.update(_body_params(headers.get("content-type", ""), body))
+        if path.startswith("/response/"):
+            self._record(SlackCall("response_url", {"key": path[len("/response/") :], **params}))
+            return 200, {}, b"ok"
+        if not path.startswith("/api/"):
+            return 404, {}, {"ok": False, "error": "not_found"}
+        method = path[len("/api/") :]
+        auth = headers.get("authorization", "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else params.pop("token", None)
+        status, extra, answer = self._answer(method, params, token)
+        self._record(SlackCall(method, params, status, token))
+        return status, extra, answer
+
+    def _record(self, call: SlackCall) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _answer(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        trouble = self._next_trouble(method)
+        if trouble is not None:
+            status, detail = trouble
+            if status == 429:
+                return 429, {"Retry-After": detail}, {"ok": False, "error": "ratelimited"}
+            return 200, {}, {"ok": False, "error": detail}
+        if not token:
+            return 200, {}, {"ok": False, "error": "not_authed"}
+        handler = self._handlers.get(method)
+        if handler is None:
+            return 200, {}, {"ok": False, "error": "unknown_method"}
+        if method == "apps.connections.open" and not token.startswith("xapp-"):
+            return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
+        return 200, {}, {"ok": True, **handler(params)}
+
+    def _next_trouble(self, method: str) -> tuple[int, str] | None:
+        """Take one use of the rate limit or error set for ``method``, if any is left."""
+        with self._changed:
+            queue = self._trouble.get(method)
+            if not queue:
+                return None
+            status, detail, times = queue[0]
+            if times <= 1:
+                queue.pop(0)
+            else:
+                queue[0] = (status, detail, times - 1)
+            return status, detail
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        message = self._message
+        return {
+            "auth.test": lambda _: {
+                "url": "https://fake.slack.test/",
+                "team": "Fake Support",
+                "user": "nudgebot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            },
+            "chat.postMessage": message,
+            "chat.update": message,
+            "chat.postEphemeral": lambda _: {"message_ts": self._ts()},
+            "chat.startStream": message,
+            "chat.appendStream": lambda p: {"channel": p.get("channel"), "ts": p.get("ts")},
+            "chat.stopStream": lambda p: {"channel": p.get("channel"), "ts": p.get("ts")},
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
+            "users.info": self._user,
+            "usergroups.users.list": self._group,
+            "views.open": self._view,
+            "views.update": self._view,
+            "views.publish": self._view,
+            "assistant.threads.setStatus": lambda _: {},
+            "assistant.threads.setSuggestedPrompts": lambda _: {},
+            "assistant.threads.setTitle": lambda _: {},
+            "apps.connections.open": self._socket,
+        }
+
+    def _ts(self) -> str:
+        with self._changed:
+            self._serial += 1
+            return f"1800000000.{self._serial:06d}"
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        ts = str(params.get("ts") or self._ts())
+        text = params.get("text") or ""
+        return {"channel": params.get("channel"), "ts": ts, "message": {"ts": ts, "text": text}}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        messages = _window(self.history.get(str(params.get("channel")), []), params)
+        messages.sort(key=lambda m: ts_key(str(m.get("ts", "0"))), reverse=True)
+        return {"messages": messages[: _limit(params)], "has_more": False}
+
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        thread = self.replies.get((str(params.get("channel")), str(params.get("ts"))))
+        if thread is None:
+            return {"ok": False, "error": "thread_not_found"}
+        messages = _window(thread, params)
+        return {"messages": messages[: _limit(params)], "has_more": False}
+
+    def _user(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user")))
+        return {"user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _group(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = self.usergroups.get(str(params.get("usergroup")))
+        return {"users": users} if users is not None else {"ok": False, "error": "no_such_subteam"}
+
+    def _view(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        view = dict(view) if isinstance(view, dict) else {}
+        view_id = str(params.get("view_id") or f"V{self._ts().replace('.', '')[-8:]}")
+        return {"view": {**view, "id": view_id, "hash": f"h{view_id}"}}
+
+    def _socket(self, _: dict[str, Any]) -> dict[str, Any]:
+        if not self.socket_url:
+            return {"ok": False, "error": "no socket_url set on the FakeSlackAPI"}
+        return {"url": self.socket_url}
+
+
+def _body_params(content_type: str, body: bytes) -> dict[str, Any]:
+    """Parse a JSON or form body; JSON-looking form fields (``blocks``, ``view``...) decoded."""
+    if not body:
+        return {}
+    if "json" in content_type:
+        data = json.loads(body)
+        return data if isinstance(data, dict) else {}
+    params: dict[str, Any] = dict(urllib.parse.parse_qsl(body.decode()))
+    for name in _JSON_FIELDS & params.keys():
+        with contextlib.suppress(TypeError, json.JSONDecodeError):
+            params[name] = json.loads(params[name])
+    return params
+
+
+def _window(messages: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the messages within ``oldest``/``latest`` (``inclusive`` as Slack reads it)."""
+    inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+    latest, oldest = params.get("latest"), params.get("oldest")
+    kept = []
+    for message in messages:
+        key = ts_key(str(message.get("ts", "0")))
+        if latest and (key > ts_key(str(latest)) or (key == ts_key(str(latest)) and not inclusive)):
+            continue
+        if oldest and (key < ts_key(str(oldest)) or (key == ts_key(str(oldest)) and not inclusive)):
+            continue
+        kept.append(message)
+    return kept
+
+
+def _limit(params: dict[str, Any]) -> int:
+    try:
+        return max(1, int(params.get("limit") or 100))
+    except ValueError:
+        return 100
