@@ -1,0 +1,148 @@
+"""Who is who in Slack: agents, leads and customers, and the customer's last message.
+
+Agents are the user ids and user groups (``S...``) of ``NUDGEBOT_AGENTS``; when that is unset,
+every member of the app's home workspace is an agent and people from other workspaces (Slack
+Connect) are customers. Leads are the user ids and groups of ``NUDGEBOT_LEADS``. Group members
+come from ``usergroups.users.list`` and are cached for a few minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from nudgebot.adapters.slack.convert import author_team, earlier_messages, slack_error
+
+__all__ = ["Directory"]
+
+logger = logging.getLogger(__name__)
+
+GROUP_TTL = 300.0
+FAILURE_TTL = 30.0
+CACHE_SIZE = 10_000
+HISTORY_LIMIT = 10
+REPLIES_LIMIT = 200
+
+
+def _split(ids: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Split configured ids into user ids and user-group ids (``S...``)."""
+    users = frozenset(i for i in ids if not i.startswith("S"))
+    groups = tuple(dict.fromkeys(i for i in ids if i.startswith("S")))
+    return users, groups
+
+
+class Directory:
+    """Answers "is this person an agent / a lead?" from the settings and Slack's user groups.
+
+    Lookups are cached for ``ttl`` seconds (``clock`` is ``time.monotonic`` by default); a
+    lookup Slack refuses (a missing scope, an unknown group) counts as "no members" and is
+    logged, so a misconfiguration never stops the app.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        agents: Iterable[str] = (),
+        leads: Iterable[str] = (),
+        ttl: float = GROUP_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self._agent_ids = tuple(agents)
+        self._agents, self._agent_groups = _split(self._agent_ids)
+        self._leads, self._lead_groups = _split(leads)
+        self.ttl = ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[float, asyncio.Future[Any]]] = {}
+
+    async def is_agent(self, user: str, team: str | None, home_team: str | None) -> bool:
+        """Whether ``user`` (writing from workspace ``team``) is a support agent."""
+        if self._agent_ids:
+            return user in self._agents or await self._in_groups(user, self._agent_groups)
+        if team is None:
+            team = await self._team_of(user)
+        return team is not None and team == home_team
+
+    async def is_lead(self, user: str) -> bool:
+        """Whether ``user`` is a team lead (may watch and unwatch channels)."""
+        return user in self._leads or await self._in_groups(user, self._lead_groups)
+
+    async def customer_message(
+        self, channel: str, ts: str, thread_ts: str | None, home_team: str | None
+    ) -> str | None:
+        """Return the latest message before ``ts`` written by someone who is not an agent.
+
+        In a thread, the thread's messages are read (``conversations.replies``); for a
+        top-level message, the few messages before it (``conversations.history``). None when
+        there is no such message or Slack refuses to say.
+        """
+        try:
+            if thread_ts and thread_ts != ts:
+                answer = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, latest=ts, inclusive=False, limit=REPLIES_LIMIT
+                )
+            else:
+                answer = await self.client.conversations_history(
+                    channel=channel, latest=ts, inclusive=False, limit=HISTORY_LIMIT
+                )
+        except SlackApiError as error:
+            logger.warning("could not read the conversation for context: %s", slack_error(error))
+            return None
+        for message in earlier_messages(answer.get("messages") or (), ts):
+            if not await self.is_agent(str(message["user"]), author_team(message), home_team):
+                return str(message["text"])
+        return None
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    async def _in_groups(self, user: str, groups: Iterable[str]) -> bool:
+        for group in groups:
+            if user in await self._members(group):
+                return True
+        return False
+
+    async def _members(self, group: str) -> frozenset[str]:
+        async def fetch() -> frozenset[str]:
+            answer = await self.client.usergroups_users_list(usergroup=group)
+            return frozenset(answer.get("users") or ())
+
+        members: frozenset[str] = await self._cached(f"group:{group}", fetch, frozenset())
+        return members
+
+    async def _team_of(self, user: str) -> str | None:
+        async def fetch() -> str | None:
+            answer = await self.client.users_info(user=user)
+            info = answer.get("user") or {}
+            team = info.get("team_id")
+            return str(team) if team else None
+
+        team: str | None = await self._cached(f"user:{user}", fetch, None)
+        return team
+
+    async def _cached(self, key: str, fetch: Callable[[], Awaitable[Any]], failed: Any) -> Any:
+        """Return ``fetch()``'s value, shared by concurrent callers and kept for ``ttl``.
+
+        A lookup Slack refuses gives ``failed``, and is not asked again for a short while.
+        """
+        now = self._clock()
+        entry = self._cache.get(key)
+        if entry is None or entry[0] <= now:
+            if len(self._cache) >= CACHE_SIZE:  # forget what has expired (users come and go)
+                self._cache = {k: e for k, e in self._cache.items() if e[0] > now}
+            entry = (now + self.ttl, asyncio.ensure_future(fetch()))
+            self._cache[key] = entry
+        try:
+            return await asyncio.shield(entry[1])
+        except SlackApiError as error:
+            if self._cache.get(key) is entry:  # the first caller to see it logs it
+                self._cache[key] = (self._clock() + min(self.ttl, FAILURE_TTL), entry[1])
+                kind = key.partition(":")[0]
+                logger.warning("could not look up a %s: %s", kind, slack_error(error))
+            return failed
