@@ -1,4 +1,4 @@
-"""The ``nudgebot`` command: check, eval, demo and rules.
+"""The ``nudgebot`` command: check, eval, demo, rules and serve.
 
 A thin dispatcher: it parses arguments, loads :class:`~nudgebot.config.Settings` once and
 hands both to a ``run_*`` function of :mod:`nudgebot.commands`. Every error a user can cause
@@ -49,6 +49,16 @@ def _directory(text: str) -> Path:
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"no such directory: {text}")
     return path
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text}")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rules.add_argument("action", nargs="?", choices=("list", "test"), default="list")
     rules.add_argument("--dir", type=_directory, help="folder of rule files (default: bundled)")
+
+    serve = command(
+        "serve",
+        "run the Slack app (Socket Mode; --http for the Events API)",
+        "Run the Slack app until interrupted.\n\n"
+        "By default it connects over Socket Mode (no public URL needed): set\n"
+        "SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...). With --http it serves\n"
+        "the Events API at /slack/events (and GET /healthz) with uvicorn: set\n"
+        "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. See .env.example and\n"
+        "slack-app-manifest.json.\n\n"
+        "examples:\n  nudgebot serve\n  nudgebot serve --http --port 3000",
+        commands.run_serve,
+    )
+    serve.add_argument("--http", action="store_true", help="serve the Events API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="--http address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=3000, help="--http port (default: 3000)")
     return parser
 
 
@@ -145,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.error("choose a command: check, eval, demo or rules")
+            parser.error("choose a command: check, eval, demo, rules or serve")
         handler: Handler = args.handler
         status = handler(args, Settings.load())
         sys.stdout.flush()

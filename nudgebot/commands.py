@@ -30,6 +30,8 @@ __all__ = [
     "run_demo",
     "run_eval",
     "run_rules",
+    "run_serve",
+    "slack_settings_problem",
 ]
 
 ENGINES = ("auto", "rules", "llm")
@@ -288,4 +290,65 @@ def run_rules(args: argparse.Namespace, settings: Settings) -> int:
         out.write(f"{len(failures)} failure(s) in {count} rules ({ran} examples) in {folder}\n")
         return 1
     out.write(f"ok: {count} rules, {ran} examples, all as expected ({folder})\n")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# serve
+# --------------------------------------------------------------------------------------------
+
+
+def slack_settings_problem(settings: Settings, http: bool) -> str | None:
+    """Say what is missing or malformed for serving Slack (None when all is in place)."""
+    mode = "--http" if http else "Socket Mode"
+    if not settings.slack_bot_token:
+        return f"SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., needed for {mode})"
+    if not settings.slack_bot_token.startswith("xoxb-"):
+        return "SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-)"
+    if http:
+        if not settings.slack_signing_secret:
+            return (
+                "SLACK_SIGNING_SECRET is not set (needed for --http, to verify requests from Slack)"
+            )
+        return None
+    if not settings.slack_app_token:
+        return "SLACK_APP_TOKEN is not set (needed for Socket Mode; use --http for the Events API)"
+    if not settings.slack_app_token.startswith("xapp-"):
+        return "SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-)"
+    return None
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Slack app: Socket Mode, or the Events API over HTTP with ``--http``."""
+    problem = slack_settings_problem(settings, args.http)
+    if problem is not None:
+        return fail(f"{problem}; see .env.example")
+    import asyncio
+    import logging
+
+    from nudgebot.adapters.slack.app import build_app
+    from nudgebot.adapters.slack.server import asgi_app, http_server, serve_socket_mode
+    from nudgebot.coach import Coach
+    from nudgebot.tips import TipFileError, TipLibrary
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = ReviewEngine.from_settings(settings)
+    try:
+        tips = TipLibrary.load(settings.prompts_dir)
+    except TipFileError as error:
+        return fail(str(error))
+    llm = engine.llm  # the coach shares its model client and circuit breaker
+    coach = Coach(
+        tips,
+        client=llm.client if llm else None,
+        prompts_dir=settings.prompts_dir,
+        breaker=llm.breaker if llm else None,
+    )
+    app = build_app(settings, engine, coach=coach, tips=tips)
+    if args.http:
+        http_server(asgi_app(app), args.host, args.port).run()
+    else:
+        asyncio.run(serve_socket_mode(app, settings.slack_app_token or ""))
     return 0

@@ -1,0 +1,146 @@
+"""The Bolt app: one :class:`~slack_bolt.async_app.AsyncApp` for Socket Mode and HTTP alike.
+
+:func:`build_app` wires the listeners of :mod:`.live` (message events: live nudges and DMs),
+:mod:`.chat` (mentions and the assistant), :mod:`.command` (``/nudge``) and
+:mod:`.interactive` (the shortcut, the nudge buttons, the App Home) around one
+:class:`~nudgebot.adapters.slack.bot.SlackBot`. The app runs with
+``process_before_response=True``: each listener acknowledges and returns at once, and the
+work runs after as an asyncio task, so an ack never waits on a review.
+
+The Web API client honours ``Retry-After`` on 429 and retries a dropped connection (the SDK's
+retry handlers); ``SLACK_API_URL`` points it somewhere else than Slack (a local fake in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from nudgebot.adapters.slack import chat, command, interactive, live
+from nudgebot.adapters.slack.bot import SlackBot
+from nudgebot.adapters.slack.people import Directory
+from nudgebot.adapters.slack.state import SlackState
+from nudgebot.coach import Coach
+from nudgebot.config import Settings
+from nudgebot.engine import ReviewEngine
+from nudgebot.tips import TipLibrary
+
+__all__ = ["NudgeApp", "SkipRedeliveries", "build_app", "make_client"]
+
+logger = logging.getLogger("nudgebot.slack")
+
+RATE_LIMIT_RETRIES = 3
+
+
+class NudgeApp(AsyncApp):
+    """The Bolt app, with the pieces its listeners share at hand as :attr:`bot`."""
+
+    bot: SlackBot
+
+
+class SkipRedeliveries(AsyncMiddleware):
+    """Acknowledge an event seen before (same ``event_id``) without running any listener.
+
+    Slack redelivers an event it thinks was not acknowledged in time (with ``X-Slack-Retry-Num``)
+    and, rarely, delivers one twice; either way the agent must be nudged once.
+    """
+
+    def __init__(self, state: SlackState) -> None:
+        self.state = state
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        """Stop a redelivered event here; let everything else through."""
+        body = req.body
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.state.first_time(f"event:{event_id}"):
+            retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
+            logger.info("skipped a redelivered event (retry %s)", retry)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+
+class _SameToken(logging.Filter):
+    """Drop Bolt's warning that ``SLACK_BOT_TOKEN`` goes unused when a client is given.
+
+    Bolt reads the variable itself even when handed a client; ours is built from that very
+    token (through :class:`~nudgebot.config.Settings`), so the warning would only confuse.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but that warning."""
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def make_client(settings: Settings, **client_kwargs: Any) -> AsyncWebClient:
+    """Build the Web API client: the bot token, ``SLACK_API_URL`` if set, and the retry handlers."""
+    kwargs: dict[str, Any] = {
+        "token": settings.slack_bot_token,
+        "retry_handlers": [
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    }
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
+    kwargs.update(client_kwargs)
+    return AsyncWebClient(**kwargs)
+
+
+def build_app(
+    settings: Settings,
+    engine: ReviewEngine,
+    *,
+    state: SlackState | None = None,
+    coach: Coach | None = None,
+    tips: TipLibrary | None = None,
+    client: AsyncWebClient | None = None,
+    **client_kwargs: Any,
+) -> NudgeApp:
+    """Build the Slack app around ``engine``.
+
+    ``state`` defaults to a fresh in-memory :class:`SlackState` watching
+    ``settings.watch_channels``; without ``coach`` a question gets a short "send me a draft"
+    answer; without ``tips`` the App Home has no tip of the day. ``client_kwargs`` go to the
+    :class:`AsyncWebClient` (unless ``client`` is given).
+    """
+    client = client or make_client(settings, **client_kwargs)
+    state = state if state is not None else SlackState(watch=settings.watch_channels)
+    directory = Directory(client, agents=settings.agents, leads=settings.leads)
+    bot = SlackBot(settings, engine, state, directory, coach=coach, tips=tips)
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    quiet = _SameToken()
+    bolt_logger.addFilter(quiet)
+    try:
+        app = NudgeApp(
+            name="nudgebot",
+            client=client,
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=True,
+        )
+    finally:
+        bolt_logger.removeFilter(quiet)
+    app.bot = bot
+    app.use(SkipRedeliveries(state))
+    live.register(app, bot)
+    chat.register(app, bot)
+    command.register(app, bot)
+    interactive.register(app, bot)
+    return app

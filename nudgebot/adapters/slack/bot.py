@@ -1,0 +1,158 @@
+"""What every Slack listener shares: the engine, the state, the people, the background work.
+
+Listeners acknowledge Slack at once and hand the slow part (a review, a model call, Web API
+calls) to :meth:`SlackBot.spawn`, which runs it as an asyncio task. A task that fails is
+logged (the exception type and traceback, never the message text) and its user gets a short
+error message instead of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext
+
+from nudgebot.adapters.slack import blocks
+from nudgebot.adapters.slack.people import Directory
+from nudgebot.adapters.slack.state import SlackState
+from nudgebot.coach import Coach, looks_like_question
+from nudgebot.config import Settings
+from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.models import Draft, Review
+from nudgebot.tips import TipLibrary
+
+__all__ = ["Background", "Notify", "SlackBot", "home_team", "sentence"]
+
+logger = logging.getLogger("nudgebot.slack")
+
+Notify = Callable[[dict[str, Any]], Awaitable[object]]
+"""Sends a message payload (``text`` and ``blocks``) to the user a piece of work is for."""
+
+NO_COACH = (
+    "I can't answer questions yet, but I can review a reply: paste your draft here and I'll "
+    "suggest a warmer version."
+)
+FAILED = "Something went wrong on my side, so I couldn't finish that. Please try again."
+
+
+class Background:
+    """The asyncio tasks running work after an ack; :meth:`join` waits for them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending(self) -> int:
+        """How many pieces of work are still running."""
+        return len(self._tasks)
+
+    def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
+        """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
+        task = asyncio.ensure_future(self._guarded(work, what, notify))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def join(self, timeout: float | None = None) -> bool:
+        """Wait until no work is running (or ``timeout`` seconds); True when all is done."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return True
+
+    @staticmethod
+    async def _guarded(work: Awaitable[object], what: str, notify: Notify | None) -> None:
+        try:
+            await work
+        except DraftError as error:
+            await _tell(notify, blocks.error_message(sentence(str(error))), what)
+        except Exception as error:
+            # The traceback without the exception's own words, which could quote a message.
+            trace = "".join(traceback.format_tb(error.__traceback__))
+            logger.error("%s failed (%s)\n%s", what, type(error).__name__, trace.rstrip())
+            await _tell(notify, blocks.error_message(FAILED), what)
+
+
+async def _tell(notify: Notify | None, message: dict[str, Any], what: str) -> None:
+    """Send the error message, if there is anyone to send it to; never raise."""
+    if notify is None:
+        return
+    try:
+        await notify(message)
+    except Exception as error:
+        logger.error("could not report the failure of %s (%s)", what, type(error).__name__)
+
+
+@dataclass
+class SlackBot:
+    """The pieces the listeners share (built by :func:`nudgebot.adapters.slack.app.build_app`)."""
+
+    settings: Settings
+    engine: ReviewEngine
+    state: SlackState
+    directory: Directory
+    coach: Coach | None = None
+    tips: TipLibrary | None = None
+    tasks: Background = field(default_factory=Background)
+
+    def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
+        """Run ``work`` after the ack (see :class:`Background`)."""
+        self.tasks.spawn(work, what=what, notify=notify)
+
+    async def review(self, draft: Draft, user: str | None) -> Review:
+        """Review a draft and remember its score for the author's App Home."""
+        review = await self.engine.review(draft, "auto")
+        if user:
+            self.state.record_review(user, review)
+        return review
+
+    async def reply(self, text: str, user: str | None, draft: Draft) -> dict[str, Any]:
+        """Answer what an agent wrote to the bot: coaching for a question, else a review."""
+        if looks_like_question(text):
+            return await self.coaching(text)
+        review = await self.review(draft, user)
+        return blocks.review_message(review, draft.text)
+
+    async def coaching(self, question: str) -> dict[str, Any]:
+        """Answer a question with the coach, or say how to ask when there is none."""
+        if self.coach is None:
+            return {"text": NO_COACH, "blocks": [_section(NO_COACH)]}
+        try:
+            answer = await self.coach.answer(question)
+        except ValueError as error:  # an empty or overlong question
+            return blocks.error_message(sentence(str(error)))
+        return blocks.coaching_message(question, answer.text, [tip.text for tip in answer.tips])
+
+    def todays_tip(self, now: float) -> str | None:
+        """Return today's tip (the same all day, another the next day), or None."""
+        if not self.tips:
+            return None
+        day = datetime.fromtimestamp(now, UTC).date().toordinal()
+        return list(self.tips)[day % len(self.tips)].text
+
+
+def home_team(context: AsyncBoltContext) -> str | None:
+    """Return the app's own workspace (``auth.test``), whichever one an event came from."""
+    result = context.authorize_result
+    return result.team_id if result is not None else None
+
+
+def sentence(text: str) -> str:
+    """Return ``text`` as a sentence: a capital first letter and a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "plain_text", "text": text}}

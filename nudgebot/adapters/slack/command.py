@@ -1,0 +1,139 @@
+"""The ``/nudge`` slash command: a small dispatcher of subcommands, the rest is a draft.
+
+``/nudge`` and ``/nudge help`` explain; ``on`` / ``off`` switch live nudges for the caller;
+``watch`` / ``unwatch`` (leads only) add or remove the current channel; ``review`` and
+``tips`` are placeholders for later issues; ``check <draft>`` and any other text review the
+draft privately. Every answer is ephemeral, sent through the command's ``response_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from nudgebot.adapters.slack import blocks
+from nudgebot.adapters.slack.bot import SlackBot
+from nudgebot.adapters.slack.convert import split_command
+from nudgebot.models import Draft
+
+__all__ = ["COMMAND", "HANDLERS", "TAKES_TEXT", "Call", "register"]
+
+COMMAND = "/nudge"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``/nudge`` call: who, where, and the text after the subcommand."""
+
+    bot: SlackBot
+    user: str
+    channel: str
+    text: str
+
+
+Handler = Callable[[Call], Awaitable[dict[str, Any]]]
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"text": text}
+
+
+async def _help(call: Call) -> dict[str, Any]:
+    return blocks.help_message()
+
+
+async def _on(call: Call) -> dict[str, Any]:
+    call.bot.state.set_live(call.user, True)
+    return _note(
+        "Live nudges are on: when a reply in a watched channel could land better, I'll "
+        "suggest a warmer version that only you can see."
+    )
+
+
+async def _off(call: Call) -> dict[str, Any]:
+    call.bot.state.set_live(call.user, False)
+    return _note(
+        "Live nudges are off. You can still send me drafts any time; "
+        "`/nudge on` turns them back on."
+    )
+
+
+async def _watch(call: Call) -> dict[str, Any]:
+    refusal = await _lead_only(call, "choose which channels I watch")
+    if refusal is not None:
+        return refusal
+    if not call.bot.state.watch(call.channel):
+        return _note(f"I'm already watching <#{call.channel}>.")
+    return _note(
+        f"I'm now watching <#{call.channel}>: agents replying here get private nudges "
+        "when a reply could land better. Make sure I'm a member of the channel "
+        "(`/invite @nudgebot`) so I can see the replies."
+    )
+
+
+async def _unwatch(call: Call) -> dict[str, Any]:
+    refusal = await _lead_only(call, "choose which channels I watch")
+    if refusal is not None:
+        return refusal
+    if not call.bot.state.unwatch(call.channel):
+        return _note(f"I wasn't watching <#{call.channel}>.")
+    return _note(f"I've stopped watching <#{call.channel}>.")
+
+
+async def _lead_only(call: Call, what: str) -> dict[str, Any] | None:
+    """Return a polite refusal unless the caller is a lead, in a channel (None: go ahead)."""
+    if not await call.bot.directory.is_lead(call.user):
+        return _note(
+            f"Sorry, only team leads can {what}. Ask your lead if you'd like "
+            "nudges in this channel."
+        )
+    if call.channel.startswith("D"):
+        return _note("Run this in the channel you'd like me to watch, not in a direct message.")
+    return None
+
+
+async def _soon(call: Call) -> dict[str, Any]:
+    return _note("That's coming soon. For now, `/nudge <your draft>` reviews a reply privately.")
+
+
+async def _draft(call: Call) -> dict[str, Any]:
+    draft = Draft(text=call.text, channel=call.channel, author=call.user)
+    review = await call.bot.review(draft, call.user)
+    return blocks.review_message(review, draft.text)
+
+
+HANDLERS: dict[str, Handler] = {
+    "help": _help,
+    "on": _on,
+    "off": _off,
+    "watch": _watch,
+    "unwatch": _unwatch,
+    "review": _soon,
+    "tips": _soon,
+    "check": _draft,
+}
+"""Subcommands by name; add one here and it is dispatched."""
+TAKES_TEXT = frozenset({"review", "tips", "check"})
+"""Subcommands that take text after their name (the others only match alone)."""
+
+
+def register(app: AsyncApp, bot: SlackBot) -> None:
+    """Listen to ``/nudge``: ack at once, answer through the ``response_url``."""
+
+    async def on_command(command: dict[str, Any], ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        name, text = split_command(str(command.get("text") or ""), HANDLERS, TAKES_TEXT)
+        call = Call(bot, str(command["user_id"]), str(command["channel_id"]), text)
+
+        async def tell(message: dict[str, Any]) -> None:
+            await respond(**message, response_type="ephemeral")
+
+        async def work() -> None:
+            await tell(await HANDLERS[name or "check"](call))
+
+        bot.spawn(work(), what=f"/nudge {name or 'draft'}", notify=tell)
+
+    app.command(COMMAND)(on_command)

@@ -1,0 +1,133 @@
+"""The "Warm up this reply" shortcut, the nudge's buttons, and the App Home.
+
+The shortcut opens a "Reviewing…" modal at once (a ``trigger_id`` lasts three seconds), then
+fills it with the review. Helpful / Not helpful record the agent's verdict and replace the nudge
+with a thank-you; Mute pauses live nudges for an hour. The App Home shows the agent's recent
+scores, streak, nudge setting (with a toggle) and today's tip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from nudgebot.adapters.slack import blocks
+from nudgebot.adapters.slack.bot import SlackBot, home_team
+from nudgebot.adapters.slack.convert import draft_from_message, slack_time
+
+__all__ = ["SHORTCUT", "register"]
+
+SHORTCUT = "warm_up_reply"
+TITLE = "Warm up this reply"
+THANKS = "Thanks for the feedback! It helps me get better at this."
+
+
+def register(app: AsyncApp, bot: SlackBot) -> None:
+    """Listen to the message shortcut, the nudge buttons, App Home opens and its toggle."""
+
+    async def on_shortcut(
+        shortcut: dict[str, Any],
+        ack: AsyncAck,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        opened: dict[str, str] = {}
+
+        async def tell(message: dict[str, Any]) -> None:
+            if "view" in opened:
+                await client.views_update(view_id=opened["view"], view=_modal(message["blocks"]))
+            else:
+                await respond(**message, response_type="ephemeral")
+
+        work = _warm_up(bot, client, shortcut, home_team(context), opened)
+        bot.spawn(work, what="the Warm up shortcut", notify=tell)
+
+    async def on_feedback(
+        body: dict[str, Any], action: dict[str, Any], ack: AsyncAck, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        helpful = action.get("action_id") == blocks.ACTION_HELPFUL
+        bot.state.record_feedback(str(action.get("value")), str(body["user"]["id"]), helpful)
+        bot.spawn(respond(text=THANKS, replace_original=True), what="thanking for feedback")
+
+    async def on_mute(body: dict[str, Any], ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        until = bot.state.mute(str(body["user"]["id"]))
+        text = (
+            f"Live nudges are muted until {slack_time(until)}. "
+            "`/nudge on` turns them back on sooner."
+        )
+        bot.spawn(respond(text=text, replace_original=True), what="confirming a mute")
+
+    async def on_home(event: dict[str, Any], client: AsyncWebClient, ack: AsyncAck) -> None:
+        await ack()
+        if event.get("tab", "home") == "home":
+            bot.spawn(_publish(bot, client, str(event["user"])), what="publishing the App Home")
+
+    async def on_toggle(
+        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, ack: AsyncAck
+    ) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        bot.state.set_live(user, action.get("value") == "on")
+        bot.spawn(_publish(bot, client, user), what="publishing the App Home")
+
+    app.message_shortcut(SHORTCUT)(on_shortcut)
+    app.action(blocks.ACTION_HELPFUL)(on_feedback)
+    app.action(blocks.ACTION_NOT_HELPFUL)(on_feedback)
+    app.action(blocks.ACTION_MUTE)(on_mute)
+    app.event("app_home_opened")(on_home)
+    app.action(blocks.ACTION_TOGGLE_NUDGES)(on_toggle)
+
+
+async def _warm_up(
+    bot: SlackBot,
+    client: AsyncWebClient,
+    shortcut: dict[str, Any],
+    home: str | None,
+    opened: dict[str, str],
+) -> None:
+    """Open the modal, review the message, and show the review in the modal."""
+    loading = [{"type": "section", "text": {"type": "mrkdwn", "text": ":hourglass: Reviewing…"}}]
+    answer = await client.views_open(trigger_id=shortcut["trigger_id"], view=_modal(loading))
+    opened["view"] = str(answer["view"]["id"])
+    user = str(shortcut["user"]["id"])
+    channel = str(shortcut["channel"]["id"])
+    message = {**shortcut.get("message", {}), "channel": channel}
+    ts = str(message.get("ts") or "")
+    customer = None
+    if ts:
+        thread = message.get("thread_ts")
+        customer = await bot.directory.customer_message(channel, ts, thread, home)
+    draft = draft_from_message(message, customer=customer)
+    own = message.get("user") == user  # only the author's own replies count on their App Home
+    review = await bot.review(draft, user if own else None)
+    await client.views_update(view_id=opened["view"], view=blocks.review_modal(review, draft.text))
+
+
+async def _publish(bot: SlackBot, client: AsyncWebClient, user: str) -> None:
+    """Publish ``user``'s App Home."""
+    state = bot.state
+    until = state.muted_until(user)
+    view = blocks.home_view(
+        recent=[(f"{r.day}{' · nudged' if r.nudged else ''}", r.score) for r in state.recent(user)],
+        streak=state.streak(user),
+        live_nudges=state.live_enabled(user),
+        muted_until=None if until is None else slack_time(until),
+        tip=bot.todays_tip(state.clock()),
+    )
+    await client.views_publish(user_id=user, view=view)
+
+
+def _modal(content: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return a modal around ``content`` (the loading note, or an error)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": TITLE},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": content,
+    }

@@ -1,0 +1,130 @@
+"""``nudgebot serve``: clear errors for missing settings, and a real server for ``--http``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nudgebot.cli import main
+from nudgebot.testing import FakeSlackAPI, slack_signature
+from tests.adapters.slack.harness import AGENT, SECRET, event, preload
+
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
+
+
+@pytest.fixture(autouse=True)
+def _clean_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No .env and no Slack or model variables from the machine running the tests."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "NUDGEBOT_", "OPENAI_", "AZURE_OPENAI_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        ({}, [], "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, [], "SLACK_BOT_TOKEN does not look like a bot"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-test"},
+            [],
+            "SLACK_APP_TOKEN is not set (needed for Socket Mode; use --http for the Events API)",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xoxb-test"},
+            [],
+            "SLACK_APP_TOKEN does not look like an app-level token",
+        ),
+        ({"SLACK_BOT_TOKEN": "xoxb-test"}, ["--http"], "SLACK_SIGNING_SECRET is not set"),
+        ({"SLACK_API_URL": "slack.example"}, [], "SLACK_API_URL"),
+    ],
+)
+def test_missing_or_malformed_settings_are_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    args: list[str],
+    words: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    status = main(["serve", *args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("nudgebot: ") and err.count("\n") == 1, err
+    assert words in err
+    assert "see .env.example" in err
+    assert "xoxb-test" not in err and "xoxp-user-token" not in err  # no secret echoed
+
+
+def test_a_bad_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--http", "--port", "70000"]) == 2
+    assert "not a port number: 70000" in capsys.readouterr().err
+
+
+@pytest.fixture
+def api() -> Iterator[FakeSlackAPI]:
+    with FakeSlackAPI() as fake:
+        preload(fake)
+        yield fake
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_http_runs_the_app_under_uvicorn(api: FakeSlackAPI, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api.url,
+        "NUDGEBOT_WATCH_CHANNELS": "C0SUPPORT",
+        "NUDGEBOT_ENGINE": "rules",
+    }
+    command = [sys.executable, "-m", "nudgebot", "serve", "--http", "--port", str(port)]
+    with subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=1) as health:
+                        assert health.read() == b"ok"
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    assert server.poll() is None, server.communicate()[1]
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.05)
+            body = json.dumps(event("event_message.json"))
+            headers = {"Content-Type": "application/json", **slack_signature(SECRET, body)}
+            request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                assert answer.status == 200
+            [nudge] = api.wait_for("chat.postEphemeral", timeout=10)
+            assert nudge.params["user"] == AGENT
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, err = server.communicate(timeout=15)
+    assert server.returncode == 130, err  # interrupted, as by Ctrl-C, after a clean shutdown
+    assert "Application shutdown complete" in err
+    assert "WARNING" not in err and "Traceback" not in err, err
+    assert "xoxb-test" not in err and SECRET not in err
