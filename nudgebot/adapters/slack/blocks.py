@@ -217,7 +217,9 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def _blockquote(text: str) -> str:
     """Return mrkdwn text as a block quote: every non-empty line starts with ``>``."""
-    return "\n".join(">" + line for line in text.splitlines() if line.strip())
+    # Split on "\n" only: str.splitlines() also breaks at \r, \x1c... which may sit inside a
+    # Slack token kept from the draft, and a token cut in two would reach Slack as markup.
+    return "\n".join(">" + line for line in text.split("\n") if line.strip())
 
 
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
