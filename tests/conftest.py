@@ -9,3 +9,13 @@ respx pytest plugin, which would import ``httpx`` first, is turned off in pyproj
 import httpx2
 
 httpx2.alias_httpx()
+
+# CI runs the property tests on a fixed seed so a run can be repeated exactly; on a developer's
+# machine they explore new examples each time (and keep failures in .hypothesis/).
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
