@@ -35,12 +35,14 @@ DRAIN_SECONDS = 10.0
 class Router:
     """An ASGI app routing exact paths to mounted apps, with a health check and lifespan hooks.
 
-    ``on_shutdown`` hooks run (in order) when the server stops; a failing hook is logged.
+    ``on_startup`` hooks run (in order) when the server starts, ``on_shutdown`` hooks when it
+    stops; a failing shutdown hook is logged and the others still run.
     """
 
     def __init__(self, health_path: str = HEALTH_PATH) -> None:
         self.health_path = health_path
         self.routes: dict[str, ASGIApp] = {}
+        self.on_startup: list[Hook] = []
         self.on_shutdown: list[Hook] = []
 
     def mount(self, path: str, app: ASGIApp) -> None:
@@ -70,6 +72,8 @@ class Router:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for hook in self.on_startup:
+                    await hook()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for hook in self.on_shutdown:
@@ -105,7 +109,12 @@ def asgi_app(app: NudgeApp) -> Router:
         if not await app.bot.tasks.join(DRAIN_SECONDS):
             logger.warning("stopped with %d piece(s) of work unfinished", app.bot.tasks.pending)
         await app.bot.engine.aclose()
+        await close_session(app)
 
+    async def start() -> None:
+        open_session(app)
+
+    router.on_startup.append(start)
     router.on_shutdown.append(drain)
     return router
 
@@ -125,6 +134,7 @@ async def serve_socket_mode(app: NudgeApp, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, app_token)
+    open_session(app)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]
         logger.info("connected to Slack in Socket Mode")
@@ -133,3 +143,24 @@ async def serve_socket_mode(app: NudgeApp, app_token: str) -> None:
         await handler.close_async()  # type: ignore[no-untyped-call]
         await app.bot.tasks.join(DRAIN_SECONDS)
         await app.bot.engine.aclose()
+        await close_session(app)
+
+
+def open_session(app: NudgeApp) -> None:
+    """Give the app's Web API client one HTTP session for all its calls (call in the loop).
+
+    Without one, slack_sdk opens a new session, so a new TCP (and TLS) connection, for every
+    call; the per-request clients Bolt makes share the app client's session.
+    """
+    import aiohttp
+
+    if app.client.session is None:
+        app.client.session = aiohttp.ClientSession()
+
+
+async def close_session(app: NudgeApp) -> None:
+    """Close the session :func:`open_session` opened."""
+    session = app.client.session
+    if session is not None:
+        app.client.session = None
+        await session.close()
