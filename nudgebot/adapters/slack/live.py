@@ -75,9 +75,13 @@ async def nudge(
 ) -> None:
     """Review an agent's message in a watched channel; nudge the agent if it needs one."""
     user, channel, ts = str(event["user"]), str(event["channel"]), str(event["ts"])
+    thread_ts = event.get("thread_ts")
     if not await bot.directory.is_agent(user, author_team(event), home):
+        bot.state.remember_customer(channel, ts, thread_ts, str(event.get("text") or ""))
         return
-    customer = await bot.directory.customer_message(channel, ts, event.get("thread_ts"), home)
+    customer = bot.state.customer_before(channel, ts, thread_ts)
+    if customer is None:  # not seen since start-up: ask Slack
+        customer = await bot.directory.customer_message(channel, ts, thread_ts, home)
     draft = draft_from_message(event, customer=customer)
     try:
         review = await bot.review(draft, user)

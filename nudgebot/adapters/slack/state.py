@@ -104,6 +104,10 @@ class Feedback:
     at: float
 
 
+CUSTOMER_TTL = 24 * 3600.0
+"""Seconds a customer's message is remembered as context for the agent's reply."""
+
+
 class SlackState:
     """The Slack app's memory: channels, per-agent settings, dedupe, recent reviews, feedback.
 
@@ -131,6 +135,41 @@ class SlackState:
         self._refs_size = refs_size
         self._counter = itertools.count(1)
         self.feedback: list[Feedback] = []
+        self._customers: OrderedDict[tuple[str, str], tuple[str, str, float]] = OrderedDict()
+        self._customers_size = refs_size
+        self._customers_ttl = CUSTOMER_TTL
+
+    # -- customers' messages -----------------------------------------------------------------
+
+    def remember_customer(self, channel: str, ts: str, thread_ts: str | None, text: str) -> None:
+        """Keep a customer's message seen in a watched channel, as context for the next reply.
+
+        Remembering what the events already carry saves a ``conversations.history`` or
+        ``conversations.replies`` call per nudge: those are the Web API's most tightly
+        rate-limited methods. Kept in memory only, for :data:`CUSTOMER_TTL` seconds.
+        """
+        now = self.clock()
+        keys = (
+            [(channel, thread_ts)]
+            if thread_ts and thread_ts != ts
+            else [(channel, ts), (channel, "")]
+        )
+        for key in keys:
+            self._customers[key] = (ts, text, now)
+            self._customers.move_to_end(key)
+        while len(self._customers) > self._customers_size:
+            self._customers.popitem(last=False)
+
+    def customer_before(self, channel: str, ts: str, thread_ts: str | None) -> str | None:
+        """Return the remembered customer message a reply at ``ts`` answers, if any."""
+        key = (channel, thread_ts) if thread_ts and thread_ts != ts else (channel, "")
+        found = self._customers.get(key)
+        if found is None:
+            return None
+        seen_ts, text, at = found
+        if self.clock() - at > self._customers_ttl or float(seen_ts) >= float(ts):
+            return None
+        return text
 
     # -- channels ----------------------------------------------------------------------------
 

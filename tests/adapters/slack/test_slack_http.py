@@ -198,6 +198,31 @@ def test_a_top_level_reply_takes_the_customer_message_from_the_channel_history(
     assert nudge.params["thread_ts"] == "1700000100.000200"  # its own thread
 
 
+def test_a_customer_message_seen_as_an_event_is_the_context_without_asking_slack(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    root = "1700002000.000100"
+    customer = event(
+        "event_message.json",
+        "Ev0ASKS",
+        user=CUSTOMER,
+        team=EXTERNAL,
+        user_team=EXTERNAL,
+        source_team=EXTERNAL,
+        ts=root,
+        text="This is the THIRD time my order is late and I'm furious!!",
+    )
+    app.send_event(customer)
+    app.settle()
+    app.send_event(
+        event("event_message.json", "Ev0ANSWERS", ts="1700002000.000200", thread_ts=root)
+    )
+    [nudge] = api.wait_for("chat.postEphemeral")
+    assert nudge.params["thread_ts"] == root
+    assert "Empathy" in nudge.params["text"]  # the furious customer shaped the review
+    assert not {"conversations.replies", "conversations.history"} & set(methods(api))
+
+
 def test_slack_rate_limiting_once_still_delivers_the_nudge(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:

@@ -101,3 +101,18 @@ def test_review_refs_and_feedback() -> None:
     assert second != first and state.stored(first) is None  # bounded: the oldest forgotten
     assert not state.record_feedback(first, "U1", helpful=False)  # still recorded
     assert [(f.ref, f.helpful) for f in state.feedback] == [(first, True), (first, False)]
+
+
+def test_a_customer_message_is_remembered_for_the_reply_that_follows_it() -> None:
+    now = [1000.0]
+    state = SlackState(clock=lambda: now[0])
+    state.remember_customer("C1", "100.1", None, "Where is my parcel?")
+    assert state.customer_before("C1", "100.2", "100.1") == "Where is my parcel?"  # in its thread
+    assert state.customer_before("C1", "100.3", None) == "Where is my parcel?"  # next top-level
+    assert state.customer_before("C1", "100.0", None) is None  # a reply cannot precede it
+    assert state.customer_before("C2", "100.3", None) is None
+    state.remember_customer("C1", "100.4", "100.1", "Still nothing!!")
+    assert state.customer_before("C1", "100.5", "100.1") == "Still nothing!!"
+    assert state.customer_before("C1", "100.5", None) == "Where is my parcel?"
+    now[0] += 25 * 3600
+    assert state.customer_before("C1", "100.5", "100.1") is None  # forgotten after a day
