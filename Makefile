@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/llm.py
+	$(BIN)/python bench/slack.py
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml
