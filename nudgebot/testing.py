@@ -36,11 +36,18 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from nudgebot.adapters.slack.convert import ts_key
 
-__all__ = ["FakeModelServer", "FakeSlackAPI", "SlackCall", "model_answer", "slack_signature"]
+__all__ = [
+    "FakeModelServer",
+    "FakeSlackAPI",
+    "LocalHTTPServer",
+    "SlackCall",
+    "model_answer",
+    "slack_signature",
+]
 
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
 
@@ -71,66 +78,60 @@ def model_answer(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FakeModelServer:
-    """An OpenAI-compatible chat completions endpoint on 127.0.0.1, for tests and benches.
+class LocalHTTPServer:
+    """A small HTTP/1.1 server on 127.0.0.1 with its own event loop in a background thread.
 
-    ``delay`` is seconds per answer, or a function returning them (e.g. ``lambda:
-    random.uniform(1, 3)``); ``fail_rate`` is the share of requests answered with 503 (or with
-    ``fail_status``); ``answer`` builds the review from the request body.
+    The fakes below build on it: it parses requests (keep-alive, ``content-length`` bodies)
+    and hands each to :meth:`handle`, which returns the status, extra headers and a JSON body
+    (or bytes). It serves many requests at once whatever its caller does, blocking calls
+    included. Use it as a context manager, or :meth:`start` and :meth:`stop` it.
     """
 
-    def __init__(
-        self,
-        *,
-        delay: float | Callable[[], float] = 0.0,
-        fail_rate: float = 0.0,
-        fail_status: int = 503,
-        answer: Callable[[dict[str, Any]], dict[str, Any]] = model_answer,
-        seed: int | None = None,
-    ) -> None:
-        self.delay = delay
-        self.fail_rate = fail_rate
-        self.fail_status = fail_status
-        self.answer = answer
-        self.requests: list[dict[str, Any]] = []
-        self.in_flight = 0
-        self.peak_in_flight = 0
-        self._random = random.Random(seed)
+    thread_name = "fake-server"
+
+    def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
-        self._lock = threading.Lock()
         self.port = 0
 
-    @property
-    def url(self) -> str:
-        """The base URL to give ``OPENAI_BASE_URL``."""
-        return f"http://127.0.0.1:{self.port}/v1"
+    async def handle(
+        self, request_line: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        """Answer one request: ``(status, extra headers, JSON-ready body or bytes)``."""
+        raise NotImplementedError
 
-    def start(self) -> FakeModelServer:
+    def start(self) -> Self:
         """Start serving in a background thread; return self once the socket listens."""
-        self._thread = threading.Thread(target=self._run, name="fake-model", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
-            raise RuntimeError("the fake model server did not start")
+            raise RuntimeError(f"{type(self).__name__} did not start")
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
+        """Stop serving (open connections and pending answers closed); wait for the thread."""
         if self._loop is not None and self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+            closing = self._close_connections(self._server)
+            asyncio.run_coroutine_threadsafe(closing, self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> FakeModelServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    # -- serving -----------------------------------------------------------------------------
+    @staticmethod
+    async def _close_connections(server: asyncio.Server) -> None:
+        server.close()
+        connections = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in connections:
+            task.cancel()
+        await asyncio.gather(*connections, return_exceptions=True)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -159,14 +160,15 @@ class FakeModelServer:
                     name, _, value = line.decode("latin-1").partition(":")
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                status, payload = await self._respond(request_line.decode("latin-1"), body)
-                data = json.dumps(payload).encode()
-                writer.write(
-                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
-                    f"content-type: application/json\r\ncontent-length: {len(data)}\r\n"
-                    "\r\n".encode()
-                    + data
+                status, extra, payload = await self.handle(
+                    request_line.decode("latin-1"), headers, body
                 )
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                kind = "text/plain" if isinstance(payload, bytes) else "application/json"
+                head = f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+                head += f"content-type: {kind}; charset=utf-8\r\ncontent-length: {len(data)}\r\n"
+                head += "".join(f"{name}: {value}\r\n" for name, value in extra.items())
+                writer.write(head.encode() + b"\r\n" + data)
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":
                     break
@@ -174,6 +176,49 @@ class FakeModelServer:
             pass
         finally:
             writer.close()
+
+
+class FakeModelServer(LocalHTTPServer):
+    """An OpenAI-compatible chat completions endpoint on 127.0.0.1, for tests and benches.
+
+    ``delay`` is seconds per answer, or a function returning them (e.g. ``lambda:
+    random.uniform(1, 3)``); ``fail_rate`` is the share of requests answered with 503 (or with
+    ``fail_status``); ``answer`` builds the review from the request body.
+    """
+
+    def __init__(
+        self,
+        *,
+        delay: float | Callable[[], float] = 0.0,
+        fail_rate: float = 0.0,
+        fail_status: int = 503,
+        answer: Callable[[dict[str, Any]], dict[str, Any]] = model_answer,
+        seed: int | None = None,
+    ) -> None:
+        self.delay = delay
+        self.fail_rate = fail_rate
+        self.fail_status = fail_status
+        self.answer = answer
+        self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        """The base URL to give ``OPENAI_BASE_URL``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    thread_name = "fake-model"
+
+    async def handle(
+        self, request_line: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        """Answer a chat completion after the delay, or fail as often as asked."""
+        status, payload = await self._respond(request_line, body)
+        return status, {}, payload
 
     async def _respond(self, request_line: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if " /v1/chat/completions" not in request_line and "/chat/completions" not in request_line:
@@ -256,7 +301,7 @@ class SlackCall:
     token: str | None = field(default=None, repr=False)
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LocalHTTPServer):
     """The Slack Web API on 127.0.0.1, for tests and benches: answers like Slack, records calls.
 
     Point the SDK at it with ``SLACK_API_URL`` (``Settings(slack_api_url=api.url)``) or
@@ -300,12 +345,8 @@ class FakeSlackAPI:
         self._trouble: dict[str, list[tuple[int, str, int]]] = {}
         self._changed = threading.Condition()
         self._serial = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self.port = 0
         self._handlers = self._methods()
+        super().__init__()
 
     @property
     def url(self) -> str:
@@ -378,82 +419,15 @@ class FakeSlackAPI:
 
     # -- serving -----------------------------------------------------------------------------
 
-    def start(self) -> FakeSlackAPI:
-        """Start serving in a background thread; return self once the socket listens."""
-        self._thread = threading.Thread(target=self._run, name="fake-slack", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the fake Slack API did not start")
-        return self
+    thread_name = "fake-slack"
 
-    def stop(self) -> None:
-        """Stop serving (open connections closed) and wait for the thread to end."""
-        if self._loop is not None and self._server is not None:
-            closing = self._close_connections(self._server)
-            asyncio.run_coroutine_threadsafe(closing, self._loop).result(10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-
-    @staticmethod
-    async def _close_connections(server: asyncio.Server) -> None:
-        server.close()
-        connections = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in connections:
-            task.cancel()
-        await asyncio.gather(*connections, return_exceptions=True)
-
-    def __enter__(self) -> FakeSlackAPI:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._server = loop.run_until_complete(
-            asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024)
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request_line = await reader.readline()
-                if not request_line:
-                    break
-                headers: dict[str, str] = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                if self.delay > 0:
-                    await asyncio.sleep(self.delay)
-                status, extra, payload = self._respond(
-                    request_line.decode("latin-1"), headers, body
-                )
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                kind = "text/plain" if isinstance(payload, bytes) else "application/json"
-                head = f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
-                head += f"content-type: {kind}; charset=utf-8\r\ncontent-length: {len(data)}\r\n"
-                head += "".join(f"{name}: {value}\r\n" for name, value in extra.items())
-                writer.write(head.encode() + b"\r\n" + data)
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
+    async def handle(
+        self, request_line: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        """Answer one Web API call (or ``response_url`` post) as Slack would."""
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
+        return self._respond(request_line, headers, body)
 
     def _respond(
         self, request_line: str, headers: dict[str, str], body: bytes
