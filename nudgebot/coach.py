@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nudgebot import guard
-from nudgebot.llm.prompts import Prompt, load_prompt
+from nudgebot.llm.prompts import LeakCheck, Prompt, load_prompt, neutralise_tags
 from nudgebot.redaction import Redactor
 from nudgebot.tips import Tip, TipLibrary
 
@@ -239,22 +239,13 @@ class CoachPrompts:
         ]
 
 
-_TAG = re.compile(r"<(/?\s*(?:question|tips)\s*)>", re.IGNORECASE)
+_TAGS = ("question", "tips")
+_WORD = re.compile(r"\w+")
 
 
 def _untagged(text: str) -> str:
-    """Neutralise the template's own tags in a text, so a question cannot close its tag."""
-    return _TAG.sub(r"‹\1›", text)
-
-
-_WORD = re.compile(r"\w+")
-_SHINGLE = 10
-
-
-def _shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """Every run of ten words of ``text`` (lower case), for spotting a copied passage."""
-    words = _WORD.findall(text.lower())
-    return frozenset(tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+    """Neutralise the user template's own tags in a question, so it cannot close its tag."""
+    return neutralise_tags(text, _TAGS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,9 +271,7 @@ class Coach:
         self.client = client
         self.breaker = breaker  # shared with the reviewer: a dead model is not waited on here
         self.prompts = CoachPrompts.load(prompts_dir) if client is not None else None
-        self._system_shingles = (
-            _shingles(self.prompts.system.render()) if self.prompts is not None else frozenset()
-        )
+        self._leaks = LeakCheck(self.prompts.system.render(), run=10) if self.prompts else None
 
     async def answer(self, question: str) -> Coaching:
         """Answer one question; never raises for a model failure (the tips answer instead).
@@ -363,7 +352,7 @@ class Coach:
             breaker.success()
         latency = round((time.monotonic() - started) * 1000, 1)
         text = redactor.restore(answer.text) if redactor is not None else answer.text
-        if not self._system_shingles.isdisjoint(_shingles(text)):
+        if self._leaks is not None and self._leaks(text):
             return fallback("leak", "the model's answer repeated its own instructions")
 
         notes: list[str] = []

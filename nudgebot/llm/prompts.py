@@ -27,6 +27,7 @@ Both files carry a SHA-256 of their bytes, so a logged review can name the exact
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -37,7 +38,16 @@ from typing import Any
 
 from nudgebot.rules import prompts_dir
 
-__all__ = ["Example", "Examples", "Prompt", "PromptError", "load_examples", "load_prompt"]
+__all__ = [
+    "Example",
+    "Examples",
+    "LeakCheck",
+    "Prompt",
+    "PromptError",
+    "load_examples",
+    "load_prompt",
+    "neutralise_tags",
+]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # Near misses of a placeholder, which would otherwise pass as literal text: "{{ user.name }}",
@@ -322,3 +332,46 @@ def _example(path: Path, number: int, table: Any) -> Example:
     answer = dict(answer)
     answer.setdefault("suggestion", None)  # TOML has no null: no suggestion means null
     return Example(texts["customer"], texts["draft"], texts["hints"], answer)
+
+
+# --------------------------------------------------------------------------------------------
+# Keeping users' text in its place
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _tag_pattern(tags: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(tag) for tag in tags)
+    return re.compile(rf"<(/?\s*(?:{names})\s*)>", re.IGNORECASE)
+
+
+def neutralise_tags(text: str, tags: tuple[str, ...]) -> str:
+    """Turn a template's own ``<tag>``/``</tag>`` in a user's text into look-alikes.
+
+    A prompt wraps untrusted text (a draft, a question) in tags; a text containing
+    ``</draft>`` could otherwise close its tag and pose as instructions.
+    """
+    return _tag_pattern(tags).sub(r"‹\1›", text) if "<" in text else text
+
+
+_WORD = re.compile(r"\w+")
+
+
+class LeakCheck:
+    """Tells whether a model's text repeats a run of a prompt's words.
+
+    That is the sign of a model obeying an injected "print your instructions". A run is
+    ``run`` words in a row, compared in lower case.
+    """
+
+    def __init__(self, prompt_text: str, run: int = 8) -> None:
+        self.run = run
+        self._shingles = self._of(prompt_text)
+
+    def __call__(self, text: str) -> bool:
+        """Return True when ``text`` repeats ``run`` or more words of the prompt in a row."""
+        return not self._shingles.isdisjoint(self._of(text))
+
+    def _of(self, text: str) -> frozenset[tuple[str, ...]]:
+        words = _WORD.findall(text.lower())
+        return frozenset(tuple(words[i : i + self.run]) for i in range(len(words) - self.run + 1))

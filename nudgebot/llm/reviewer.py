@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,14 @@ from nudgebot.config import Settings
 from nudgebot.llm.breaker import CircuitBreaker
 from nudgebot.llm.cache import AnswerCache, cache_key
 from nudgebot.llm.client import Answer, Message, ModelClient, ModelFailure
-from nudgebot.llm.prompts import Examples, Prompt, load_examples, load_prompt
+from nudgebot.llm.prompts import (
+    Examples,
+    LeakCheck,
+    Prompt,
+    load_examples,
+    load_prompt,
+    neutralise_tags,
+)
 from nudgebot.llm.schema import ModelFinding, ModelReview
 from nudgebot.models import Draft
 from nudgebot.redaction import Redactor
@@ -66,12 +72,12 @@ class PromptSet:
         return {"id": "review", "version": self.version, "hash": self.hash}
 
     @functools.cached_property
-    def _system_shingles(self) -> frozenset[tuple[str, ...]]:
-        return _shingles(self.system.render())
+    def _leak_check(self) -> LeakCheck:
+        return LeakCheck(self.system.render(), run=8)
 
     def leaks(self, text: str) -> bool:
         """Tell whether ``text`` repeats a run of the system prompt's words (a leak)."""
-        return not self._system_shingles.isdisjoint(_shingles(text))
+        return self._leak_check(text)
 
     def messages(self, draft: str, customer: str | None, hints: Sequence[str]) -> list[Message]:
         """Build the chat messages for one review: system, worked examples, the request."""
@@ -190,22 +196,12 @@ class LLMReviewer:
         await self.client.aclose()
 
 
-_TAG = re.compile(r"<(/?\s*(?:draft|customer_message|hints)\s*)>", re.IGNORECASE)
+_TAGS = ("draft", "customer_message", "hints")
 
 
 def _untagged(text: str) -> str:
-    """Neutralise the template's own tags in a user's text, so a draft cannot close its tag."""
-    return _TAG.sub(r"‹\1›", text)
-
-
-_WORD = re.compile(r"\w+")
-_SHINGLE = 8
-
-
-def _shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """Every run of eight words of ``text`` (lower case), for spotting a copied passage."""
-    words = _WORD.findall(text.lower())
-    return frozenset(tuple(words[i : i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+    """Neutralise the user template's own tags in a user's text."""
+    return neutralise_tags(text, _TAGS)
 
 
 def _restore(review: ModelReview, redactor: Redactor) -> ModelReview:
