@@ -342,7 +342,7 @@ def _example(path: Path, number: int, table: Any) -> Example:
 @functools.lru_cache(maxsize=16)
 def _tag_pattern(tags: tuple[str, ...]) -> re.Pattern[str]:
     names = "|".join(re.escape(tag) for tag in tags)
-    return re.compile(rf"<(/?\s*(?:{names})\s*)>", re.IGNORECASE)
+    return re.compile(rf"<\s*(/?\s*(?:{names})\s*)>", re.IGNORECASE)
 
 
 def neutralise_tags(text: str, tags: tuple[str, ...]) -> str:
