@@ -8,6 +8,7 @@ and renders a :class:`Review`. ``Review.to_dict()`` is the JSON contract of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 Dimension = Literal["respect", "empathy", "adaptable", "learn", "ownership"]
@@ -110,3 +111,41 @@ class Review:
         if self.meta:
             data["meta"] = dict(self.meta)
         return data
+
+
+@dataclass(frozen=True)
+class StoredReview:
+    """A review as storage keeps it: who, where, when, and what was found (no platform types).
+
+    ``text`` (the reply) and ``customer`` are None once the retention period has passed or the
+    author asked to be forgotten; the scores and rule ids are kept for reports.
+    """
+
+    id: int
+    at: datetime
+    """When the reply was reviewed (timezone-aware, UTC)."""
+    platform: str
+    """``slack``, ``teams`` or ``cli``."""
+    team: str | None
+    channel: str | None
+    user: str | None
+    engine: Engine
+    scores: Scores
+    rules: tuple[str, ...]
+    """The findings' rule ids, e.g. ``ownership.deflection`` (``llm.empathy`` from a model)."""
+    dimensions: tuple[Dimension, ...]
+    """Each finding's dimension, in the same order as ``rules``."""
+    quotes: tuple[str, ...]
+    """Each finding's quoted words ("" when none), in the same order; empty once purged."""
+    needs_nudge: bool
+    nudged: bool
+    """Whether a nudge was actually sent to the agent."""
+    text: str | None = None
+    customer: str | None = None
+    prompt_version: str | None = None
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    helpful: bool | None = None
+    """The agent's feedback on the nudge (None: none given)."""
+    message_ts: str | None = None
