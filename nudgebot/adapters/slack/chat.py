@@ -107,7 +107,10 @@ async def _answer_mention(
             customer = await bot.directory.customer_message(channel, ts, root, home)
         draft = draft_from_message(event, text=text, customer=customer)
         message = await bot.reply(text, event.get("user"), draft)
-    await client.chat_postMessage(channel=channel, thread_ts=root, **message)
+    # Only the agent who asked sees the answer: coaching is private, and the channel may be a
+    # Slack Connect channel the customer is in.
+    user = str(event.get("user"))
+    await client.chat_postEphemeral(channel=channel, user=user, thread_ts=root, **message)
 
 
 def _assistant(bot: SlackBot) -> AsyncAssistant:

@@ -270,7 +270,9 @@ def test_a_mention_in_a_thread_is_answered_in_the_thread_with_the_customer_in_co
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
     app.send_event(event("event_app_mention.json"))
-    [answer] = api.wait_for("chat.postMessage")
+    [answer] = api.wait_for("chat.postEphemeral")
+    assert "chat.postMessage" not in methods(api)  # only the agent who asked sees it
+    assert answer.params["user"] == AGENT
     assert answer.params["channel"] == SUPPORT
     assert answer.params["thread_ts"] == "1700000450.000100"
     assert "<@U0BOT>" not in text_of(answer)  # the mention is not reviewed as the draft
@@ -476,13 +478,13 @@ def test_app_home_shows_the_agents_scores_and_toggles_nudges(
 def test_a_failure_after_the_ack_reaches_the_user_and_the_log_keeps_no_text(
     app: RunningApp, api: FakeSlackAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api.fail("chat.postMessage", "internal_error")
+    api.fail("chat.postEphemeral", "internal_error")  # the answer fails; the error then gets out
     secret_words = "Priya's parcel ORD-77 is not our problem"
     payload = event("event_app_mention.json", "Ev0FAIL", ts="1700001900.1")
     payload["event"]["text"] = f"<@U0BOT> {secret_words}"
     with caplog.at_level(logging.INFO):
         app.send_event(payload)
-        [error] = api.wait_for("chat.postEphemeral")
+        [_, error] = api.wait_for("chat.postEphemeral", count=2)  # the answer (refused), the error
         app.settle()
     assert error.params["user"] == AGENT
     assert "went wrong" in error.params["text"]
