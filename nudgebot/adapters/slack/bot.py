@@ -39,13 +39,25 @@ NO_COACH = (
     "suggest a warmer version."
 )
 FAILED = "Something went wrong on my side, so I couldn't finish that. Please try again."
+BUSY = "I'm very busy right now and couldn't get to that. Please try again in a minute."
+
+
+MAX_PENDING = 2_000
+"""Work allowed to wait at once; past it, new work is shed (logged and counted), not queued."""
 
 
 class Background:
-    """The asyncio tasks running work after an ack; :meth:`join` waits for them."""
+    """The asyncio tasks running work after an ack; :meth:`join` waits for them.
 
-    def __init__(self) -> None:
+    At most ``limit`` pieces of work run at once. Past that the app is overloaded and more
+    work would only make every nudge later, so new work is shed: logged, counted in
+    :attr:`shed`, and its user (if any) told to try again. Nothing is dropped silently.
+    """
+
+    def __init__(self, limit: int = MAX_PENDING) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self.limit = limit
+        self.shed = 0
 
     @property
     def pending(self) -> int:
@@ -54,6 +66,16 @@ class Background:
 
     def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
         """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
+        if len(self._tasks) >= self.limit:
+            self.shed += 1
+            logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: no "never awaited" warning
+            if notify is not None:
+                task = asyncio.ensure_future(_tell(notify, blocks.error_message(BUSY), what))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return
         task = asyncio.ensure_future(self._guarded(work, what, notify))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
