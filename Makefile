@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck eval bench clean
+.PHONY: demo test test-postgres lint typecheck eval bench clean
 
 demo: $(STAMP)
 	$(BIN)/nudgebot demo
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The same, with the storage tests on a throwaway PostgreSQL server as well (as CI runs them).
+test-postgres:
+	bash .ci/with-postgres $(MAKE) test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/llm.py
 	$(BIN)/python bench/slack.py
+	$(BIN)/python bench/storage.py
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml

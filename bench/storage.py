@@ -1,0 +1,331 @@
+"""Speed figures for storage: report queries over 100,000 reviews, and the cost to a live nudge.
+
+    .venv/bin/python bench/storage.py [--reviews N] [--nudges N] [--sqlite-only] [--json]
+
+For SQLite (a new file in a temporary folder) and, when ``NUDGEBOT_TEST_POSTGRES_URL`` is set
+(``bash .ci/with-postgres .venv/bin/python bench/storage.py``), PostgreSQL (a new database on
+that server, dropped afterwards):
+
+- **seed**: ``--reviews`` reviews (100,000 by default) inserted with ``Store.add_reviews`` in
+  batches of 5,000: spread over the last 30 days (busier on weekdays and in office hours), 20
+  channels, 200 agents (10 per channel, with their own typical scores), 0-3 findings each from
+  the real rule ids with their quotes, a reply and a customer message (~150 and ~100
+  characters), 30% needing a nudge, and the agents' feedback on 40% of the nudges.
+- **fetch**: ``Store.reviews`` for one channel over 7 and 30 days, and for the whole team over
+  7 and 30 days (30 days = every review), best of 5 runs after a warm-up, with the rows found.
+- **report**: what ``/nudge review`` does with the store: fetch the period and the period
+  before it, then ``reports.build_report`` (when ``nudgebot/reports.py`` has it), best of 5;
+  and the same with ``Store.score_sums`` (one SQL ``SUM``) for the period before.
+- **live nudge**: what storage adds to one live nudge, ``--nudges`` times (1,000 by default)
+  one after another: ``claim`` of the event's key, ``add_review``, and ``set_nudged`` once
+  the nudge is posted; p50/p99 of each and of claim + add_review together.
+
+Target (issue 5): a report over 100,000 reviews in under 1 s on both databases; under 5 ms p50
+added to a live nudge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from nudgebot.models import DIMENSIONS, Finding, Review, Scores, StoredReview
+from nudgebot.storage import Store
+from nudgebot.storage.store import async_url
+
+NOW = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
+CHANNELS = [f"C{n:08d}" for n in range(20)]
+AGENTS = [f"U{n:08d}" for n in range(200)]
+RULES = sorted(
+    path.stem
+    for path in (Path(__file__).resolve().parent.parent / "prompts" / "rules").glob("*.toml")
+    if not path.stem.startswith("_")
+)
+WORDS = (
+    "thanks for your patience I have checked your order and the parcel left our warehouse on "
+    "Monday the courier says it will arrive tomorrow sorry for the wait please let me know if "
+    "anything else comes up refund policy account settings invoice replacement tracking"
+).split()
+
+
+def sentence(rng: random.Random, chars: int) -> str:
+    words: list[str] = []
+    while sum(len(w) + 1 for w in words) < chars:
+        words.append(rng.choice(WORDS))
+    return " ".join(words).capitalize() + "."
+
+
+def seed_rows(count: int, rng: random.Random) -> list[StoredReview]:
+    """``count`` realistic reviews over the 30 days before NOW."""
+    agent_skill = {agent: rng.gauss(82, 8) for agent in AGENTS}
+    rows: list[StoredReview] = []
+    start = NOW - timedelta(days=30)
+    while len(rows) < count:
+        at = start + timedelta(seconds=rng.uniform(0, 30 * 86400))
+        if at.weekday() >= 5 and rng.random() < 0.7:
+            continue  # quieter weekends
+        if not 8 <= at.hour < 19 and rng.random() < 0.8:
+            continue  # and nights
+        channel_index = rng.randrange(len(CHANNELS))
+        agent = AGENTS[channel_index * 10 + rng.randrange(10)]
+        skill = agent_skill[agent]
+        scores = Scores(*(max(0, min(100, round(rng.gauss(skill, 12)))) for _ in DIMENSIONS))
+        rules = rng.sample(RULES, rng.choice((0, 0, 1, 1, 2, 3)))
+        needs_nudge = bool(rules) and rng.random() < 0.6
+        text_ = sentence(rng, 150)
+        rows.append(
+            StoredReview(
+                id=0,
+                at=at,
+                platform="slack",
+                team="T0001",
+                channel=CHANNELS[channel_index],
+                user=agent,
+                engine="llm" if rng.random() < 0.5 else "rules",
+                scores=scores,
+                rules=tuple(rules),
+                dimensions=tuple(rule.split(".")[0] for rule in rules),  # type: ignore[misc]
+                quotes=tuple(" ".join(text_.split()[:4]) for _ in rules),
+                needs_nudge=needs_nudge,
+                nudged=needs_nudge,
+                text=text_,
+                customer=sentence(rng, 100),
+                prompt_version="3",
+                latency_ms=round(rng.uniform(400, 2500), 1),
+                input_tokens=rng.randrange(700, 1200),
+                output_tokens=rng.randrange(40, 300),
+                helpful=(rng.random() < 0.7) if needs_nudge and rng.random() < 0.4 else None,
+                message_ts=f"{at.timestamp():.6f}",
+            )
+        )
+    rows.sort(key=lambda row: row.at)
+    return rows
+
+
+async def best_of(runs: int, action: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    result = await action()  # warm-up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await action()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def bench(url: str, reviews: int, nudges: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    store = await Store.open(url, clock=lambda: NOW)
+    try:
+        rows = seed_rows(reviews, random.Random(5))
+        started = time.perf_counter()
+        for first in range(0, len(rows), 5000):
+            await store.add_reviews(rows[first : first + 5000])
+        figures["seed_s"] = time.perf_counter() - started
+        if store.dialect == "postgresql":
+            await analyze(url)
+
+        week, month = NOW - timedelta(days=7), NOW - timedelta(days=30)
+        one = {CHANNELS[3]}
+        fetches = {
+            "one channel, 7 days": dict(since=week, until=NOW, channels=one),
+            "one channel, 30 days": dict(since=month, until=NOW, channels=one),
+            "whole team, 7 days": dict(since=week, until=NOW, team="T0001"),
+            "whole team, 30 days": dict(since=month, until=NOW, team="T0001"),
+        }
+        figures["fetch"] = {}
+        for name, query in fetches.items():
+            seconds, found = await best_of(5, lambda q=query: store.reviews(**q))  # type: ignore[misc]
+            figures["fetch"][name] = {"s": seconds, "rows": len(found)}
+
+        figures["report"] = await reports_bench(store, one)
+
+        timings: dict[str, list[float]] = {"claim": [], "add_review": [], "set_nudged": []}
+        both: list[float] = []
+        review = Review(
+            needs_nudge=True,
+            scores=Scores(respect=70, ownership=40),
+            findings=(
+                Finding("ownership", "ownership.deflection", "contact the courier", "m", "f", 30),
+            ),
+            suggestion="I'll chase the courier for you now.",
+            engine="rules",
+        )
+        for n in range(nudges + 50):
+            key = f"slack:nudge:{CHANNELS[n % 20]}:{1762000000 + n}.000100"
+            t0 = time.perf_counter()
+            claimed = await store.claim(key)
+            t1 = time.perf_counter()
+            review_id = await store.add_review(
+                review,
+                platform="slack",
+                team="T0001",
+                channel=CHANNELS[n % 20],
+                user=AGENTS[n % 200],
+                text="Not our problem, contact the courier.",
+                customer="Where is my parcel?",
+                nudged=False,
+                message_ts=f"{1762000000 + n}.000100",
+            )
+            t2 = time.perf_counter()
+            await store.set_nudged(review_id)
+            t3 = time.perf_counter()
+            assert claimed
+            if n >= 50:  # the first 50 warm the pool and the statement caches
+                timings["claim"].append(t1 - t0)
+                timings["add_review"].append(t2 - t1)
+                timings["set_nudged"].append(t3 - t2)
+                both.append(t2 - t0)
+        timings["claim + add_review"] = both
+        figures["live"] = {
+            name: {"p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
+            for name, v in timings.items()
+        }
+    finally:
+        await store.close()
+    return figures
+
+
+async def reports_bench(store: Store, one: set[str]) -> dict[str, Any]:
+    try:
+        from nudgebot import reports
+    except ImportError:
+        return {}
+    if not hasattr(reports, "build_report") or not hasattr(reports, "review_query"):
+        return {}
+    figures: dict[str, Any] = {}
+    for name, days, channels in (
+        ("one channel, 7 days", 7, one),
+        ("whole team, 7 days", 7, None),
+        ("whole team, 30 days", 30, None),
+    ):
+        query = reports.review_query(now=NOW, days=days, channels=channels or ())
+        before = query.previous_period()
+
+        async def fetch(q: Any = query, b: Any = before, c: Any = channels) -> Any:
+            rows = await store.reviews(since=q.since, until=q.until, channels=c, team="T0001")
+            previous = await store.reviews(since=b[0], until=b[1], channels=c, team="T0001")
+            return rows, previous
+
+        fetch_s, (rows, previous) = await best_of(5, fetch)
+
+        def build(r: Any = rows, p: Any = previous, q: Any = query) -> Any:
+            return reports.build_report(r, p, query=q)
+
+        build_s = min(timed(build) for _ in range(5))
+
+        async def whole(q: Any = query, b: Any = before, c: Any = channels) -> Any:
+            rows, previous = await fetch(q, b, c)
+            return reports.build_report(rows, previous, query=q)
+
+        total_s, _ = await best_of(5, whole)
+        figures[name] = {
+            "rows": len(rows),
+            "previous_rows": len(previous),
+            "fetch_s": fetch_s,
+            "build_s": build_s,
+            "total_s": total_s,
+        }
+        if hasattr(reports, "ScoreSums"):
+
+            async def with_sums(q: Any = query, b: Any = before, c: Any = channels) -> Any:
+                rows = await store.reviews(since=q.since, until=q.until, channels=c, team="T0001")
+                sums = await store.score_sums(since=b[0], until=b[1], channels=c, team="T0001")
+                return reports.build_report(rows, sums, query=q)
+
+            figures[name]["total_with_sums_s"], _ = await best_of(5, with_sums)
+    return figures
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+async def admin(url: str, statement: str) -> None:
+    engine = create_async_engine(async_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def analyze(url: str) -> None:
+    """Let PostgreSQL's planner see the new rows now rather than at the next autovacuum."""
+    await admin(url, "ANALYZE")
+
+
+def show(name: str, figures: dict[str, Any]) -> None:
+    print(f"\n== {name}")
+    print(f"seed: {figures['seed_s']:.1f} s")
+    for query, found in figures["fetch"].items():
+        print(f"fetch {query:<22} {found['s'] * 1000:8.1f} ms  ({found['rows']:,} rows)")
+    for query, found in figures["report"].items():
+        print(
+            f"report {query:<21} {found['total_s'] * 1000:8.1f} ms  "
+            f"(fetch {found['fetch_s'] * 1000:.1f} ms for {found['rows']:,} + "
+            f"{found['previous_rows']:,} rows, build_report {found['build_s'] * 1000:.1f} ms)"
+        )
+        if "total_with_sums_s" in found:
+            print(
+                f"  with score_sums for the previous period: "
+                f"{found['total_with_sums_s'] * 1000:.1f} ms"
+            )
+    for step, found in figures["live"].items():
+        print(f"live nudge {step:<19} p50 {found['p50_ms']:6.2f} ms  p99 {found['p99_ms']:6.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reviews", type=int, default=100_000)
+    parser.add_argument("--nudges", type=int, default=1_000)
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        results["sqlite"] = asyncio.run(
+            bench(f"sqlite:///{folder}/bench.db", args.reviews, args.nudges)
+        )
+    server = os.environ.get("NUDGEBOT_TEST_POSTGRES_URL")
+    if server and not args.sqlite_only:
+        name = f"nudgebot_bench_{secrets.token_hex(3)}"
+        asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
+        url = async_url(server).set(database=name).render_as_string(hide_password=False)
+        try:
+            results["postgresql"] = asyncio.run(
+                bench(url.replace("+asyncpg", ""), args.reviews, args.nudges)
+            )
+        finally:
+            asyncio.run(admin(server, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    elif not args.sqlite_only:
+        print("(PostgreSQL skipped: set NUDGEBOT_TEST_POSTGRES_URL, or run")
+        print(" `bash .ci/with-postgres .venv/bin/python bench/storage.py`)")
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for name, figures in results.items():
+        show(name, figures)
+
+
+if __name__ == "__main__":
+    main()

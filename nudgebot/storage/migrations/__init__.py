@@ -1,0 +1,1 @@
+"""Alembic's script directory for nudgebot's database (see :mod:`nudgebot.storage.migrate`)."""

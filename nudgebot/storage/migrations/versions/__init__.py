@@ -1,0 +1,1 @@
+"""The revisions, oldest first; each file says what it changes and why."""
