@@ -147,6 +147,33 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("action", nargs="?", choices=("list", "test"), default="list")
     rules.add_argument("--dir", type=_directory, help="folder of rule files (default: bundled)")
 
+    report = command(
+        "report",
+        "a lead's review of the team's replies over a period",
+        "Review the stored reviews of a period: replies reviewed, the five scores and their\n"
+        "change against the period before, the most frequent issues with an anonymised\n"
+        "example, the best reply, nudge acceptance, a row per agent and a daily trend.\n"
+        "Without --channel or --user it covers every stored reply. The period is the last\n"
+        "7 days unless --days or --since says otherwise.\n\n"
+        "examples:\n  nudgebot report --channel C0123SUPPORT --days 7\n"
+        "  nudgebot report --user U0456 --since 2026-11-01 --format csv > agent.csv",
+        commands.run_report,
+    )
+    commands.report_arguments(report)
+
+    tips = command(
+        "tips",
+        "preview the daily tip a channel would get",
+        "Show the daily tip a channel would be posted on a day (default: today in the\n"
+        "channel's time zone), worked out as the scheduler would: the channel's past\n"
+        "deliveries and the previous day's reviews from $DATABASE_URL. Nothing is posted\n"
+        "or recorded.\n\n"
+        "examples:\n  nudgebot tips preview --channel C0123SUPPORT\n"
+        "  nudgebot tips preview --channel C0123SUPPORT --date 2026-11-24 --format json",
+        commands.run_tips,
+    )
+    commands.tips_arguments(tips)
+
     serve = command(
         "serve",
         "run the Slack app (Socket Mode; --http for the Events API)",
@@ -171,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.error("choose a command: check, eval, demo, rules or serve")
+            parser.error("choose a command: check, eval, demo, report, rules, serve or tips")
         handler: Handler = args.handler
         status = handler(args, Settings.load())
         sys.stdout.flush()

@@ -25,13 +25,18 @@ __all__ = [
     "batch_record",
     "fail",
     "one_line",
+    "open_store",
+    "report_arguments",
     "run_batch",
     "run_check",
     "run_demo",
     "run_eval",
+    "run_report",
     "run_rules",
     "run_serve",
+    "run_tips",
     "slack_settings_problem",
+    "tips_arguments",
 ]
 
 ENGINES = ("auto", "rules", "llm")
@@ -352,3 +357,278 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     else:
         asyncio.run(serve_socket_mode(app, settings.slack_app_token or ""))
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+
+
+def report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``nudgebot report`` to its subparser."""
+    from datetime import date, tzinfo
+
+    def day(text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+    def count(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of days: {text}") from None
+
+    def zone(text: str) -> tzinfo:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only when asked: it is not free
+
+        try:
+            return ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise argparse.ArgumentTypeError(f"not a time zone: {text}") from None
+
+    def ident(text: str) -> str:
+        return text.strip().lstrip("#@")
+
+    add = parser.add_argument
+    add(
+        "--channel",
+        action="append",
+        default=[],
+        type=ident,
+        metavar="C",
+        help="a channel id (repeat for more)",
+    )
+    add(
+        "--user",
+        action="append",
+        default=[],
+        type=ident,
+        metavar="U",
+        help="an agent's user id (repeat for more)",
+    )
+    period = parser.add_mutually_exclusive_group()
+    period.add_argument("--days", type=count, metavar="N", help="the last N days (default: 7)")
+    period.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="from that day to now")
+    add("--format", choices=("text", "csv", "json"), default="text", help="default: text")
+    add("--database", metavar="URL", help="default: $DATABASE_URL, else sqlite:///nudgebot.db")
+    add("--chart", metavar="FILE.png", help="also write the daily trend as a PNG chart")
+    add(
+        "--tz",
+        type=zone,
+        metavar="ZONE",
+        help="count days in ZONE, e.g. Europe/London (default: UTC)",
+    )
+
+
+async def open_store(url: str) -> Any:
+    """Open the store at ``url`` (the seam tests replace with a fake)."""
+    from nudgebot.storage import Store
+
+    return await Store.open(url)
+
+
+async def _fetch_reviews(url: str, query: Any) -> tuple[list[Any], list[Any]]:
+    """Return the stored reviews of the query's period and of the period just before it."""
+    store = await open_store(url)
+    try:
+        scope = {"channels": list(query.channels) or None, "users": list(query.users) or None}
+        rows = await store.reviews(since=query.since, until=query.until, **scope)
+        before, after = query.previous_period()
+        previous = await store.reviews(since=before, until=after, **scope)
+    finally:
+        await store.close()
+    return rows, previous
+
+
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a lead's review of a period: text, CSV (per agent and per day) or JSON."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from nudgebot.reports import (
+        build_report,
+        report_csv,
+        report_text,
+        review_query,
+        rule_labels,
+        trend_chart_png,
+    )
+    from nudgebot.storage import StorageError
+
+    try:
+        query = review_query(
+            now=datetime.now(UTC),
+            days=args.days,
+            since=args.since,
+            channels=[c for c in args.channel if c],
+            users=[u for u in args.user if u],
+            tz=args.tz or UTC,
+        )
+    except ValueError as error:
+        return fail(str(error))
+    try:
+        rows, previous = asyncio.run(_fetch_reviews(args.database or settings.database_url, query))
+    except StorageError as error:
+        return fail(str(error))
+    labels = rule_labels(load_rulebook(prompts_dir(settings.prompts_dir) / "rules").rules)
+    report = build_report(rows, previous, query=query, labels=labels)
+    if args.chart:
+        png = trend_chart_png(report)
+        if png is None:
+            fail("no chart: it needs replies on at least 2 days", 0)
+        else:
+            Path(args.chart).write_bytes(png)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(report_csv(report))
+    else:
+        sys.stdout.write(report_text(report))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# tips
+# --------------------------------------------------------------------------------------------
+
+
+def tips_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``nudgebot tips`` to its subparser."""
+    from datetime import date
+
+    def day(text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+    def zone(text: str) -> str:
+        from nudgebot.scheduler import parse_timezone
+
+        try:
+            return parse_timezone(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    add = parser.add_argument
+    add("action", nargs="?", choices=("preview",), default="preview")
+    add("--channel", required=True, metavar="C", type=lambda t: t.strip().lstrip("#"))
+    add("--date", type=day, metavar="YYYY-MM-DD", help="default: today in the channel's zone")
+    add("--timezone", type=zone, metavar="ZONE", help="default: the subscription's, else UTC")
+    add("--format", choices=("text", "json"), default="text", help="default: text")
+    add("--database", metavar="URL", help="default: $DATABASE_URL, else sqlite:///nudgebot.db")
+
+
+def run_tips(args: argparse.Namespace, settings: Settings) -> int:
+    """Preview the daily tip a channel would get: the tip, why, and the message."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from nudgebot.tips import TipFileError, TipLibrary
+
+    try:
+        library = TipLibrary.load(settings.prompts_dir)
+    except TipFileError as error:
+        return fail(str(error))
+    storage_error: type[Exception] | None = None
+    try:
+        from nudgebot.storage import StorageError
+
+        storage_error = StorageError
+    except ImportError:  # storage's dependencies are not installed: preview a first day
+        pass
+    stored = storage_error is not None
+    url = (args.database or settings.database_url) if stored else None
+    try:
+        preview = asyncio.run(_tips_preview(library, args, url, datetime.now(UTC)))
+    except ValueError as error:
+        return fail(str(error))
+    except Exception as error:
+        if storage_error is not None and isinstance(error, storage_error):
+            return fail(str(error))
+        raise
+    if args.format == "json":
+        print(json.dumps(_preview_dict(preview, stored), ensure_ascii=False))
+    else:
+        sys.stdout.write(_preview_text(preview, stored))
+    return 0
+
+
+async def _tips_preview(library: Any, args: argparse.Namespace, url: str | None, now: Any) -> Any:
+    from nudgebot.scheduler import preview_tip
+
+    if url is None:
+        return await preview_tip(
+            None, library, args.channel, now=now, day=args.date, timezone=args.timezone
+        )
+    store = await open_store(url)
+    try:
+        return await preview_tip(
+            store, library, args.channel, now=now, day=args.date, timezone=args.timezone
+        )
+    finally:
+        await store.close()
+
+
+def _preview_dict(preview: Any, stored: bool) -> dict[str, Any]:
+    from nudgebot.scheduler import describe_schedule
+
+    plan, weak, sub = preview.plan, preview.weak_spot, preview.subscription
+    return {
+        "channel": preview.channel,
+        "day": preview.day.isoformat(),
+        "timezone": preview.timezone,
+        "storage": stored,
+        "subscribed": sub is not None,
+        "schedule": describe_schedule(sub) if sub is not None else None,
+        "skipped": preview.skipped,
+        "delivered": preview.delivered,
+        "history": preview.history,
+        "reviewed_yesterday": preview.reviewed,
+        "weak_spot": None
+        if weak is None
+        else {
+            "dimension": weak.dimension,
+            "rule": weak.rule,
+            "replies": weak.replies,
+            "nudged": weak.nudged,
+            "intro": weak.intro,
+            "addressed": plan.weak_spot is not None,
+        },
+        "tip": {
+            "id": plan.tip.id,
+            "dimension": plan.tip.dimension,
+            "idea": plan.tip.idea,
+            "text": plan.tip.text,
+        },
+        "message": plan.message,
+    }
+
+
+def _preview_text(preview: Any, stored: bool) -> str:
+    from nudgebot.scheduler import describe_schedule
+
+    plan, weak, sub = preview.plan, preview.weak_spot, preview.subscription
+    lines = [f"Daily tip for {preview.channel} on {preview.day:%A %Y-%m-%d} ({preview.timezone})"]
+    if not stored:
+        lines.append("storage is not available: previewing with no history and no reviews")
+    elif sub is None:
+        lines.append("not subscribed ('/nudge tips on' in the channel subscribes it)")
+    else:
+        lines.append(f"subscribed: {describe_schedule(sub)}")
+    if preview.skipped:
+        lines.append("weekdays only: no tip on that day")
+    if preview.delivered is not None:
+        lines.append(f"already delivered for that day: {preview.delivered}")
+    if stored:
+        lines.append(f"history: {preview.history} tip(s) delivered before that day")
+        if weak is not None:
+            addressed = "addressed" if plan.weak_spot is not None else "no unused tip fits it"
+            lines.append(f"weak spot yesterday: {weak.intro} ({weak.dimension}; {addressed})")
+        else:
+            lines.append(f"no clear weak spot yesterday ({preview.reviewed} replies reviewed)")
+    tip = plan.tip
+    lines += [f"tip: {tip.id} ({tip.dimension}, {tip.idea})", "", plan.message, ""]
+    return "\n".join(lines)
