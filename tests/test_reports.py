@@ -688,6 +688,9 @@ class FakeStore:
             and (users is None or row.user in users)
         ]
 
+    async def score_sums(self, **kwargs: Any) -> ScoreSums:
+        return score_sums(await self.reviews(**kwargs))
+
     async def close(self) -> None:
         self.closed = True
 
