@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 __all__ = ["TipSubscription", "UserSettings", "utcnow"]
@@ -43,6 +43,11 @@ class TipSubscription:
     """An IANA time zone name such as ``Europe/London``."""
     weekdays_only: bool = False
     created_by: str | None = None
+    created_at: datetime | None = field(default=None, compare=False)
+    """When the subscription was made or last changed (set by the store; ignored on write).
+
+    A tip whose time had already passed then is not caught up: subscribing at 10:00 for
+    09:30 starts tomorrow, not at once."""
 
     def __post_init__(self) -> None:
         if not _LOCAL_TIME.fullmatch(self.local_time):

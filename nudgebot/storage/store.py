@@ -861,13 +861,13 @@ class Store:
         """Return every channel's tip subscription, by channel."""
         t = tip_subscriptions.c
         query = select(
-            t.channel, t.platform, t.local_time, t.timezone, t.weekdays_only, t.created_by
+            t.channel, t.platform, t.local_time, t.timezone, t.weekdays_only, t.created_by, t.at
         ).order_by(t.channel)
         async with self._begin(write=False) as connection:
             rows = (await connection.execute(query)).all()
         return [
-            TipSubscription(channel, platform, local_time, timezone, bool(weekdays), created_by)
-            for channel, platform, local_time, timezone, weekdays, created_by in rows
+            TipSubscription(channel, platform, local, zone, bool(weekdays), by, created_at=at)
+            for channel, platform, local, zone, weekdays, by, at in rows
         ]
 
     async def claim_delivery(self, channel: str, day: date, tip_id: str) -> bool:

@@ -116,13 +116,14 @@ def build_app(
 ) -> NudgeApp:
     """Build the Slack app around ``engine``.
 
-    ``state`` defaults to a fresh in-memory :class:`SlackState` watching
+    ``state`` defaults to a :class:`SlackState` on ``settings.database_url`` watching
     ``settings.watch_channels``; without ``coach`` a question gets a short "send me a draft"
     answer; without ``tips`` the App Home has no tip of the day. ``client_kwargs`` go to the
     :class:`AsyncWebClient` (unless ``client`` is given).
     """
     client = client or make_client(settings, **client_kwargs)
-    state = state if state is not None else SlackState(watch=settings.watch_channels)
+    if state is None:
+        state = SlackState(database_url=settings.database_url, watch=settings.watch_channels)
     directory = Directory(client, agents=settings.agents, leads=settings.leads)
     bot = SlackBot(settings, engine, state, directory, coach=coach, tips=tips)
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")

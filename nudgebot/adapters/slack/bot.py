@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncBoltContext
 
@@ -27,7 +27,7 @@ from nudgebot.engine import DraftError, ReviewEngine
 from nudgebot.models import Draft, Review
 from nudgebot.tips import TipLibrary
 
-__all__ = ["Background", "Notify", "SlackBot", "home_team", "sentence"]
+__all__ = ["Background", "Notify", "Service", "SlackBot", "home_team", "sentence"]
 
 logger = logging.getLogger("nudgebot.slack")
 
@@ -114,6 +114,16 @@ async def _tell(notify: Notify | None, message: dict[str, Any], what: str) -> No
         logger.error("could not report the failure of %s (%s)", what, type(error).__name__)
 
 
+class Service(Protocol):
+    """Something that runs beside the app while it serves (the daily tips)."""
+
+    def start(self) -> None:
+        """Start running in the background (called in the event loop)."""
+
+    async def stop(self) -> None:
+        """Stop, letting a step in progress finish."""
+
+
 @dataclass
 class SlackBot:
     """The pieces the listeners share (built by :func:`nudgebot.adapters.slack.app.build_app`)."""
@@ -125,23 +135,34 @@ class SlackBot:
     coach: Coach | None = None
     tips: TipLibrary | None = None
     tasks: Background = field(default_factory=Background)
+    services: list[Service] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start the services (see :func:`nudgebot.adapters.slack.server.start`)."""
+        for service in self.services:
+            service.start()
+
+    async def stop(self) -> None:
+        """Stop the services; one failing to stop is logged and the others still stop."""
+        for service in self.services:
+            try:
+                await service.stop()
+            except Exception as error:
+                logger.error("a service failed to stop (%s)", type(error).__name__)
 
     def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
         """Run ``work`` after the ack (see :class:`Background`)."""
         self.tasks.spawn(work, what=what, notify=notify)
 
-    async def review(self, draft: Draft, user: str | None) -> Review:
-        """Review a draft and remember its score for the author's App Home."""
-        review = await self.engine.review(draft, "auto")
-        if user:
-            self.state.record_review(user, review)
-        return review
+    async def review(self, draft: Draft) -> Review:
+        """Review a draft with whichever engine is configured (the model, else the rules)."""
+        return await self.engine.review(draft, "auto")
 
-    async def reply(self, text: str, user: str | None, draft: Draft) -> dict[str, Any]:
+    async def reply(self, text: str, draft: Draft) -> dict[str, Any]:
         """Answer what an agent wrote to the bot: coaching for a question, else a review."""
         if looks_like_question(text):
             return await self.coaching(text)
-        review = await self.review(draft, user)
+        review = await self.review(draft)
         return blocks.review_message(review, draft.text)
 
     async def coaching(self, question: str) -> dict[str, Any]:

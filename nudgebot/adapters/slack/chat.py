@@ -85,7 +85,7 @@ def answer_dm(bot: SlackBot, event: dict[str, Any], say: AsyncSay) -> None:
         if not text:
             await say(**blocks.help_message())
             return
-        await say(**await bot.reply(text, event.get("user"), draft_from_message(event)))
+        await say(**await bot.reply(text, draft_from_message(event)))
 
     bot.spawn(work(), what="an answer to a direct message", notify=tell)
 
@@ -106,7 +106,7 @@ async def _answer_mention(
         if event.get("thread_ts"):
             customer = await bot.directory.customer_message(channel, ts, root, home)
         draft = draft_from_message(event, text=text, customer=customer)
-        message = await bot.reply(text, event.get("user"), draft)
+        message = await bot.reply(text, draft)
     # Only the agent who asked sees the answer: coaching is private, and the channel may be a
     # Slack Connect channel the customer is in.
     user = str(event.get("user"))
@@ -143,7 +143,7 @@ def _assistant(bot: SlackBot) -> AsyncAssistant:
                 await set_status("is reviewing…")
             except SlackApiError:  # the status is a nicety: answer anyway
                 logger.debug("could not set the assistant status")
-            message = await bot.reply(text, payload.get("user"), draft_from_message(payload))
+            message = await bot.reply(text, draft_from_message(payload))
             await _stream(client, payload, context, message, say)
 
         bot.spawn(work(), what="an answer in an assistant thread", notify=tell)

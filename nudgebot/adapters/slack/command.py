@@ -46,7 +46,7 @@ async def _help(call: Call) -> dict[str, Any]:
 
 
 async def _on(call: Call) -> dict[str, Any]:
-    call.bot.state.set_live(call.user, True)
+    await call.bot.state.set_live(call.user, True)
     return _note(
         "Live nudges are on: when a reply in a watched channel could land better, I'll "
         "suggest a warmer version that only you can see."
@@ -54,7 +54,7 @@ async def _on(call: Call) -> dict[str, Any]:
 
 
 async def _off(call: Call) -> dict[str, Any]:
-    call.bot.state.set_live(call.user, False)
+    await call.bot.state.set_live(call.user, False)
     return _note(
         "Live nudges are off. You can still send me drafts any time; "
         "`/nudge on` turns them back on."
@@ -65,7 +65,7 @@ async def _watch(call: Call) -> dict[str, Any]:
     refusal = await _lead_only(call, "choose which channels I watch")
     if refusal is not None:
         return refusal
-    if not call.bot.state.watch(call.channel):
+    if not await call.bot.state.watch(call.channel, call.user):
         return _note(f"I'm already watching <#{call.channel}>.")
     return _note(
         f"I'm now watching <#{call.channel}>: agents replying here get private nudges "
@@ -78,7 +78,12 @@ async def _unwatch(call: Call) -> dict[str, Any]:
     refusal = await _lead_only(call, "choose which channels I watch")
     if refusal is not None:
         return refusal
-    if not call.bot.state.unwatch(call.channel):
+    if call.channel in call.bot.state.configured:
+        return _note(
+            f"<#{call.channel}> is watched by the bot's configuration "
+            "(`NUDGEBOT_WATCH_CHANNELS`): ask whoever runs nudgebot to remove it there."
+        )
+    if not await call.bot.state.unwatch(call.channel):
         return _note(f"I wasn't watching <#{call.channel}>.")
     return _note(f"I've stopped watching <#{call.channel}>.")
 
@@ -101,7 +106,7 @@ async def _soon(call: Call) -> dict[str, Any]:
 
 async def _draft(call: Call) -> dict[str, Any]:
     draft = Draft(text=call.text, channel=call.channel, author=call.user)
-    review = await call.bot.review(draft, call.user)
+    review = await call.bot.review(draft)
     return blocks.review_message(review, draft.text)
 
 

@@ -51,17 +51,26 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     ) -> None:
         await ack()
         helpful = action.get("action_id") == blocks.ACTION_HELPFUL
-        bot.state.record_feedback(str(action.get("value")), str(body["user"]["id"]), helpful)
-        bot.spawn(respond(text=THANKS, replace_original=True), what="thanking for feedback")
+        ref, user = str(action.get("value")), str(body["user"]["id"])
+
+        async def record() -> None:
+            await bot.state.record_feedback(ref, user, helpful)
+            await respond(text=THANKS, replace_original=True)
+
+        bot.spawn(record(), what="recording feedback")
 
     async def on_mute(body: dict[str, Any], ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
-        until = bot.state.mute(str(body["user"]["id"]))
-        text = (
-            f"Live nudges are muted until {slack_time(until)}. "
-            "`/nudge on` turns them back on sooner."
-        )
-        bot.spawn(respond(text=text, replace_original=True), what="confirming a mute")
+
+        async def mute() -> None:
+            until = await bot.state.mute(str(body["user"]["id"]))
+            text = (
+                f"Live nudges are muted until {slack_time(until)}. "
+                "`/nudge on` turns them back on sooner."
+            )
+            await respond(text=text, replace_original=True)
+
+        bot.spawn(mute(), what="muting nudges")
 
     async def on_home(event: dict[str, Any], client: AsyncWebClient, ack: AsyncAck) -> None:
         await ack()
@@ -73,8 +82,12 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     ) -> None:
         await ack()
         user = str(body["user"]["id"])
-        bot.state.set_live(user, action.get("value") == "on")
-        bot.spawn(_publish(bot, client, user), what="publishing the App Home")
+
+        async def toggle() -> None:
+            await bot.state.set_live(user, action.get("value") == "on")
+            await _publish(bot, client, user)
+
+        bot.spawn(toggle(), what="switching live nudges")
 
     app.message_shortcut(SHORTCUT)(on_shortcut)
     app.action(blocks.ACTION_HELPFUL)(on_feedback)
@@ -104,19 +117,31 @@ async def _warm_up(
         thread = message.get("thread_ts")
         customer = await bot.directory.customer_message(channel, ts, thread, home)
     draft = draft_from_message(message, customer=customer)
-    own = message.get("user") == user  # only the author's own replies count on their App Home
-    review = await bot.review(draft, user if own else None)
+    review = await bot.review(draft)
+    own = message.get("user") == user and ts and not channel.startswith("D")
+    if own and not await bot.state.is_watched(channel):  # (a watched one is stored already)
+        # The agent's own reply in a channel counts like a live one (reports, App Home).
+        await bot.state.record_review(
+            review,
+            user=user,
+            channel=channel,
+            team=home,
+            text=draft.text,
+            customer=customer,
+            message_ts=ts,
+        )
     await client.views_update(view_id=opened["view"], view=blocks.review_modal(review, draft.text))
 
 
 async def _publish(bot: SlackBot, client: AsyncWebClient, user: str) -> None:
     """Publish ``user``'s App Home."""
     state = bot.state
-    until = state.muted_until(user)
+    until = await state.muted_until(user)
+    recent = await state.recent(user)
     view = blocks.home_view(
-        recent=[(f"{r.day}{' · nudged' if r.nudged else ''}", r.score) for r in state.recent(user)],
-        streak=state.streak(user),
-        live_nudges=state.live_enabled(user),
+        recent=[(f"{r.day}{' · nudged' if r.nudged else ''}", r.score) for r in recent],
+        streak=state.streak(recent),
+        live_nudges=await state.live_enabled(user),
         muted_until=None if until is None else slack_time(until),
         tip=bot.todays_tip(state.clock()),
     )

@@ -5,6 +5,11 @@ messages already handled are dropped; a direct message goes to :mod:`.chat`; a n
 watched channel, from an agent who wants nudges, is reviewed in the background, with the
 customer's last message as context. When the reply needs a nudge, the agent alone gets an
 ephemeral message in the thread; a good reply gets nothing.
+
+Exactly once across instances: before reviewing, the message is claimed in the database
+(``slack:live:<channel>:<ts>``), so of several instances sharing one database (or one that
+restarted and got the event again) only the claimer reviews and nudges. Every judged review is
+stored, first as not nudged, and marked nudged once the nudge was posted.
 """
 
 from __future__ import annotations
@@ -53,9 +58,8 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
                 answer_dm(bot, event, say)
             return
         if (
-            not bot.state.is_watched(channel)
-            or mentions(str(event.get("text") or ""), context.bot_user_id)  # app_mention's
-            or not bot.state.wants_nudges(user)
+            mentions(str(event.get("text") or ""), context.bot_user_id)  # app_mention's
+            or not await bot.state.is_watched(channel)
             or not bot.state.first_time(f"live:{channel}:{ts}")
         ):
             return
@@ -79,18 +83,32 @@ async def nudge(
     if not await bot.directory.is_agent(user, author_team(event), home):
         bot.state.remember_customer(channel, ts, thread_ts, str(event.get("text") or ""))
         return
-    customer = bot.state.customer_before(channel, ts, thread_ts)
+    state = bot.state
+    if not await state.wants_nudges(user) or not await state.claim(f"slack:live:{channel}:{ts}"):
+        return
+    customer = state.customer_before(channel, ts, thread_ts)
     if customer is None:  # not seen since start-up: ask Slack
         customer = await bot.directory.customer_message(channel, ts, thread_ts, home)
     draft = draft_from_message(event, customer=customer)
     try:
-        review = await bot.review(draft, user)
+        review = await bot.review(draft)
     except DraftError:  # an empty or oversized message: nobody asked, so nothing to say
         return
-    if not review.needs_nudge or not bot.state.wants_nudges(user):
+    review_id = await state.record_review(
+        review,
+        user=user,
+        channel=channel,
+        team=home or author_team(event),
+        text=draft.text,
+        customer=customer,
+        message_ts=ts,
+    )
+    if not review.needs_nudge or not await state.wants_nudges(user):
         return
-    ref = bot.state.store_review(user, channel, review)
+    ref = "-" if review_id is None else str(review_id)  # "-": feedback not recorded
     message = blocks.nudge_message(review, draft.text, ref=ref)
     await client.chat_postEphemeral(
         channel=channel, user=user, thread_ts=thread_root(event), **message
     )
+    if review_id is not None:
+        await state.nudge_sent(review_id)

@@ -17,7 +17,16 @@ from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 
 from nudgebot.adapters.slack.app import NudgeApp
 
-__all__ = ["EVENTS_PATH", "HEALTH_PATH", "Router", "asgi_app", "http_server", "serve_socket_mode"]
+__all__ = [
+    "EVENTS_PATH",
+    "HEALTH_PATH",
+    "Router",
+    "asgi_app",
+    "http_server",
+    "serve_socket_mode",
+    "start",
+    "stop",
+]
 
 logger = logging.getLogger("nudgebot.slack")
 
@@ -105,18 +114,26 @@ def asgi_app(app: NudgeApp) -> Router:
     handler = AsyncSlackRequestHandler(app, path=EVENTS_PATH)
     router.mount(EVENTS_PATH, handler)
 
-    async def drain() -> None:
-        if not await app.bot.tasks.join(DRAIN_SECONDS):
-            logger.warning("stopped with %d piece(s) of work unfinished", app.bot.tasks.pending)
-        await app.bot.engine.aclose()
-        await close_session(app)
-
-    async def start() -> None:
-        open_session(app)
-
-    router.on_startup.append(start)
-    router.on_shutdown.append(drain)
+    router.on_startup.append(lambda: start(app))
+    router.on_shutdown.append(lambda: stop(app))
     return router
+
+
+async def start(app: NudgeApp) -> None:
+    """Get ``app`` ready to serve: its HTTP session, its database, its daily tips."""
+    open_session(app)
+    await app.bot.state.open()
+    app.bot.start()
+
+
+async def stop(app: NudgeApp) -> None:
+    """Stop the daily tips, let running work finish (a while), then close everything."""
+    await app.bot.stop()
+    if not await app.bot.tasks.join(DRAIN_SECONDS):
+        logger.warning("stopped with %d piece(s) of work unfinished", app.bot.tasks.pending)
+    await app.bot.engine.aclose()
+    await close_session(app)
+    await app.bot.state.close()
 
 
 def http_server(
@@ -134,16 +151,14 @@ async def serve_socket_mode(app: NudgeApp, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(app, app_token)
-    open_session(app)
+    await start(app)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]
         logger.info("connected to Slack in Socket Mode")
         await asyncio.Event().wait()
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
-        await app.bot.tasks.join(DRAIN_SECONDS)
-        await app.bot.engine.aclose()
-        await close_session(app)
+        await stop(app)
 
 
 def open_session(app: NudgeApp) -> None:

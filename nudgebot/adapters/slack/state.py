@@ -1,30 +1,42 @@
-"""What the Slack app remembers between events: a small in-memory store.
+"""What the Slack app remembers: the database for what lasts, memory for what is fleeting.
 
-:class:`SlackState` holds the watched channels, each agent's nudge settings (live nudges on or
-off, muted until when), the keys of events already handled (so a retried delivery never nudges
-twice), each agent's recent review scores for the App Home, and the reviews behind the nudges'
-buttons (so feedback can be tied to a review). Everything lives in this process and is lost on
-restart; the methods are plain (not async) and the clock is injected, so a database-backed
-store can take its place behind the same methods.
+:class:`SlackState` puts what must survive a restart and be shared by every instance in the
+:class:`~nudgebot.storage.Store` (SQLite by default, PostgreSQL by ``DATABASE_URL``): the
+channels watched with ``/nudge watch``, each agent's nudge settings, every live review (with
+whether its nudge was sent), the agents' feedback on nudges, and the claims that let exactly
+one instance nudge for one message. What only saves work stays in this process: the keys of
+events already handled (a retried delivery is dropped before it reaches the database) and
+the customers' messages seen in watched channels (context for the next reply; Slack can be
+asked again).
+
+Only replies in watched channels (and an agent's own message reviewed with the shortcut) are
+stored; drafts sent to the bot privately are practice and are not. The clock returns epoch
+seconds and is injected, so tests control time; the store gets the same clock.
 """
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from nudgebot.models import Review
+from nudgebot.storage import Store
 
-__all__ = ["Feedback", "ReviewRecord", "SlackState", "StoredReview", "TTLSet"]
+__all__ = ["ReviewRecord", "SlackState", "TTLSet"]
 
 Clock = Callable[[], float]
 
 MUTE_SECONDS = 3600.0
 RECENT_REVIEWS = 20
+RECENT_DAYS = 30
+"""How far back the App Home looks for an agent's recent reviews."""
+WATCH_REFRESH = 30.0
+"""Seconds the watched channels are cached: how soon another instance's ``/nudge watch`` shows."""
+PLATFORM = "slack"
 
 
 class TTLSet:
@@ -80,28 +92,7 @@ class ReviewRecord:
     score: int
     """The overall score, 0-100."""
     nudged: bool
-
-
-@dataclass(frozen=True)
-class StoredReview:
-    """A review behind a nudge's buttons."""
-
-    user: str
-    channel: str | None
-    needs_nudge: bool
-    score: int
-    engine: str
-    created: float
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """An agent's verdict on a nudge."""
-
-    ref: str
-    user: str
-    helpful: bool
-    at: float
+    """Whether the reply needed a nudge."""
 
 
 CUSTOMER_TTL = 24 * 3600.0
@@ -109,35 +100,61 @@ CUSTOMER_TTL = 24 * 3600.0
 
 
 class SlackState:
-    """The Slack app's memory: channels, per-agent settings, dedupe, recent reviews, feedback.
+    """The Slack app's memory (see the module docs).
 
+    ``store`` is an open :class:`~nudgebot.storage.Store`; without one, ``database_url`` is
+    opened on first use (or by :meth:`open`, which ``nudgebot serve`` calls at start-up) and
+    closed by :meth:`close`. ``watch`` are the channels configured in
+    ``NUDGEBOT_WATCH_CHANNELS``: always watched, whatever ``/nudge unwatch`` says.
     ``clock`` returns seconds since the epoch (``time.time`` by default); tests pass their
-    own. ``dedupe_ttl`` is how long a handled event is remembered (Slack retries within about
-    an hour at most), ``dedupe_size`` bounds how many are.
+    own. ``dedupe_ttl`` is how long a handled event is remembered in memory (Slack retries
+    within about an hour at most), ``dedupe_size`` bounds how many are.
     """
 
     def __init__(
         self,
+        store: Store | None = None,
         *,
+        database_url: str = "sqlite://",
         watch: Iterable[str] = (),
         clock: Clock = time.time,
         dedupe_ttl: float = 3600.0,
         dedupe_size: int = 50_000,
-        refs_size: int = 10_000,
+        customers_size: int = 10_000,
     ) -> None:
         self.clock = clock
-        self._watched: set[str] = set(watch)
-        self._live_off: set[str] = set()
-        self._muted: dict[str, float] = {}
+        self._store = store
+        self._owns_store = store is None
+        self._database_url = database_url
+        self._opening = asyncio.Lock()
+        self.configured: frozenset[str] = frozenset(watch)
+        self._watched: frozenset[str] = frozenset()
+        self._watched_at: float | None = None
         self._seen = TTLSet(dedupe_ttl, dedupe_size, clock)
-        self._recent: dict[str, deque[ReviewRecord]] = {}
-        self._refs: OrderedDict[str, StoredReview] = OrderedDict()
-        self._refs_size = refs_size
-        self._counter = itertools.count(1)
-        self.feedback: list[Feedback] = []
         self._customers: OrderedDict[tuple[str, str], tuple[str, str, float]] = OrderedDict()
-        self._customers_size = refs_size
+        self._customers_size = customers_size
         self._customers_ttl = CUSTOMER_TTL
+
+    # -- the database ------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """Return the clock's time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    async def open(self) -> Store:
+        """Return the store, opening ``database_url`` (and upgrading its schema) the first time."""
+        if self._store is not None:
+            return self._store
+        async with self._opening:
+            if self._store is None:
+                self._store = await Store.open(self._database_url, clock=self.now)
+        return self._store
+
+    async def close(self) -> None:
+        """Close the store if this state opened it."""
+        if self._store is not None and self._owns_store:
+            await self._store.close()
+            self._store = None
 
     # -- customers' messages -----------------------------------------------------------------
 
@@ -173,117 +190,136 @@ class SlackState:
 
     # -- channels ----------------------------------------------------------------------------
 
-    def watch(self, channel: str) -> bool:
+    async def watch(self, channel: str, by: str) -> bool:
         """Watch a channel; return False if it already was."""
-        if channel in self._watched:
+        if channel in self.configured:
             return False
-        self._watched.add(channel)
-        return True
+        added = await (await self.open()).watch(channel, by)
+        self._watched_at = None
+        return added
 
-    def unwatch(self, channel: str) -> bool:
-        """Stop watching a channel; return False if it was not watched."""
-        if channel not in self._watched:
-            return False
-        self._watched.discard(channel)
-        return True
+    async def unwatch(self, channel: str) -> bool:
+        """Stop watching a channel; return False if it was not watched (or is configured)."""
+        removed = await (await self.open()).unwatch(channel)
+        self._watched_at = None
+        return removed
 
-    def is_watched(self, channel: str) -> bool:
+    async def is_watched(self, channel: str) -> bool:
         """Whether live nudges are offered in ``channel``."""
-        return channel in self._watched
+        return channel in self.configured or channel in await self.watched()
 
-    @property
-    def watched(self) -> frozenset[str]:
-        """The watched channels."""
-        return frozenset(self._watched)
+    async def watched(self) -> frozenset[str]:
+        """Return the channels watched with ``/nudge watch`` (cached for a while)."""
+        now = self.clock()
+        if self._watched_at is None or now - self._watched_at > WATCH_REFRESH:
+            self._watched = frozenset(await (await self.open()).watched())
+            self._watched_at = now
+        return self._watched
 
     # -- per-agent settings ------------------------------------------------------------------
 
-    def set_live(self, user: str, on: bool) -> None:
+    async def set_live(self, user: str, on: bool) -> None:
         """Turn live nudges on or off for ``user``; turning them on also ends a mute."""
-        if on:
-            self._live_off.discard(user)
-            self._muted.pop(user, None)
-        else:
-            self._live_off.add(user)
+        await (await self.open()).set_live(user, on)
 
-    def live_enabled(self, user: str) -> bool:
+    async def live_enabled(self, user: str) -> bool:
         """Whether ``user`` has live nudges on (the default)."""
-        return user not in self._live_off
+        return (await (await self.open()).user_settings(user)).live
 
-    def mute(self, user: str, seconds: float = MUTE_SECONDS) -> float:
+    async def mute(self, user: str, seconds: float = MUTE_SECONDS) -> float:
         """Mute ``user``'s live nudges for ``seconds``; return when the mute ends (epoch)."""
         until = self.clock() + seconds
-        self._muted[user] = until
+        await (await self.open()).mute(user, datetime.fromtimestamp(until, UTC))
         return until
 
-    def muted_until(self, user: str) -> float | None:
+    async def muted_until(self, user: str) -> float | None:
         """When ``user``'s mute ends (epoch seconds), or None when not muted."""
-        until = self._muted.get(user)
-        if until is None:
-            return None
-        if until <= self.clock():
-            del self._muted[user]
-            return None
-        return until
+        until = (await (await self.open()).user_settings(user)).muted_until
+        return None if until is None else until.timestamp()
 
-    def wants_nudges(self, user: str) -> bool:
+    async def wants_nudges(self, user: str) -> bool:
         """Whether a live nudge may go to ``user`` now (on, and not muted)."""
-        return self.live_enabled(user) and self.muted_until(user) is None
+        settings = await (await self.open()).user_settings(user)
+        return settings.wants_nudges(self.now())
 
-    # -- dedupe ------------------------------------------------------------------------------
+    # -- exactly once ------------------------------------------------------------------------
 
     def first_time(self, *keys: str) -> bool:
-        """Return True and remember the keys if none was seen recently; else False."""
+        """Return True and remember the keys if none was seen recently in this process."""
         return self._seen.add_new(*keys)
 
-    # -- recent reviews ----------------------------------------------------------------------
+    async def claim(self, key: str) -> bool:
+        """Return True to exactly one caller per ``key``, across every instance (the database)."""
+        return await (await self.open()).claim(key)
 
-    def record_review(self, user: str, review: Review) -> None:
-        """Remember a judged review of ``user``'s reply for the App Home (the last 20 kept)."""
+    # -- reviews and feedback ----------------------------------------------------------------
+
+    async def record_review(
+        self,
+        review: Review,
+        *,
+        user: str,
+        channel: str,
+        team: str | None,
+        text: str,
+        customer: str | None,
+        message_ts: str | None = None,
+    ) -> int | None:
+        """Store a judged review of ``user``'s reply and return its id (None: not judged).
+
+        Stored as not nudged; :meth:`nudge_sent` records the nudge once it is posted, so a
+        nudge that never went out is never counted as sent.
+        """
         if not review.judged:
-            return
-        day = datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
-        record = ReviewRecord(day, review.scores.overall, review.needs_nudge)
-        self._recent.setdefault(user, deque(maxlen=RECENT_REVIEWS)).append(record)
+            return None
+        return await (await self.open()).add_review(
+            review,
+            platform=PLATFORM,
+            team=team,
+            channel=channel,
+            user=user,
+            text=text,
+            customer=customer,
+            nudged=False,
+            message_ts=message_ts,
+        )
 
-    def recent(self, user: str) -> list[ReviewRecord]:
-        """``user``'s recent reviews, oldest first."""
-        return list(self._recent.get(user, ()))
+    async def nudge_sent(self, review_id: int) -> None:
+        """Record that the nudge for the stored review ``review_id`` was posted."""
+        await (await self.open()).set_nudged(review_id)
 
-    def streak(self, user: str) -> int:
-        """How many of ``user``'s latest reviews in a row needed no nudge."""
+    async def recent(self, user: str) -> list[ReviewRecord]:
+        """``user``'s latest stored reviews (up to :data:`RECENT_REVIEWS`), oldest first."""
+        now = self.now()
+        rows = await (await self.open()).reviews(
+            since=now - timedelta(days=RECENT_DAYS), until=now + timedelta(seconds=1), users=[user]
+        )
+        return [
+            ReviewRecord(row.at.date().isoformat(), row.scores.overall, row.needs_nudge)
+            for row in rows[-RECENT_REVIEWS:]
+        ]
+
+    @staticmethod
+    def streak(recent: Iterable[ReviewRecord]) -> int:
+        """How many of the latest reviews in a row needed no nudge."""
         count = 0
-        for record in reversed(self._recent.get(user, ())):
+        for record in reversed(list(recent)):
             if record.nudged:
                 break
             count += 1
         return count
 
-    # -- review refs and feedback ------------------------------------------------------------
+    async def record_feedback(self, ref: str, user: str, helpful: bool) -> bool:
+        """Record ``user``'s verdict on the nudge for review ``ref``; False if not recorded.
 
-    def store_review(self, user: str, channel: str | None, review: Review) -> str:
-        """Keep what is known of a nudged review and return the ref for its buttons."""
-        ref = f"r{next(self._counter)}-{int(self.clock())}"
-        self._refs[ref] = StoredReview(
-            user,
-            channel,
-            review.needs_nudge,
-            review.scores.overall,
-            review.engine,
-            self.clock(),
-        )
-        while len(self._refs) > self._refs_size:
-            self._refs.popitem(last=False)
-        return ref
-
-    def stored(self, ref: str) -> StoredReview | None:
-        """Return the review behind ``ref``, if it is still remembered."""
-        return self._refs.get(ref)
-
-    def record_feedback(self, ref: str, user: str, helpful: bool) -> bool:
-        """Record ``user``'s verdict on the nudge ``ref``; return whether the ref is known.
-
-        The verdict is kept either way: a ref from before a restart still says something.
+        Not recorded: an unknown review, or a second verdict by the same agent.
         """
-        self.feedback.append(Feedback(ref, user, helpful, self.clock()))
-        return ref in self._refs
+        try:
+            review_id = int(ref)
+        except ValueError:
+            return False
+        return await (await self.open()).add_feedback(review_id, user, helpful)
+
+    async def forget(self, user: str) -> int:
+        """Forget what is stored about ``user`` (see :meth:`Store.forget`); return rows touched."""
+        return await (await self.open()).forget(user)

@@ -15,15 +15,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nudgebot.adapters.slack.app import NudgeApp, build_app
 from nudgebot.adapters.slack.server import asgi_app, http_server
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
 from nudgebot.testing import FakeSlackAPI, slack_signature
+
+T = TypeVar("T")
 
 SECRET = "fake-signing-secret-for-tests-only"
 BOT_TOKEN = "xoxb-test"
@@ -75,6 +78,7 @@ def make_settings(api: FakeSlackAPI, **overrides: Any) -> Settings:
         "watch_channels": (SUPPORT,),
         "leads": (LEAD, LEADS_GROUP),
         "engine": "rules",
+        "database_url": "sqlite://",  # in memory: each app its own database
     }
     values.update(overrides)
     return Settings(**values)
@@ -224,6 +228,11 @@ class RunningApp:
         return self.signed(body, "application/x-www-form-urlencoded")
 
     # -- waiting -----------------------------------------------------------------------------
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        """Run ``work`` (e.g. a call on the app's state) in the app's event loop; its result."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until the work started after acks has finished."""

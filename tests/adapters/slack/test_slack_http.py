@@ -237,8 +237,8 @@ def test_an_agent_who_turned_nudges_off_or_muted_gets_none(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
     state = app.app.bot.state
-    state.set_live("U0QUIET", False)
-    state.mute("U0MUTED")
+    app.run(state.set_live("U0QUIET", False))
+    app.run(state.mute("U0MUTED"))
     for number, user in enumerate(("U0QUIET", "U0MUTED")):
         ts = f"1700001500.00010{number}"
         app.send_event(event("event_message.json", f"Ev0OFF{number}", user=user, ts=ts))
@@ -368,14 +368,14 @@ def test_nudge_watch_is_for_leads(app: RunningApp, api: FakeSlackAPI) -> None:
     state = app.app.bot.state
     app.send_command(api, "agent", "watch", channel_id="C0NEWTEAM")
     assert "only team leads" in wait_response(api, "agent")["text"]
-    assert not state.is_watched("C0NEWTEAM")
+    assert not app.run(state.is_watched("C0NEWTEAM"))
     app.send_command(api, "lead", "watch", channel_id="C0NEWTEAM", user_id=LEAD)
     assert "now watching" in wait_response(api, "lead")["text"]
-    assert state.is_watched("C0NEWTEAM")
+    assert app.run(state.is_watched("C0NEWTEAM"))
     # A lead by user group; the group's members come from usergroups.users.list.
     app.send_command(api, "group", "unwatch", channel_id="C0NEWTEAM", user_id=GROUP_LEAD)
     assert "stopped watching" in wait_response(api, "group")["text"]
-    assert not state.is_watched("C0NEWTEAM")
+    assert not app.run(state.is_watched("C0NEWTEAM"))
     assert api.calls_to("usergroups.users.list")[0].params["usergroup"] == "S0LEADS"
 
 
@@ -393,10 +393,10 @@ def test_nudge_off_and_on(app: RunningApp, api: FakeSlackAPI) -> None:
     state = app.app.bot.state
     app.send_command(api, "off", "off", user_id="U0TOGGLE")
     assert "off" in wait_response(api, "off")["text"]
-    assert not state.live_enabled("U0TOGGLE")
+    assert not app.run(state.live_enabled("U0TOGGLE"))
     app.send_command(api, "on", "on", user_id="U0TOGGLE")
     wait_response(api, "on")
-    assert state.live_enabled("U0TOGGLE")
+    assert app.run(state.live_enabled("U0TOGGLE"))
 
 
 def test_a_draft_starting_with_a_subcommand_word_is_still_a_draft(
@@ -405,7 +405,7 @@ def test_a_draft_starting_with_a_subcommand_word_is_still_a_draft(
     app.send_command(api, "on-monday", "On Monday we shipped it, not our problem now.")
     answer = wait_response(api, "on-monday")
     assert "could land better" in answer["text"]
-    assert app.app.bot.state.live_enabled(AGENT)
+    assert app.run(app.app.bot.state.live_enabled(AGENT))
 
 
 # -- shortcut, buttons, App Home ---------------------------------------------------------------
@@ -429,14 +429,30 @@ def test_the_shortcut_opens_a_modal_then_fills_it_with_the_review(
 def test_helpful_is_recorded_and_the_nudge_replaced_with_thanks(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
+    ts = "1700001850.000100"
+    app.send_event(event("event_message.json", "Ev0FEEDBACK", ts=ts))
+    [nudge] = api.wait_for("chat.postEphemeral")
+    app.settle()
+    ref = nudge.params["blocks"][-1]["elements"][0]["value"]
     payload = fixture("block_actions.json")
     payload["response_url"] = api.response_url("feedback")
+    payload["actions"][0]["value"] = ref
     assert app.send_interaction(payload).status == 200
     answer = wait_response(api, "feedback")
     assert answer["replace_original"] is True
     assert "Thanks" in answer["text"]
-    feedback = app.app.bot.state.feedback[-1]
-    assert (feedback.ref, feedback.user, feedback.helpful) == ("r1-1700000100", AGENT, True)
+    store = app.run(app.app.bot.state.open())
+    stored = app.run(store.review(int(ref)))
+    assert stored is not None
+    assert (stored.user, stored.message_ts, stored.nudged, stored.helpful) == (
+        AGENT,
+        ts,
+        True,
+        True,
+    )
+    # A second click records nothing more (one verdict per agent and nudge).
+    assert not app.run(app.app.bot.state.record_feedback(ref, AGENT, helpful=False))
+    assert not app.run(app.app.bot.state.record_feedback("r1-not-a-review", AGENT, helpful=True))
 
 
 def test_mute_pauses_live_nudges_for_an_hour(app: RunningApp, api: FakeSlackAPI) -> None:
@@ -446,7 +462,7 @@ def test_mute_pauses_live_nudges_for_an_hour(app: RunningApp, api: FakeSlackAPI)
     payload["actions"][0].update(action_id=blocks.ACTION_MUTE)
     app.send_interaction(payload)
     assert "muted until <!date^" in wait_response(api, "mute")["text"]
-    until = app.app.bot.state.muted_until("U0MUTER")
+    until = app.run(app.app.bot.state.muted_until("U0MUTER"))
     assert until is not None and 3500 < until - time.time() <= 3600
 
 
@@ -454,21 +470,25 @@ def test_app_home_shows_the_agents_scores_and_toggles_nudges(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
     user = "U0HOMER"
-    app.send_event(event("event_message_im.json", "Ev0HOMEDM", user=user, ts="1700001800.1"))
-    api.wait_for("chat.postMessage")
+    app.send_event(event("event_message.json", "Ev0HOMELIVE", user=user, ts="1700001800.1"))
+    api.wait_for("chat.postEphemeral")
+    app.settle()
+    [record] = app.run(app.app.bot.state.recent(user))
+    assert record.nudged  # the reply in the watched channel was stored with its score
     app.send_event(event("event_app_home_opened.json", user=user))
     [published] = api.wait_for("views.publish")
     assert published.params["user_id"] == user
     view = published.params["view"]
     assert view["type"] == "home"
-    assert "Recent replies" in json.dumps(view) and "average 80" in json.dumps(view)
+    assert "Recent replies" in json.dumps(view)
+    assert f"average {record.score}" in json.dumps(view)
     toggle = fixture("block_actions.json")
     toggle["user"]["id"] = user
     toggle["actions"][0].update(action_id=blocks.ACTION_TOGGLE_NUDGES, value="off")
     toggle["container"] = {"type": "view", "view_id": "V0HOME"}
     app.send_interaction(toggle)
     api.wait_for("views.publish", 2)
-    assert not app.app.bot.state.live_enabled(user)
+    assert not app.run(app.app.bot.state.live_enabled(user))
     assert "Live nudges: off" in json.dumps(api.calls_to("views.publish")[-1].params["view"])
 
 

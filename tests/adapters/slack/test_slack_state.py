@@ -1,10 +1,12 @@
-"""The Slack app's in-memory state, with a clock the tests move."""
+"""The Slack app's state: the database for what lasts, memory for what is fleeting."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
-from nudgebot.adapters.slack.state import RECENT_REVIEWS, SlackState, TTLSet
+from nudgebot.adapters.slack.state import RECENT_REVIEWS, WATCH_REFRESH, SlackState, TTLSet
 from nudgebot.models import Review, Scores
 
 
@@ -45,62 +47,123 @@ def test_dedupe_remembers_for_the_ttl() -> None:
     assert state.first_time("event:Ev1")
 
 
-def test_watched_channels() -> None:
-    state = SlackState(watch=["C1"])
-    assert state.is_watched("C1") and not state.is_watched("C2")
-    assert state.watch("C2") and not state.watch("C2")
-    assert state.unwatch("C1") and not state.unwatch("C1")
-    assert state.watched == frozenset({"C2"})
+@pytest.fixture
+async def state() -> AsyncIterator[SlackState]:
+    """A state on a fresh in-memory SQLite database, on a clock the test moves."""
+    opened = SlackState(database_url="sqlite://", watch=["C1"], clock=Clock())
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
-def test_live_nudges_off_on_and_mute() -> None:
-    clock = Clock()
-    state = SlackState(clock=clock)
-    assert state.wants_nudges("U1")
-    state.set_live("U1", False)
-    assert not state.wants_nudges("U1") and not state.live_enabled("U1")
-    state.set_live("U1", True)
-    until = state.mute("U1")
+def clock_of(state: SlackState) -> Clock:
+    assert isinstance(state.clock, Clock)
+    return state.clock
+
+
+@pytest.mark.anyio
+async def test_watched_channels(state: SlackState) -> None:
+    assert await state.is_watched("C1") and not await state.is_watched("C2")
+    assert await state.watch("C2", by="U1") and not await state.watch("C2", by="U1")
+    assert not await state.watch("C1", by="U1")  # configured: watched already
+    assert await state.is_watched("C2") and await state.watched() == {"C2"}
+    assert await state.unwatch("C2") and not await state.unwatch("C2")
+    assert not await state.unwatch("C1")  # configured: stays watched
+    assert await state.is_watched("C1") and not await state.is_watched("C2")
+
+
+@pytest.mark.anyio
+async def test_another_instances_watch_shows_after_the_cache_refresh(state: SlackState) -> None:
+    other = SlackState(await state.open(), clock=state.clock)
+    assert not await state.is_watched("C9")  # read and cached
+    assert await other.watch("C9", by="U1")
+    assert not await state.is_watched("C9")  # still the cached answer
+    clock_of(state).now += WATCH_REFRESH + 1
+    assert await state.is_watched("C9")
+
+
+@pytest.mark.anyio
+async def test_live_nudges_off_on_and_mute(state: SlackState) -> None:
+    clock = clock_of(state)
+    assert await state.wants_nudges("U1")
+    await state.set_live("U1", False)
+    assert not await state.wants_nudges("U1") and not await state.live_enabled("U1")
+    await state.set_live("U1", True)
+    until = await state.mute("U1")
     assert until == clock.now + 3600
-    assert state.muted_until("U1") == until and not state.wants_nudges("U1")
+    assert await state.muted_until("U1") == until and not await state.wants_nudges("U1")
     clock.now += 3601
-    assert state.muted_until("U1") is None and state.wants_nudges("U1")
-    state.mute("U1")
-    state.set_live("U1", True)  # turning nudges on ends a mute
-    assert state.wants_nudges("U1")
+    assert await state.muted_until("U1") is None and await state.wants_nudges("U1")
+    await state.mute("U1")
+    await state.set_live("U1", True)  # turning nudges on ends a mute
+    assert await state.wants_nudges("U1")
 
 
-def test_recent_reviews_and_streak() -> None:
-    clock = Clock()
-    state = SlackState(clock=clock)
-    assert state.recent("U1") == [] and state.streak("U1") == 0
-    state.record_review("U1", review(True, empathy=50))
-    state.record_review("U1", review(False))
-    state.record_review("U1", review(False, judged=False))  # not judged: not counted
-    state.record_review("U1", review(False))
-    recent = state.recent("U1")
+async def record(state: SlackState, user: str, review: Review, ts: str = "1.0") -> int | None:
+    return await state.record_review(
+        review, user=user, channel="C1", team="T1", text="Hi", customer=None, message_ts=ts
+    )
+
+
+@pytest.mark.anyio
+async def test_recent_reviews_and_streak(state: SlackState) -> None:
+    assert await state.recent("U1") == [] and state.streak([]) == 0
+    await record(state, "U1", review(True, empathy=50))
+    await record(state, "U1", review(False))
+    assert await record(state, "U1", review(False, judged=False)) is None  # not judged: not kept
+    await record(state, "U1", review(False))
+    await record(state, "U2", review(True))  # someone else's
+    recent = await state.recent("U1")
     assert [(r.day, r.score, r.nudged) for r in recent] == [
         ("2023-11-14", 90, True),
         ("2023-11-14", 100, False),
         ("2023-11-14", 100, False),
     ]
-    assert state.streak("U1") == 2
+    assert state.streak(recent) == 2
     for _ in range(RECENT_REVIEWS + 5):
-        state.record_review("U1", review(False))
-    assert len(state.recent("U1")) == RECENT_REVIEWS
+        await record(state, "U1", review(False))
+    assert len(await state.recent("U1")) == RECENT_REVIEWS
+    clock_of(state).now += 31 * 24 * 3600
+    assert await state.recent("U1") == []  # the App Home looks back 30 days
 
 
-def test_review_refs_and_feedback() -> None:
-    state = SlackState(clock=Clock(), refs_size=2)
-    first = state.store_review("U1", "C1", review(True, empathy=40))
-    stored = state.stored(first)
-    assert stored is not None and stored.score == 88 and stored.channel == "C1"
-    assert state.record_feedback(first, "U1", helpful=True)
-    second = state.store_review("U1", "C1", review(True))
-    state.store_review("U1", "C1", review(True))
-    assert second != first and state.stored(first) is None  # bounded: the oldest forgotten
-    assert not state.record_feedback(first, "U1", helpful=False)  # still recorded
-    assert [(f.ref, f.helpful) for f in state.feedback] == [(first, True), (first, False)]
+@pytest.mark.anyio
+async def test_a_stored_review_is_nudged_only_once_sent_and_takes_one_verdict(
+    state: SlackState,
+) -> None:
+    review_id = await record(state, "U1", review(True, empathy=40))
+    assert review_id is not None
+    store = await state.open()
+    stored = await store.review(review_id)
+    assert stored is not None and not stored.nudged and stored.channel == "C1"
+    await state.nudge_sent(review_id)
+    assert await state.record_feedback(str(review_id), "U1", helpful=True)
+    assert not await state.record_feedback(str(review_id), "U1", helpful=False)  # once
+    assert not await state.record_feedback("999999", "U1", helpful=True)  # no such review
+    assert not await state.record_feedback("-", "U1", helpful=True)  # not a review id
+    stored = await store.review(review_id)
+    assert stored is not None and stored.nudged and stored.helpful is True
+
+
+@pytest.mark.anyio
+async def test_a_claim_is_won_once_across_states_sharing_a_store(state: SlackState) -> None:
+    other = SlackState(await state.open())
+    assert await state.claim("slack:live:C1:1.0")
+    assert not await other.claim("slack:live:C1:1.0")
+    assert await other.claim("slack:live:C1:2.0")
+
+
+@pytest.mark.anyio
+async def test_forget_removes_what_was_kept_of_a_user(state: SlackState) -> None:
+    review_id = await record(state, "U1", review(True))
+    assert review_id is not None
+    await state.set_live("U1", False)
+    assert await state.forget("U1") > 0
+    assert await state.recent("U1") == [] and await state.live_enabled("U1")
+    stored = await (await state.open()).review(review_id)
+    assert stored is not None and stored.user is None and stored.text is None
 
 
 def test_a_customer_message_is_remembered_for_the_reply_that_follows_it() -> None:
