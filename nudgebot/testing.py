@@ -308,10 +308,12 @@ class FakeSlackAPI(LocalHTTPServer):
     ``AsyncWebClient(base_url=api.url)``. It answers the methods a bot uses (``auth.test``,
     ``chat.*``, ``conversations.history`` / ``replies``, ``users.info``,
     ``usergroups.users.list``, ``views.*``, ``assistant.threads.*``, the chat streaming methods,
-    ``apps.connections.open``) with ``{"ok": true, ...}`` and any other method with
-    ``{"ok": false, "error": "unknown_method"}``. Every call lands in :attr:`calls`;
-    :meth:`wait_for` blocks until some have arrived. Preload what Slack would know with
-    :meth:`add_history`, :meth:`add_replies`, :meth:`add_user` and :meth:`add_usergroup`; make
+    ``apps.connections.open``, ``conversations.info`` / ``members`` / ``open``, and the three
+    steps of ``files_upload_v2``, whose bytes land in :attr:`uploads`) with
+    ``{"ok": true, ...}`` and any other method with ``{"ok": false, "error": "unknown_method"}``.
+    Every call lands in :attr:`calls`; :meth:`wait_for` blocks until some have arrived.
+    Preload what Slack would know with :meth:`add_history`, :meth:`add_replies`,
+    :meth:`add_user`, :meth:`add_usergroup` and :meth:`add_channel`; make
     a method answer ``429`` with ``Retry-After`` (:meth:`rate_limit`) or an error
     (:meth:`fail`) a few times. :meth:`response_url` gives URLs (``/response/<key>``) that
     stand in for Slack's ``response_url``; posts to them are recorded as ``response_url``
@@ -342,6 +344,8 @@ class FakeSlackAPI(LocalHTTPServer):
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
         self._trouble: dict[str, list[tuple[int, str, int]]] = {}
         self._changed = threading.Condition()
         self._serial = 0
@@ -374,6 +378,20 @@ class FakeSlackAPI(LocalHTTPServer):
     def add_usergroup(self, group: str, users: list[str]) -> None:
         """Add a user group and its members (``usergroups.users.list``)."""
         self.usergroups[group] = list(users)
+
+    def add_channel(
+        self, channel: str, members: list[str], *, private: bool = False, name: str = ""
+    ) -> None:
+        """Add a channel and its members (``conversations.info`` / ``conversations.members``).
+
+        A channel not added is answered as one the bot cannot see (``channel_not_found``).
+        """
+        self.channels[channel] = {
+            "id": channel,
+            "name": name or channel.lower(),
+            "is_private": private,
+            "members": list(members),
+        }
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
         """Answer ``method`` with 429 and ``Retry-After: retry_after`` the next ``times`` calls."""
@@ -434,6 +452,12 @@ class FakeSlackAPI(LocalHTTPServer):
     ) -> tuple[int, dict[str, str], dict[str, Any] | bytes]:
         target = request_line.split(" ")[1] if request_line.count(" ") >= 2 else "/"
         path, _, query = target.partition("?")
+        if path.startswith("/upload/"):  # files_upload_v2's second step: the file's bytes
+            file_id = path[len("/upload/") :]
+            with self._changed:
+                self.uploads[file_id] = body
+            self._record(SlackCall("upload", {"file_id": file_id, "length": len(body)}))
+            return 200, {}, b"OK - " + str(len(body)).encode()
         params: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
         params.update(_body_params(headers.get("content-type", ""), body))
         if path.startswith("/response/"):
@@ -513,6 +537,11 @@ class FakeSlackAPI(LocalHTTPServer):
             "assistant.threads.setSuggestedPrompts": lambda _: {},
             "assistant.threads.setTitle": lambda _: {},
             "apps.connections.open": self._socket,
+            "conversations.info": self._channel_info,
+            "conversations.members": self._members,
+            "conversations.open": lambda p: {"channel": {"id": "D" + str(p.get("users"))[1:]}},
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     def _ts(self) -> str:
@@ -550,6 +579,29 @@ class FakeSlackAPI(LocalHTTPServer):
         view = dict(view) if isinstance(view, dict) else {}
         view_id = str(params.get("view_id") or f"V{self._ts().replace('.', '')[-8:]}")
         return {"view": {**view, "id": view_id, "hash": f"h{view_id}"}}
+
+    def _channel_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(params.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"channel": {k: v for k, v in channel.items() if k != "members"}}
+
+    def _members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(params.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"members": channel["members"], "response_metadata": {"next_cursor": ""}}
+
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{self._ts().replace('.', '')[-8:]}"
+        return {"upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        listed = files if isinstance(files, list) else []
+        return {"files": [{"id": f.get("id"), "title": f.get("title")} for f in listed]}
 
     def _socket(self, _: dict[str, Any]) -> dict[str, Any]:
         if not self.socket_url:

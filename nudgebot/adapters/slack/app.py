@@ -28,7 +28,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.slack import chat, command, interactive, live
+from nudgebot.adapters.slack import chat, command, daily_tips, interactive, live
 from nudgebot.adapters.slack.bot import SlackBot
 from nudgebot.adapters.slack.people import Directory
 from nudgebot.adapters.slack.state import SlackState
@@ -118,14 +118,17 @@ def build_app(
 
     ``state`` defaults to a :class:`SlackState` on ``settings.database_url`` watching
     ``settings.watch_channels``; without ``coach`` a question gets a short "send me a draft"
-    answer; without ``tips`` the App Home has no tip of the day. ``client_kwargs`` go to the
-    :class:`AsyncWebClient` (unless ``client`` is given).
+    answer; with ``tips`` the app posts the subscribed channels' daily tips while it runs
+    (:class:`~nudgebot.adapters.slack.daily_tips.DailyTips`) and the App Home shows a tip.
+    ``client_kwargs`` go to the :class:`AsyncWebClient` (unless ``client`` is given).
     """
     client = client or make_client(settings, **client_kwargs)
     if state is None:
         state = SlackState(database_url=settings.database_url, watch=settings.watch_channels)
     directory = Directory(client, agents=settings.agents, leads=settings.leads)
     bot = SlackBot(settings, engine, state, directory, coach=coach, tips=tips)
+    if tips:  # post the subscribed channels' daily tips while the app runs
+        bot.services.append(daily_tips.DailyTips(bot, client, tips))
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
     quiet = _SameToken()
     bolt_logger.addFilter(quiet)

@@ -47,6 +47,7 @@ __all__ = [
     "review_message",
     "review_modal",
     "slack_len",
+    "tip_message",
     "truncate",
 ]
 
@@ -504,6 +505,16 @@ def _paragraphs(text: str, most: int = 10) -> list[str]:
     return parts
 
 
+def tip_message(message: str) -> dict[str, Any]:
+    """Return a daily tip as posted to a team channel (``message`` from the scheduler)."""
+    body = _esc(" ".join(message.split()))
+    blocks = [
+        _section(":bulb: " + truncate(body, _MESSAGE_CHARS, "…")),
+        _context("A daily tip from nudgebot · `/nudge tips` to change when they come"),
+    ]
+    return {"text": _fallback(body), "blocks": blocks}
+
+
 def help_message() -> dict[str, Any]:
     """Return the answer to ``/nudge help``: the commands and the other ways to ask."""
     commands = "\n".join(
@@ -511,16 +522,21 @@ def help_message() -> dict[str, Any]:
             "*Commands*",
             "• `/nudge &lt;your draft&gt;`: I review a draft before you send it (only you see it)",
             "• `/nudge on` / `/nudge off`: turn live nudges on or off, just for you",
-            "• `/nudge watch` / `/nudge unwatch`: team leads, in a channel: start or stop "
-            "offering nudges on replies there",
+            "• `/nudge tips`: what daily tips this channel gets; team leads: "
+            "`/nudge tips on [09:30] [Europe/London] [weekdays]`, `off`, or `now`",
+            "• `/nudge forget`: delete what I've stored about you (your replies' words, "
+            "your settings and feedback)",
             "• `/nudge help`: this message",
         ]
     )
-    soon = "\n".join(
+    leads = "\n".join(
         [
-            "*Coming soon*",
-            "• `/nudge review`: a look at how your team's replies have been landing",
-            "• `/nudge tips`: a few coaching tips on demand",
+            "*For team leads*",
+            "• `/nudge watch` / `/nudge unwatch`: in a channel: start or stop offering nudges "
+            "on replies there",
+            "• `/nudge review [#channel | @agent | @group] [7d | 30d | since 2026-11-01] "
+            "[csv]`: how the team's replies have been landing (only you see it)",
+            "• `/nudge review &lt;message link&gt;`: a scorecard of one conversation",
         ]
     )
     ways = "\n".join(
@@ -539,11 +555,11 @@ def help_message() -> dict[str, Any]:
         ),
         _section(commands),
         _section(ways),
-        _section(soon),
+        _section(leads),
     ]
     text = (
         "How I can help: /nudge &lt;draft&gt; reviews a draft; /nudge on or off for live "
-        "nudges; /nudge watch or unwatch in a channel; /nudge help."
+        "nudges; /nudge tips; /nudge forget; leads: /nudge watch, /nudge review; /nudge help."
     )
     return {"text": _fallback(text), "blocks": blocks}
 

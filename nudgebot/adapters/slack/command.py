@@ -1,9 +1,10 @@
 """The ``/nudge`` slash command: a small dispatcher of subcommands, the rest is a draft.
 
 ``/nudge`` and ``/nudge help`` explain; ``on`` / ``off`` switch live nudges for the caller;
-``watch`` / ``unwatch`` (leads only) add or remove the current channel; ``review`` and
-``tips`` are placeholders for later issues; ``check <draft>`` and any other text review the
-draft privately. Every answer is ephemeral, sent through the command's ``response_url``.
+``watch`` / ``unwatch`` (leads only) add or remove the current channel; ``review`` is a lead's
+review (:mod:`.leads`); ``tips`` sets the channel's daily tips (:mod:`.daily_tips`); ``forget``
+deletes what is stored about the caller; ``check <draft>`` and any other text review the draft
+privately. Every answer is ephemeral, sent through the command's ``response_url``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.slack import blocks
+from nudgebot.adapters.slack import blocks, daily_tips, leads
 from nudgebot.adapters.slack.bot import SlackBot
 from nudgebot.adapters.slack.convert import split_command
 from nudgebot.models import Draft
@@ -32,9 +34,13 @@ class Call:
     user: str
     channel: str
     text: str
+    client: AsyncWebClient
+    respond: Callable[..., Awaitable[object]]
+    """Answers through the ``response_url`` (for a handler answering more than once)."""
 
 
-Handler = Callable[[Call], Awaitable[dict[str, Any]]]
+Handler = Callable[[Call], Awaitable[dict[str, Any] | None]]
+"""Returns the answer, or None when it answered through ``call.respond`` itself."""
 
 
 def _note(text: str) -> dict[str, Any]:
@@ -100,8 +106,23 @@ async def _lead_only(call: Call, what: str) -> dict[str, Any] | None:
     return None
 
 
-async def _soon(call: Call) -> dict[str, Any]:
-    return _note("That's coming soon. For now, `/nudge <your draft>` reviews a reply privately.")
+async def _review(call: Call) -> None:
+    await leads.run_review(call.bot, call.client, call.user, call.text, call.respond)
+
+
+async def _tips(call: Call) -> dict[str, Any]:
+    return await daily_tips.run_tips(call.bot, call.client, call.user, call.channel, call.text)
+
+
+async def _forget(call: Call) -> dict[str, Any]:
+    touched = await call.bot.state.forget(call.user)
+    if not touched:
+        return _note("I had nothing stored about you, so there was nothing to delete.")
+    return _note(
+        "Done: I've deleted the words of your replies I had kept, your nudge settings and "
+        "your feedback, and taken your name off your scores (they stay, anonymous, in the "
+        "team's totals). Live nudges start again at their defaults; `/nudge off` stops them."
+    )
 
 
 async def _draft(call: Call) -> dict[str, Any]:
@@ -116,8 +137,9 @@ HANDLERS: dict[str, Handler] = {
     "off": _off,
     "watch": _watch,
     "unwatch": _unwatch,
-    "review": _soon,
-    "tips": _soon,
+    "review": _review,
+    "tips": _tips,
+    "forget": _forget,
     "check": _draft,
 }
 """Subcommands by name; add one here and it is dispatched."""
@@ -128,16 +150,21 @@ TAKES_TEXT = frozenset({"review", "tips", "check"})
 def register(app: AsyncApp, bot: SlackBot) -> None:
     """Listen to ``/nudge``: ack at once, answer through the ``response_url``."""
 
-    async def on_command(command: dict[str, Any], ack: AsyncAck, respond: AsyncRespond) -> None:
+    async def on_command(
+        command: dict[str, Any], ack: AsyncAck, respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         name, text = split_command(str(command.get("text") or ""), HANDLERS, TAKES_TEXT)
-        call = Call(bot, str(command["user_id"]), str(command["channel_id"]), text)
+        user, channel = str(command["user_id"]), str(command["channel_id"])
+        call = Call(bot, user, channel, text, client, respond)
 
         async def tell(message: dict[str, Any]) -> None:
             await respond(**message, response_type="ephemeral")
 
         async def work() -> None:
-            await tell(await HANDLERS[name or "check"](call))
+            answer = await HANDLERS[name or "check"](call)
+            if answer is not None:
+                await tell(answer)
 
         bot.spawn(work(), what=f"/nudge {name or 'draft'}", notify=tell)
 

@@ -12,14 +12,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from nudgebot.adapters.slack.convert import author_team, earlier_messages, slack_error
 
-__all__ = ["Directory"]
+__all__ = ["Access", "Directory"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ FAILURE_TTL = 30.0
 CACHE_SIZE = 10_000
 HISTORY_LIMIT = 10
 REPLIES_LIMIT = 200
+MEMBER_PAGES = 20
+"""Pages of 1,000 members read at most to find a lead in a private channel."""
+
+Access = Literal["yes", "no", "unknown"]
 
 
 def _split(ids: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -116,15 +120,57 @@ class Directory:
         members: frozenset[str] = await self._cached(f"group:{group}", fetch, frozenset())
         return members
 
-    async def _team_of(self, user: str) -> str | None:
-        async def fetch() -> str | None:
-            answer = await self.client.users_info(user=user)
-            info = answer.get("user") or {}
-            team = info.get("team_id")
-            return str(team) if team else None
+    async def timezone(self, user: str) -> str | None:
+        """Return ``user``'s Slack time zone (an IANA name such as ``Europe/London``), if known."""
+        zone = (await self._user(user)).get("tz")
+        return str(zone) if zone else None
 
-        team: str | None = await self._cached(f"user:{user}", fetch, None)
-        return team
+    async def group_members(self, group: str) -> frozenset[str]:
+        """Return the members of a user group (none if Slack refuses to say)."""
+        return await self._members(group)
+
+    async def can_see(self, user: str, channel: str) -> Access:
+        """Whether ``user`` may read ``channel``, as far as the bot can tell.
+
+        ``"yes"`` for a public channel of the workspace or one ``user`` is a member of;
+        ``"no"`` for a private channel, group DM or DM ``user`` is not in; ``"unknown"`` when
+        the bot cannot see the channel itself (not invited, deleted, another workspace).
+        """
+        try:
+            info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
+        except SlackApiError as error:
+            logger.info("could not look up a channel: %s", slack_error(error))
+            return "unknown"
+        private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+        if not private:
+            return "yes"
+        cursor = None
+        try:
+            for _ in range(MEMBER_PAGES):
+                answer = await self.client.conversations_members(
+                    channel=channel, cursor=cursor, limit=1000
+                )
+                if user in (answer.get("members") or ()):
+                    return "yes"
+                cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as error:
+            logger.info("could not list a channel's members: %s", slack_error(error))
+            return "unknown"
+        return "no"
+
+    async def _team_of(self, user: str) -> str | None:
+        team = (await self._user(user)).get("team_id")
+        return str(team) if team else None
+
+    async def _user(self, user: str) -> dict[str, Any]:
+        async def fetch() -> dict[str, Any]:
+            answer = await self.client.users_info(user=user)
+            return dict(answer.get("user") or {})
+
+        info: dict[str, Any] = await self._cached(f"user:{user}", fetch, {})
+        return info
 
     async def _cached(self, key: str, fetch: Callable[[], Awaitable[Any]], failed: Any) -> Any:
         """Return ``fetch()``'s value, shared by concurrent callers and kept for ``ttl``.

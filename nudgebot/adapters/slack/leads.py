@@ -1,0 +1,292 @@
+"""``/nudge review``: a lead's review of the team, or the QA scorecard of one conversation.
+
+Leads only (``NUDGEBOT_LEADS``: user ids and user groups). Anyone else gets the same polite
+refusal whatever they asked for, before their arguments are even read, so a refusal never
+says whether a channel, person or conversation exists.
+
+``/nudge review [#channel | @agent | @group ...] [7d | 30d | since 2026-11-01] [csv]`` reads the
+stored reviews of the scope and period (the lead's Slack time zone sets the days), shows a
+progress note at once ("Reviewing 340 replies...") and replaces it with the report: the
+scores against the previous period, the top issues with anonymised examples, the reply of the
+period, nudge acceptance and a row per agent. Everything is ephemeral, for the lead alone; the
+trend chart (a PNG) and, with ``csv``, the CSV export go to the lead's direct messages with
+the bot, where files can be private.
+
+``/nudge review <message link>`` fetches that thread, reviews each agent reply in order (with
+the customer's message before it as context) and shows the scorecard, provided the lead can
+read the channel: a member of a private channel, or any member of the workspace for a public
+one. These reviews are not stored: the conversation is looked at, not counted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from nudgebot.adapters.slack import blocks
+from nudgebot.adapters.slack.bot import SlackBot, sentence
+from nudgebot.adapters.slack.convert import (
+    author_team,
+    draft_from_message,
+    is_human,
+    slack_error,
+)
+from nudgebot.adapters.slack.report_blocks import (
+    progress_message,
+    report_blocks,
+    scorecard_blocks,
+)
+from nudgebot.engine import DraftError
+from nudgebot.models import Draft, Review
+from nudgebot.reports import (
+    Report,
+    ReviewQuery,
+    ThreadQuery,
+    build_report,
+    parse_review_args,
+    report_csv,
+    rule_labels,
+    thread_scorecard,
+    trend_chart_png,
+)
+from nudgebot.storage import Store
+
+__all__ = ["REFUSAL", "USAGE", "run_review"]
+
+logger = logging.getLogger("nudgebot.slack")
+
+Respond = Callable[..., Awaitable[object]]
+
+REFUSAL = (
+    "Sorry, only team leads can run a review. If you'd like to see how the team is doing, "
+    "ask your lead."
+)
+USAGE = (
+    "Usage: `/nudge review [#channel | @agent | @group] [7d | 30d | since 2026-11-01] [csv]`, "
+    "or `/nudge review <message link>` for the scorecard of one conversation."
+)
+CSV_WORDS = frozenset({"csv", "export"})
+THREAD_PAGES = 5
+"""Pages of 200 messages read at most from one thread."""
+
+
+async def run_review(
+    bot: SlackBot, client: AsyncWebClient, user: str, text: str, respond: Respond
+) -> None:
+    """Answer ``/nudge review <text>`` for ``user`` through ``respond`` (ephemeral)."""
+    if not await bot.directory.is_lead(user):
+        await respond(text=REFUSAL, response_type="ephemeral")
+        return
+    words = text.split()
+    want_csv = any(word.lower() in CSV_WORDS for word in words)
+    text = " ".join(word for word in words if word.lower() not in CSV_WORDS)
+    zone = await _zone_of(bot, user)
+    try:
+        asked = parse_review_args(text, now=bot.state.now(), tz=zone)
+    except ValueError as error:
+        message = blocks.error_message(f"{sentence(str(error))}\n{USAGE}")
+        await respond(**message, response_type="ephemeral")
+        return
+    if isinstance(asked, ThreadQuery):
+        await _scorecard(bot, client, user, asked, respond)
+    else:
+        await _team_review(bot, client, user, asked, respond, want_csv=want_csv)
+
+
+async def _zone_of(bot: SlackBot, user: str) -> ZoneInfo:
+    """Return the lead's Slack time zone (UTC when unknown)."""
+    name = await bot.directory.timezone(user)
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# -- the team's review -------------------------------------------------------------------------
+
+
+async def _team_review(
+    bot: SlackBot,
+    client: AsyncWebClient,
+    lead: str,
+    query: ReviewQuery,
+    respond: Respond,
+    *,
+    want_csv: bool,
+) -> None:
+    store = await bot.state.open()
+    users = await _scope_users(bot, query)
+    channels = list(query.channels) or None
+    found = await store.score_sums(
+        since=query.since, until=query.until, channels=channels, users=users
+    )
+    await respond(**progress_message(query, found.count), response_type="ephemeral")
+    labels = rule_labels(bot.engine.rulebook.rules)
+    report = await team_report(store, query, labels, channels=channels, users=users)
+    message = report_blocks(report, private=True)
+    note = await _send_files(client, lead, report, want_csv=want_csv)
+    if note:
+        message["blocks"].append({"type": "context", "elements": [_mrkdwn(note)]})
+    await respond(**message, replace_original=True, response_type="ephemeral")
+
+
+async def team_report(
+    store: Store,
+    query: ReviewQuery,
+    labels: dict[str, str],
+    *,
+    channels: Collection[str] | None,
+    users: Collection[str] | None,
+) -> Report:
+    """Return the report of ``query`` from the stored reviews (the scope already resolved)."""
+    rows = await store.reviews(
+        since=query.since, until=query.until, channels=channels, users=users
+    )
+    since, until = query.previous_period()
+    previous = await store.score_sums(since=since, until=until, channels=channels, users=users)
+    return build_report(rows, previous, query=query, labels=labels)
+
+
+async def _scope_users(bot: SlackBot, query: ReviewQuery) -> list[str] | None:
+    """Return the agents of the scope (named ones and groups' members); None: everyone."""
+    if not query.users and not query.groups:
+        return None
+    users = list(query.users)
+    for group in query.groups:
+        users.extend(sorted(await bot.directory.group_members(group)))
+    return list(dict.fromkeys(users))
+
+
+async def _send_files(
+    client: AsyncWebClient, lead: str, report: Report, *, want_csv: bool
+) -> str | None:
+    """DM the lead the trend chart (when there is one) and the CSV (when asked for)."""
+    uploads: list[dict[str, Any]] = []
+    chart = trend_chart_png(report) if report.replies else None
+    if chart is not None:
+        uploads.append(
+            {"content": chart, "filename": "nudgebot-trend.png", "title": "Overall score by day"}
+        )
+    if want_csv:
+        uploads.append(
+            {
+                "content": report_csv(report).encode(),
+                "filename": "nudgebot-review.csv",
+                "title": "Team review (CSV)",
+            }
+        )
+    if not uploads:
+        return None
+    what = " and ".join(
+        name for name, wanted in (("trend chart", chart), ("CSV", want_csv)) if wanted
+    )
+    try:
+        opened = await client.conversations_open(users=lead)
+        dm = str((opened.get("channel") or {})["id"])
+        await client.files_upload_v2(
+            channel=dm,
+            file_uploads=uploads,
+            initial_comment=f"Your team review ({report.query.period_label}): the {what}.",
+        )
+    except Exception as error:  # the files are extras: the report goes out regardless
+        reason = slack_error(error) if isinstance(error, SlackApiError) else "an upload failed"
+        logger.warning("could not send a review's files: %s (%s)", reason, type(error).__name__)
+        return f"I couldn't send you the {what} ({reason})."
+    return f"I've sent you the {what} in a direct message."
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+# -- one conversation's scorecard ----------------------------------------------------------------
+
+
+async def _scorecard(
+    bot: SlackBot, client: AsyncWebClient, lead: str, thread: ThreadQuery, respond: Respond
+) -> None:
+    access = await bot.directory.can_see(lead, thread.channel)
+    if access == "no":
+        await respond(
+            text="You aren't a member of that conversation's channel, so I can't show it to you.",
+            response_type="ephemeral",
+        )
+        return
+    try:
+        messages = await _thread(client, thread) if access == "yes" else None
+    except SlackApiError as error:
+        logger.info("could not read a thread for a scorecard: %s", slack_error(error))
+        messages = None
+    if messages is None:
+        await respond(
+            text=(
+                "I can't read that conversation. If it's in a channel, invite me there "
+                "(`/invite @nudgebot`) and try again."
+            ),
+            response_type="ephemeral",
+        )
+        return
+    home = (await client.auth_test()).get("team_id")
+    pairs = await _agent_replies(bot, thread.channel, messages, str(home) if home else None)
+    await respond(
+        text=f":hourglass_flowing_sand: Scoring {len(pairs)} agent replies in that conversation…",
+        response_type="ephemeral",
+    )
+    reviews = await asyncio.gather(*(_review(bot, draft) for _, draft in pairs))
+    scored: list[tuple[str, Review]] = [
+        (author, review)
+        for (author, _), review in zip(pairs, reviews, strict=True)
+        if review is not None
+    ]
+    card = thread_scorecard(scored)
+    await respond(
+        **scorecard_blocks(thread, card), replace_original=True, response_type="ephemeral"
+    )
+
+
+async def _review(bot: SlackBot, draft: Draft) -> Review | None:
+    """Review one reply of the thread; None for one that can't be (empty, oversized)."""
+    try:
+        return await bot.review(draft)
+    except DraftError:
+        return None
+
+
+async def _thread(client: AsyncWebClient, thread: ThreadQuery) -> list[dict[str, Any]]:
+    """Return the thread's messages, oldest first (up to :data:`THREAD_PAGES` pages)."""
+    messages: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(THREAD_PAGES):
+        answer = await client.conversations_replies(
+            channel=thread.channel, ts=thread.ts, cursor=cursor, limit=200
+        )
+        messages.extend(answer.get("messages") or ())
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+        if not cursor or not answer.get("has_more"):
+            break
+    return messages
+
+
+async def _agent_replies(
+    bot: SlackBot, channel: str, messages: list[dict[str, Any]], home: str | None
+) -> list[tuple[str, Draft]]:
+    """Pair each agent reply with its draft (the customer's message before it as context)."""
+    pairs: list[tuple[str, Draft]] = []
+    customer: str | None = None
+    for message in messages:
+        text = str(message.get("text") or "")
+        if not is_human(message) or not text.strip():
+            continue
+        user = str(message["user"])
+        if await bot.directory.is_agent(user, author_team(message), home):
+            draft = draft_from_message({**message, "channel": channel}, customer=customer)
+            pairs.append((user, draft))
+        else:
+            customer = text
+    return pairs
