@@ -174,6 +174,10 @@ class Settings:
     teams_client_id: str | None = None
     teams_client_secret: str | None = field(default=None, repr=False)
     teams_tenant_id: str | None = None
+    teams_service_url: str | None = None
+    """Default Bot Connector URL for proactive messages (None: the SDK's, Microsoft's own)."""
+    teams_dev_no_auth: bool = False
+    """Accept Teams requests without credentials or a signed token: local development only."""
     # Storage and privacy
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     retention_days: int = 30
@@ -257,6 +261,8 @@ class Settings:
             teams_client_id=opt("TEAMS_CLIENT_ID"),
             teams_client_secret=opt("TEAMS_CLIENT_SECRET", secret=True),
             teams_tenant_id=opt("TEAMS_TENANT_ID"),
+            teams_service_url=opt("TEAMS_SERVICE_URL", _url),
+            teams_dev_no_auth=get("NUDGEBOT_TEAMS_DEV_NO_AUTH", parse_bool, False),
             database_url=get("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL, secret=True),
             retention_days=get("NUDGEBOT_RETENTION_DAYS", lambda s: _positive(parse_int(s)), 30),
             redact=get("NUDGEBOT_REDACT", parse_bool, True),

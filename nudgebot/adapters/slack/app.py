@@ -35,6 +35,7 @@ from nudgebot.adapters.slack.state import SlackState
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
+from nudgebot.storage.retention import RetentionJob
 from nudgebot.tips import TipLibrary
 
 __all__ = ["NudgeApp", "SkipRedeliveries", "build_app", "make_client"]
@@ -120,13 +121,16 @@ def build_app(
     ``settings.watch_channels``; without ``coach`` a question gets a short "send me a draft"
     answer; with ``tips`` the app posts the subscribed channels' daily tips while it runs
     (:class:`~nudgebot.adapters.slack.daily_tips.DailyTips`) and the App Home shows a tip.
-    ``client_kwargs`` go to the :class:`AsyncWebClient` (unless ``client`` is given).
+    Message text older than ``settings.retention_days`` is purged while the app runs
+    (:class:`~nudgebot.storage.retention.RetentionJob`). ``client_kwargs`` go to the
+    :class:`AsyncWebClient` (unless ``client`` is given).
     """
     client = client or make_client(settings, **client_kwargs)
     if state is None:
         state = SlackState(database_url=settings.database_url, watch=settings.watch_channels)
     directory = Directory(client, agents=settings.agents, leads=settings.leads)
     bot = SlackBot(settings, engine, state, directory, coach=coach, tips=tips)
+    bot.services.append(RetentionJob(state.open, settings.retention_days))
     if tips:  # post the subscribed channels' daily tips while the app runs
         bot.services.append(daily_tips.DailyTips(bot, client, tips))
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")

@@ -145,9 +145,7 @@ async def team_report(
     users: Collection[str] | None,
 ) -> Report:
     """Return the report of ``query`` from the stored reviews (the scope already resolved)."""
-    rows = await store.reviews(
-        since=query.since, until=query.until, channels=channels, users=users
-    )
+    rows = await store.reviews(since=query.since, until=query.until, channels=channels, users=users)
     since, until = query.previous_period()
     previous = await store.score_sums(since=since, until=until, channels=channels, users=users)
     return build_report(rows, previous, query=query, labels=labels)

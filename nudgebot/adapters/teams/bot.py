@@ -1,0 +1,546 @@
+"""What the Teams app does with an activity, without the Teams SDK: routing and answers.
+
+:meth:`TeamsBot.route` reads a message and decides what it asks for (an :class:`Ask`): a
+review of a draft (pasted in the 1:1 chat, after an @mention, or a quoted reply in a thread),
+coaching for a question, a command, or help. :meth:`TeamsBot.answer` makes the
+:class:`Reply` messages for it. :meth:`TeamsBot.card_action` answers a click on a review card;
+:meth:`TeamsBot.installed` and :meth:`TeamsBot.removed` keep the conversation references.
+
+The app (:mod:`.app`) sends what these return; slow work runs in :class:`Background` after
+Teams has had its answer, and a failure there is logged (its type and traceback, never the
+message text) and the agent gets a short apology instead of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import traceback
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from nudgebot.adapters.teams import cards
+from nudgebot.adapters.teams.convert import (
+    Activity,
+    base_conversation_id,
+    conversation_kind,
+    draft_from_activity,
+    is_review_request,
+    message_text,
+    quoted_message,
+    reference_from_activity,
+    sender,
+    split_command,
+)
+from nudgebot.adapters.teams.hooks import (
+    CommandAnswer,
+    CommandCall,
+    CommandHook,
+    Feedback,
+    FeedbackHook,
+    FeedbackKind,
+    MemoryFeedback,
+    ReviewedDraft,
+    ReviewRecorder,
+    Surface,
+    not_set_up,
+    record_nothing,
+)
+from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
+from nudgebot.coach import Coach, looks_like_question
+from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.models import Draft, Review
+from nudgebot.tips import TipLibrary
+
+__all__ = [
+    "BUSY",
+    "FAILED",
+    "GREETING",
+    "NO_COACH",
+    "Ask",
+    "Background",
+    "CardAnswer",
+    "Reply",
+    "TeamsBot",
+    "card_response",
+    "error_response",
+    "message_response",
+    "sentence",
+]
+
+logger = logging.getLogger("nudgebot.teams")
+
+NO_COACH = (
+    "I can't answer questions yet, but I can review a reply: paste your draft here and I'll "
+    "suggest a warmer version."
+)
+FAILED = "Something went wrong on my side, so I couldn't finish that. Please try again."
+BUSY = "I'm very busy right now and couldn't get to that. Please try again in a minute."
+GREETING = (
+    "Hi! I'm nudgebot, your reply coach. Paste a reply you're about to send and I'll suggest "
+    "a warmer version, or ask me anything about handling a tricky customer. Type `help` to "
+    "see everything I can do."
+)
+OTHERS_BUTTONS = "Only the person who asked for this review can use its buttons."
+UNKNOWN_BUTTON = "That button isn't one I know any more. Send me the draft again for a new review."
+SUGGESTION_GONE = (
+    "That suggestion is no longer at hand (I may have restarted). Send me the draft again and "
+    "I'll write a new one."
+)
+
+MAX_PENDING = 2_000
+"""Work allowed to wait at once; past it, new work is shed (logged and counted), not queued."""
+REMEMBERED_CARDS = 5_000
+"""Review cards kept in memory so a click can rebuild them (the oldest are forgotten)."""
+SEEN_ACTIVITIES = 10_000
+
+T = TypeVar("T")
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+ERROR_RESPONSE = "application/vnd.microsoft.error"
+
+
+def sentence(text: str) -> str:
+    """Return ``text`` as a sentence: a capital first letter and a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message for the app to send: Teams markdown ``text`` (our words only) or a ``card``.
+
+    ``ai_generated`` adds Teams' "AI generated" label; ``feedback_loop`` turns on Teams' own
+    thumbs up and down under the message.
+    """
+
+    text: str | None = None
+    card: dict[str, Any] | None = None
+    ai_generated: bool = False
+    feedback_loop: bool = False
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a message asks of the bot, as :meth:`TeamsBot.route` read it."""
+
+    kind: Literal["ignore", "help", "command", "question", "review"]
+    text: str = ""
+    command: str | None = None
+    draft: Draft | None = None
+    surface: Surface = "personal"
+
+    @property
+    def slow(self) -> bool:
+        """Whether answering takes a while (worth a typing indicator)."""
+        return self.kind in ("command", "question", "review")
+
+
+@dataclass(frozen=True)
+class CardAnswer:
+    """The answer to a click on a review card.
+
+    ``response`` is the body of the ``adaptiveCard/action`` invoke response; ``card`` is the
+    new card (also in ``response``), to put in place of the old one for everyone in a shared
+    conversation, or None when the card stays as it is.
+    """
+
+    response: dict[str, Any]
+    card: dict[str, Any] | None = None
+    ai_generated: bool = False
+
+
+Notify = Callable[[Reply], Awaitable[object]]
+
+
+class Background:
+    """The asyncio tasks running work after Teams got its answer; :meth:`join` waits for them.
+
+    At most ``limit`` pieces of work run at once; past that new work is shed: logged, counted
+    in :attr:`shed`, and its user (if any) told to try again.
+    """
+
+    def __init__(self, limit: int = MAX_PENDING) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.limit = limit
+        self.shed = 0
+
+    @property
+    def pending(self) -> int:
+        """How many pieces of work are still running."""
+        return len(self._tasks)
+
+    def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
+        """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
+        if len(self._tasks) >= self.limit:
+            self.shed += 1
+            logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: no "never awaited" warning
+            if notify is not None:
+                self._track(_tell(notify, Reply(text=BUSY), what))
+            return
+        self._track(self._guarded(work, what, notify))
+
+    def _track(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def join(self, timeout: float | None = None) -> bool:
+        """Wait until no work is running (or ``timeout`` seconds); True when all is done."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return True
+
+    @staticmethod
+    async def _guarded(work: Awaitable[object], what: str, notify: Notify | None) -> None:
+        try:
+            await work
+        except Exception as error:
+            # The traceback without the exception's own words, which could quote a message.
+            trace = "".join(traceback.format_tb(error.__traceback__))
+            logger.error("%s failed (%s)\n%s", what, type(error).__name__, trace.rstrip())
+            await _tell(notify, Reply(text=FAILED), what)
+
+
+async def _tell(notify: Notify | None, reply: Reply, what: str) -> None:
+    """Send the apology, if there is anyone to send it to; never raise."""
+    if notify is None:
+        return
+    try:
+        await notify(reply)
+    except Exception as error:
+        logger.error("could not report the failure of %s (%s)", what, type(error).__name__)
+
+
+@dataclass
+class _Remembered:
+    review: Review
+    draft: str
+    requester: str | None
+    feedback: bool | None = None
+    closed: dict[str, Any] | None = None
+    """The card that replaced the review once it was used or dismissed."""
+
+
+class _Recent(OrderedDict[str, Any]):
+    """A dict forgetting its oldest entries past ``size``."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: str, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+@dataclass
+class TeamsBot:
+    """The pieces the Teams handlers share (built by :func:`~.app.build_teams`)."""
+
+    engine: ReviewEngine
+    coach: Coach | None = None
+    tips: TipLibrary | None = None
+    references: ReferenceStore = field(default_factory=MemoryReferences)
+    feedback: FeedbackHook = field(default_factory=MemoryFeedback)
+    record_review: ReviewRecorder = record_nothing
+    on_review: CommandHook = not_set_up
+    on_tips: CommandHook | None = None
+    """None: today's tip from :attr:`tips` when there is a library, else "not set up yet"."""
+    tasks: Background = field(default_factory=Background)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _cards: _Recent = field(default_factory=lambda: _Recent(REMEMBERED_CARDS), repr=False)
+    _seen: _Recent = field(default_factory=lambda: _Recent(SEEN_ACTIVITIES), repr=False)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def first_time(self, activity: Activity) -> bool:
+        """Whether this activity was not seen before (Teams may deliver one twice)."""
+        key = f"{_get(activity, 'conversation', 'id')}|{activity.get('id')}"
+        if key in self._seen:
+            return False
+        self._seen.put(key, True)
+        return True
+
+    def route(self, activity: Activity) -> Ask:
+        """Read what a message asks for (pure: no I/O)."""
+        user_id, _, _ = sender(activity)
+        bot_id = _get(activity, "recipient", "id")
+        if not user_id or user_id == bot_id or _get(activity, "from", "role") == "bot":
+            return Ask("ignore")
+        kind = conversation_kind(activity)
+        surface: Surface = "personal" if kind == "personal" else "mention"
+        text = message_text(activity)
+        quoted = quoted_message(activity)
+        if quoted is not None and kind != "personal" and is_review_request(text):
+            author = _aad_from_mri(quoted.sender_id)
+            draft = draft_from_activity(activity, text=quoted.text, author=author)
+            return Ask("review", text=quoted.text, draft=draft, surface="reply")
+        if not text:
+            return Ask("ignore") if activity.get("value") is not None else Ask("help")
+        command, rest = split_command(text)
+        if command == "help":
+            return Ask("help")
+        if command is not None:
+            return Ask("command", text=rest, command=command, surface=surface)
+        if looks_like_question(text):
+            return Ask("question", text=text, surface=surface)
+        customer = None
+        if quoted is not None and quoted.sender_id != bot_id:
+            own = quoted.sender_id in (user_id, f"8:orgid:{sender(activity)[1]}")
+            customer = None if own and kind != "personal" else quoted.text
+        draft = draft_from_activity(activity, text=text, customer=customer)
+        return Ask("review", text=text, draft=draft, surface=surface)
+
+    async def answer(self, ask: Ask, activity: Activity) -> list[Reply]:
+        """Make the replies to what a message asked (coaching, a review, a command, help)."""
+        if ask.kind == "help":
+            return [Reply(text=cards.help_text())]
+        if ask.kind == "command":
+            return [await self._command(ask, activity)]
+        if ask.kind == "question":
+            return [await self._coaching(ask.text, activity)]
+        if ask.kind == "review" and ask.draft is not None:
+            return [await self._review(ask, activity)]
+        return []
+
+    async def note_conversation(self, activity: Activity) -> None:
+        """Keep the reference of a personal chat the bot had none for (to reach the agent)."""
+        if conversation_kind(activity) != "personal":
+            return
+        ref = reference_from_activity(activity)
+        if ref is None:
+            return
+
+        async def note(ref: ConversationRef) -> None:
+            if await self.references.get(ref.conversation_id) is None:
+                await self.references.save(ref)
+
+        await _safely(note(ref), "keeping a conversation reference")
+
+    async def _review(self, ask: Ask, activity: Activity) -> Reply:
+        assert ask.draft is not None
+        try:
+            review = await self.engine.review(ask.draft, "auto")
+        except DraftError as error:
+            return Reply(text=f"I couldn't review that: {sentence(str(error))}")
+        user_id, aad_id, _ = sender(activity)
+        where = reference_from_activity(activity)
+        ref = None
+        if where is not None:
+            item = ReviewedDraft(ask.draft, review, ask.surface, user_id, aad_id, where)
+            ref = await _safely(self.record_review(item), "storing a review")
+        ref = ref or uuid.uuid4().hex
+        requester = aad_id or user_id
+        self._cards.put(ref, _Remembered(review, ask.draft.text, requester))
+        card = cards.review_card(review, ask.draft.text, ref=ref, requester=requester)
+        return Reply(card=card, ai_generated=review.engine == "llm")
+
+    async def _coaching(self, question: str, activity: Activity) -> Reply:
+        if self.coach is None:
+            return Reply(text=NO_COACH)
+        try:
+            answer = await self.coach.answer(question)
+        except ValueError as error:  # an empty or overlong question
+            return Reply(text=f"I couldn't answer that: {sentence(str(error))}")
+        card = cards.coaching_card(
+            question, answer.text, [tip.text for tip in answer.tips], answer.note
+        )
+        personal = conversation_kind(activity) == "personal"
+        return Reply(card=card, ai_generated=answer.engine == "llm", feedback_loop=personal)
+
+    async def _command(self, ask: Ask, activity: Activity) -> Reply:
+        where = reference_from_activity(activity)
+        user_id, aad_id, name = sender(activity)
+        if where is None:  # pragma: no cover - a message always says where it is
+            return Reply(text=FAILED)
+        call = CommandCall(ask.command or "", ask.text, user_id, aad_id, name, where)
+        hook = self.on_review if ask.command == "review" else self.on_tips or self._tip_of_the_day
+        answer: CommandAnswer = await hook(call)
+        if isinstance(answer, dict):
+            return Reply(card=answer)
+        return Reply(text=str(answer))
+
+    async def _tip_of_the_day(self, call: CommandCall) -> CommandAnswer:
+        if not self.tips:
+            return await not_set_up(call)
+        tip = list(self.tips)[self.clock().date().toordinal() % len(self.tips)]
+        return cards.text_card(tip.text, title="Today's tip")
+
+    # -- card buttons ------------------------------------------------------------------------
+
+    async def card_action(self, activity: Activity) -> CardAnswer:
+        """Answer a click on a review card's button, recording the agent's feedback.
+
+        The answer is the card to put in its place (so the button can't be clicked twice):
+        the suggestion alone once used, a short note once dismissed, the review with a
+        thank-you instead of its Helpful / Not helpful buttons. A click from someone else than
+        the agent the review is for changes nothing and says so; a click repeated before the
+        card changed is not recorded twice.
+        """
+        verb = _get(activity, "value", "action", "verb")
+        data = _get(activity, "value", "action", "data")
+        ref = data.get("ref") if isinstance(data, dict) else None
+        if (
+            verb not in cards.VERBS
+            or not isinstance(data, dict)
+            or not isinstance(ref, str)
+            or not ref
+        ):
+            logger.info("a card click with an unknown verb or no ref")
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        user_id, aad_id, _ = sender(activity)
+        requester = data.get("for")
+        if requester and requester not in (user_id, aad_id):
+            return CardAnswer(message_response(OTHERS_BUTTONS))
+        remembered: _Remembered | None = self._cards.get(ref)
+        conversation = base_conversation_id(str(_get(activity, "conversation", "id") or ""))
+        ai = remembered is not None and remembered.review.engine == "llm"
+        kind: FeedbackKind | None = None
+        if remembered is not None and remembered.closed is not None:
+            card = remembered.closed  # clicked again before the card changed: the same outcome
+        elif verb == cards.VERB_USE:
+            suggestion = data.get("suggestion")
+            if not isinstance(suggestion, str) and remembered is not None:
+                suggestion = remembered.review.suggestion
+            if not isinstance(suggestion, str) or not suggestion.strip():
+                return CardAnswer(message_response(SUGGESTION_GONE))
+            card, kind = cards.used_card(suggestion), "used"
+        elif verb == cards.VERB_DISMISS:
+            card, kind = cards.dismissed_card(), "dismissed"
+        else:
+            helpful = verb == cards.VERB_HELPFUL
+            kind = "helpful" if helpful else "not_helpful"
+            if remembered is None:
+                card = cards.thanks_card(helpful)
+            else:
+                if remembered.feedback is not None:
+                    kind = None  # answered already: keep the first answer
+                else:
+                    remembered.feedback = helpful
+                card = cards.review_card(
+                    remembered.review,
+                    remembered.draft,
+                    ref=ref,
+                    requester=remembered.requester,
+                    feedback_given=remembered.feedback,
+                )
+        if remembered is not None and verb in (cards.VERB_USE, cards.VERB_DISMISS):
+            remembered.closed = card  # before any await: a second click sees it at once
+        if kind is not None:
+            item = Feedback(ref, kind, user_id, aad_id, conversation, at=self.clock())
+            await _safely(self.feedback(item), "recording feedback")
+        return CardAnswer(card_response(card), card, ai)
+
+    async def feedback_loop(self, activity: Activity) -> None:
+        """Record a click on Teams' own thumbs up or down under one of the bot's messages."""
+        reaction = _get(activity, "value", "actionValue", "reaction")
+        if reaction not in ("like", "dislike"):
+            logger.info("a feedback invoke without a like or dislike")
+            return
+        comment = _feedback_text(_get(activity, "value", "actionValue", "feedback"))
+        user_id, aad_id, _ = sender(activity)
+        conversation = base_conversation_id(str(_get(activity, "conversation", "id") or ""))
+        ref = str(activity.get("replyToId") or "")
+        kind: FeedbackKind = "like" if reaction == "like" else "dislike"
+        item = Feedback(ref, kind, user_id, aad_id, conversation, comment, self.clock())
+        await _safely(self.feedback(item), "recording feedback")
+
+    # -- installation ------------------------------------------------------------------------
+
+    async def installed(self, activity: Activity) -> bool:
+        """Keep the reference of a conversation the bot was added to; True if it was saved."""
+        ref = reference_from_activity(activity)
+        if ref is None:
+            logger.info("an installation without a conversation or service URL")
+            return False
+        await self.references.save(ref)
+        logger.info("added to a %s conversation", ref.kind)
+        return True
+
+    async def removed(self, activity: Activity) -> None:
+        """Forget a conversation the bot was removed from."""
+        ref = reference_from_activity(activity)
+        if ref is not None:
+            await self.references.remove(ref.conversation_id)
+            logger.info("removed from a %s conversation", ref.kind)
+
+
+async def _safely(work: Awaitable[T], what: str) -> T | None:
+    """Await a hook; if it fails, log that (its type, never its words) and return None.
+
+    Storage that is down must not cost the agent their review or their card.
+    """
+    try:
+        return await work
+    except Exception as error:
+        logger.error("%s failed (%s)", what, type(error).__name__)
+        return None
+
+
+def _get(data: Any, *keys: str) -> Any:
+    """Return ``data[k1][k2]...``, or None where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _aad_from_mri(mri: str | None) -> str | None:
+    """Return the Entra object id in a Teams MRI (``8:orgid:<id>``), else the MRI itself."""
+    if mri and mri.startswith("8:orgid:"):
+        return mri[len("8:orgid:") :]
+    return mri
+
+
+def _feedback_text(raw: Any) -> str | None:
+    """Return what the agent typed in Teams' feedback form (sent as JSON text), if anything."""
+    if isinstance(raw, dict):
+        data: Any = raw
+    elif isinstance(raw, str) and raw.strip():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return raw.strip() or None
+    else:
+        return None
+    text = data.get("feedbackText") if isinstance(data, dict) else None
+    return text.strip() or None if isinstance(text, str) else None
+
+
+def card_response(card: dict[str, Any]) -> dict[str, Any]:
+    """Return the ``adaptiveCard/action`` response body that puts ``card`` in place."""
+    return {"statusCode": 200, "type": ADAPTIVE_CARD, "value": card}
+
+
+def message_response(text: str) -> dict[str, Any]:
+    """Return the ``adaptiveCard/action`` response body that shows ``text`` (card unchanged)."""
+    return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text}
+
+
+def error_response(text: str, status: int = 400) -> dict[str, Any]:
+    """Return the ``adaptiveCard/action`` response body for a click that could not be handled."""
+    code = "BadRequest" if status < 500 else "InternalServerError"
+    return {
+        "statusCode": status,
+        "type": ERROR_RESPONSE,
+        "value": {"code": code, "message": text},
+    }

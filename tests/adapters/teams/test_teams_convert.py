@@ -1,0 +1,180 @@
+"""Teams activities to drafts, references and commands (pure functions over recorded JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from nudgebot.adapters.teams import convert
+from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences
+from tests.adapters.teams.harness import (
+    AGENT_AAD,
+    BOT_ID,
+    CHANNEL,
+    PERSONAL_CHAT,
+    TEAM,
+    TENANT,
+    fixture,
+)
+
+SERVICE = "https://smba.trafficmanager.net/emea/"
+
+
+def test_a_personal_message_is_a_draft_as_typed() -> None:
+    activity = fixture("message_personal.json")
+    draft = convert.draft_from_activity(activity)
+    assert draft.text == "Not our problem, contact the courier."
+    assert draft.author == AGENT_AAD
+    assert draft.channel == PERSONAL_CHAT
+    assert draft.id == activity["id"]
+    assert convert.conversation_kind(activity) == "personal"
+
+
+def test_the_bots_mention_is_taken_out_and_others_keep_their_name() -> None:
+    activity = fixture("message_channel_mention.json")
+    assert convert.bot_mentioned(activity)
+    assert convert.message_text(activity) == (
+        "Your refund is delayed, it's with finance now so nothing I can do."
+    )
+    activity["text"] = "<at>nudgebot</at> <at>Sam Lee</at> will call you back  by 5pm."
+    assert convert.message_text(activity) == "Sam Lee will call you back by 5pm."
+    assert convert.draft_from_activity(activity).channel == CHANNEL  # not the thread
+
+
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        ("Refund &amp; apology sent&nbsp;today", "Refund & apology sent today"),
+        ("<p>First line</p><p>Second line</p>", "First line\nSecond line"),
+        ("Line one<br>Line two<br/>", "Line one\nLine two"),
+        (
+            'See <a href="https://help.example/returns">our returns page</a>.',
+            "See our returns page (https://help.example/returns).",
+        ),
+        ('Go to <a href="https://x.example">https://x.example</a>', "Go to https://x.example"),
+        ("Keep a<b and <3 as typed", "Keep a<b and <3 as typed"),
+        ("<strong>Sorry</strong> about that", "Sorry about that"),
+    ],
+)
+def test_teams_markup_becomes_plain_text(markup: str, text: str) -> None:
+    assert convert.html_to_text(markup) == text
+
+
+def test_a_quoted_reply_comes_from_its_entity() -> None:
+    activity = fixture("message_channel_quoted_reply.json")
+    quoted = convert.quoted_message(activity)
+    assert quoted is not None
+    assert quoted.text == "We don't do refunds on sale items, that's policy."
+    assert quoted.sender_id == f"8:orgid:{AGENT_AAD}"
+    assert convert.message_text(activity) == "review this?"
+    activity["entities"][0]["quotedReply"]["isReplyDeleted"] = True
+    assert convert.quoted_message(activity) is None
+
+
+def test_an_old_style_quote_comes_from_the_html() -> None:
+    activity = fixture("message_channel_legacy_quote.json")
+    quoted = convert.quoted_message(activity)
+    assert quoted is not None
+    assert quoted.text == "Sorry, the system won't let me change the delivery date."
+    assert (quoted.sender_name, quoted.message_id) == ("Priya Sharma", "1763634900333")
+    assert convert.message_text(activity) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ("help", "")),
+        ("help", ("help", "")),
+        ("HELP", ("help", "")),
+        ("review", ("review", "")),
+        ("review last 30d", ("review", "last 30d")),
+        ("tips angry callers", ("tips", "angry callers")),
+        ("Help is on its way: an engineer will call by 5pm.", (None, None)),
+        ("Review your order below and let me know what you think.", (None, None)),
+        ("Tips for next time: keep the box.", (None, None)),
+        ("review the refund?", (None, None)),
+        ("Thanks for waiting", (None, None)),
+    ],
+)
+def test_commands(text: str, expected: tuple[str | None, str | None]) -> None:
+    command, rest = convert.split_command(text)
+    assert command == expected[0]
+    assert rest == (text.strip() if expected[1] is None else expected[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("", True),
+        ("review this?", True),
+        ("thoughts?", True),
+        ("can you check this one", True),
+        ("is this ok?", True),
+        ("Sorry for the wait, I've refunded the £25 today.", False),
+        ("review " + "word " * 20, False),
+    ],
+)
+def test_what_asks_for_a_quoted_reply_to_be_reviewed(text: str, asks: bool) -> None:
+    assert convert.is_review_request(text) is asks
+
+
+def test_references_from_the_recorded_activities() -> None:
+    team = convert.reference_from_activity(fixture("conversation_update_team_added.json"))
+    assert team == ConversationRef(
+        conversation_id=TEAM,
+        service_url=SERVICE,
+        kind="channel",
+        tenant_id=TENANT,
+        bot_id=BOT_ID,
+        bot_name="nudgebot",
+        team_id=TEAM,
+        team_name="Customer Support",
+    )
+    personal = convert.reference_from_activity(fixture("message_personal.json"))
+    assert personal is not None
+    assert (personal.kind, personal.conversation_id) == ("personal", PERSONAL_CHAT)
+    assert (personal.user_aad_id, personal.timezone) == (AGENT_AAD, "Europe/London")
+    thread = convert.reference_from_activity(fixture("message_channel_mention.json"))
+    assert thread is not None
+    assert thread.conversation_id == CHANNEL  # the channel, not the thread
+    assert thread.user_id is None  # a channel is nobody's in particular
+    assert convert.reference_from_activity({"type": "message"}) is None
+
+
+def test_conversation_kind_without_a_type() -> None:
+    activity: dict[str, Any] = {"conversation": {"id": "x", "isGroup": True}}
+    assert convert.conversation_kind(activity) == "groupChat"
+    activity["channelData"] = {"team": {"id": TEAM}}
+    assert convert.conversation_kind(activity) == "channel"
+    assert convert.conversation_kind({}) == "personal"
+
+
+# -- references -------------------------------------------------------------------------------
+
+
+def test_a_reference_round_trips_through_json() -> None:
+    ref = convert.reference_from_activity(fixture("message_personal.json"))
+    assert ref is not None
+    data = ref.to_dict()
+    assert all(isinstance(value, str) for value in data.values())
+    assert ConversationRef.from_dict(data) == ref
+    assert ConversationRef.from_dict({**data, "unknown": "ignored"}) == ref
+    for broken in ({}, {"conversation_id": "x", "service_url": "y", "kind": "meeting"}):
+        with pytest.raises(ValueError):
+            ConversationRef.from_dict(broken)
+
+
+@pytest.mark.anyio
+async def test_memory_references_keep_what_an_update_does_not_know() -> None:
+    store = MemoryReferences()
+    first = ConversationRef("a:1", SERVICE, "personal", timezone="Europe/London", user_name="P")
+    await store.save(first)
+    await store.save(ConversationRef("a:1", "https://new.example/", "personal", tenant_id="t"))
+    [kept] = await store.all()
+    assert kept.service_url == "https://new.example/"
+    assert (kept.timezone, kept.user_name, kept.tenant_id) == ("Europe/London", "P", "t")
+    assert await store.get("a:1") == kept
+    await store.remove("a:1")
+    await store.remove("never-there")
+    assert await store.get("a:1") is None and len(store) == 0
