@@ -13,9 +13,13 @@ that server, dropped afterwards):
   characters), 30% needing a nudge, and the agents' feedback on 40% of the nudges.
 - **fetch**: ``Store.reviews`` for one channel over 7 and 30 days, and for the whole team over
   7 and 30 days (30 days = every review), best of 5 runs after a warm-up, with the rows found.
-- **report**: what ``/nudge review`` does with the store: fetch the period and the period
-  before it, then ``reports.build_report`` (when ``nudgebot/reports.py`` has it), best of 5;
-  and the same with ``Store.score_sums`` (one SQL ``SUM``) for the period before.
+- **report**: what ``nudgebot report`` / ``/nudge review`` does with the store, for one
+  channel over 7 days and the whole team over 7 and 30 days, best of 5 each: now
+  ``Store.report_data`` (the period aggregated in SQL) and ``Store.score_sums`` (the period
+  before), then ``reports.build_report_from``; and, as the baseline in the same run, the way it
+  was done before: fetching the period's rows with ``Store.reviews`` and ``build_report`` over
+  them, with the period before fetched as rows too or summed by ``score_sums``. The ratio is
+  the baseline with ``score_sums`` over the aggregate; both reports must be equal.
 - **live nudge**: what storage adds to one live nudge, ``--nudges`` times (1,000 by default)
   one after another: ``claim`` of the event's key, ``add_review``, and ``set_nudged`` once
   the nudge is posted; p50/p99 of each and of claim + add_review together.
@@ -208,7 +212,7 @@ async def reports_bench(store: Store, one: set[str]) -> dict[str, Any]:
         from nudgebot import reports
     except ImportError:
         return {}
-    if not hasattr(reports, "build_report") or not hasattr(reports, "review_query"):
+    if not hasattr(reports, "build_report_from") or not hasattr(store, "report_data"):
         return {}
     figures: dict[str, Any] = {}
     for name, days, channels in (
@@ -217,41 +221,75 @@ async def reports_bench(store: Store, one: set[str]) -> dict[str, Any]:
         ("whole team, 30 days", 30, None),
     ):
         query = reports.review_query(now=NOW, days=days, channels=channels or ())
-        before = query.previous_period()
-
-        async def fetch(q: Any = query, b: Any = before, c: Any = channels) -> Any:
-            rows = await store.reviews(since=q.since, until=q.until, channels=c, team="T0001")
-            previous = await store.reviews(since=b[0], until=b[1], channels=c, team="T0001")
-            return rows, previous
-
-        fetch_s, (rows, previous) = await best_of(5, fetch)
-
-        def build(r: Any = rows, p: Any = previous, q: Any = query) -> Any:
-            return reports.build_report(r, p, query=q)
-
-        build_s = min(timed(build) for _ in range(5))
-
-        async def whole(q: Any = query, b: Any = before, c: Any = channels) -> Any:
-            rows, previous = await fetch(q, b, c)
-            return reports.build_report(rows, previous, query=q)
-
-        total_s, _ = await best_of(5, whole)
-        figures[name] = {
-            "rows": len(rows),
-            "previous_rows": len(previous),
-            "fetch_s": fetch_s,
-            "build_s": build_s,
-            "total_s": total_s,
-        }
-        if hasattr(reports, "ScoreSums"):
-
-            async def with_sums(q: Any = query, b: Any = before, c: Any = channels) -> Any:
-                rows = await store.reviews(since=q.since, until=q.until, channels=c, team="T0001")
-                sums = await store.score_sums(since=b[0], until=b[1], channels=c, team="T0001")
-                return reports.build_report(rows, sums, query=q)
-
-            figures[name]["total_with_sums_s"], _ = await best_of(5, with_sums)
+        baseline = await baseline_report(store, reports, query, channels)
+        aggregate = await aggregate_report(store, reports, query, channels)
+        same = baseline.pop("report") == aggregate.pop("report")
+        figures[name] = {**baseline, **aggregate, "same_report": same}
     return figures
+
+
+async def baseline_report(store: Store, reports: Any, query: Any, channels: Any) -> dict[str, Any]:
+    """The report from the period's rows: Store.reviews, then build_report over them."""
+    before = query.previous_period()
+    scope = {"channels": channels, "team": "T0001"}
+
+    async def fetch() -> Any:
+        rows = await store.reviews(since=query.since, until=query.until, **scope)
+        previous = await store.reviews(since=before[0], until=before[1], **scope)
+        return rows, previous
+
+    fetch_s, (rows, previous) = await best_of(5, fetch)
+    build_s = min(
+        timed(lambda: reports.build_report(rows, previous, query=query)) for _ in range(5)
+    )
+
+    async def whole() -> Any:
+        rows, previous = await fetch()
+        return reports.build_report(rows, previous, query=query)
+
+    async def with_sums() -> Any:
+        rows = await store.reviews(since=query.since, until=query.until, **scope)
+        sums = await store.score_sums(since=before[0], until=before[1], **scope)
+        return reports.build_report(rows, sums, query=query)
+
+    total_s, _ = await best_of(5, whole)
+    total_with_sums_s, report = await best_of(5, with_sums)
+    return {
+        "rows": len(rows),
+        "previous_rows": len(previous),
+        "fetch_s": fetch_s,
+        "build_s": build_s,
+        "total_s": total_s,
+        "total_with_sums_s": total_with_sums_s,
+        "report": report,
+    }
+
+
+async def aggregate_report(store: Store, reports: Any, query: Any, channels: Any) -> dict[str, Any]:
+    """The report from SQL: Store.report_data and score_sums, then build_report_from."""
+    before = query.previous_period()
+    scope = {"channels": channels, "team": "T0001"}
+
+    async def aggregate() -> Any:
+        return await store.report_data(since=query.since, until=query.until, **scope)
+
+    async def whole() -> Any:
+        data = await aggregate()
+        sums = await store.score_sums(since=before[0], until=before[1], **scope)
+        return reports.build_report_from(data, sums, query=query)
+
+    report_data_s, data = await best_of(5, aggregate)
+    build_from_s = min(
+        timed(lambda: reports.build_report_from(data, reports.ScoreSums(), query=query))
+        for _ in range(5)
+    )
+    aggregate_s, report = await best_of(5, whole)
+    return {
+        "report_data_s": report_data_s,
+        "build_from_s": build_from_s,
+        "aggregate_s": aggregate_s,
+        "report": report,
+    }
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -281,15 +319,18 @@ def show(name: str, figures: dict[str, Any]) -> None:
         print(f"fetch {query:<22} {found['s'] * 1000:8.1f} ms  ({found['rows']:,} rows)")
     for query, found in figures["report"].items():
         print(
-            f"report {query:<21} {found['total_s'] * 1000:8.1f} ms  "
+            f"report {query:<21} {found['aggregate_s'] * 1000:8.1f} ms  "
+            f"(report_data {found['report_data_s'] * 1000:.1f} ms for {found['rows']:,} rows, "
+            f"build_report_from {found['build_from_s'] * 1000:.2f} ms)"
+        )
+        print(
+            f"  baseline, rows + score_sums: {found['total_with_sums_s'] * 1000:.1f} ms "
+            f"({found['total_with_sums_s'] / found['aggregate_s']:.1f}x the aggregate); "
+            f"both periods' rows: {found['total_s'] * 1000:.1f} ms "
             f"(fetch {found['fetch_s'] * 1000:.1f} ms for {found['rows']:,} + "
             f"{found['previous_rows']:,} rows, build_report {found['build_s'] * 1000:.1f} ms)"
         )
-        if "total_with_sums_s" in found:
-            print(
-                f"  with score_sums for the previous period: "
-                f"{found['total_with_sums_s'] * 1000:.1f} ms"
-            )
+        print(f"  same report both ways: {'yes' if found['same_report'] else 'NO'}")
     for step, found in figures["live"].items():
         print(f"live nudge {step:<19} p50 {found['p50_ms']:6.2f} ms  p99 {found['p99_ms']:6.2f} ms")
 

@@ -6,9 +6,11 @@ Nothing here does I/O or imports a platform SDK. The flow:
    :class:`ReviewQuery` (scope and period) or a :class:`ThreadQuery` (a message link, for the
    QA scorecard of one conversation); :func:`review_query` builds a query from options (the
    command line).
-2. The caller fetches the stored reviews of the period, and those of the period just before
-   it (:meth:`ReviewQuery.previous_period`) or just their :class:`ScoreSums`, and calls
-   :func:`build_report`.
+2. The caller asks the store for the period's :class:`ReportData` (``Store.report_data``:
+   counts and sums from SQL, without reading the rows back) and for the :class:`ScoreSums` of
+   the period just before it (:meth:`ReviewQuery.previous_period`), and calls
+   :func:`build_report_from`. With the stored reviews at hand instead (tests, small data),
+   :func:`build_report` does the same: :func:`report_data` aggregates them in Python.
 3. :func:`report_text`, :func:`report_csv`, :func:`trend_chart_png` and
    ``nudgebot.adapters.slack.report_blocks.report_blocks`` render the :class:`Report`.
 
@@ -31,10 +33,10 @@ import re
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from nudgebot.facts import extract_facts
 from nudgebot.models import DIMENSIONS, Dimension, Finding, Review, Scores, StoredReview
@@ -45,12 +47,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DAYS",
+    "EXAMPLE_QUOTES",
     "MAX_DAYS",
+    "SLOT_SECONDS",
     "Acceptance",
     "AgentRow",
+    "AgentTotals",
     "Issue",
     "Kudos",
     "Report",
+    "ReportData",
+    "ReportStore",
     "ReviewQuery",
     "ScoreChange",
     "ScoreSums",
@@ -60,14 +67,22 @@ __all__ = [
     "TrendPoint",
     "anonymise",
     "build_report",
+    "build_report_from",
+    "load_report",
     "parse_review_args",
+    "quote_ranking",
     "report_csv",
+    "report_data",
     "report_text",
     "review_query",
+    "rule_counts",
     "rule_label",
     "rule_labels",
     "score_sums",
+    "slot_of",
+    "slot_start",
     "thread_scorecard",
+    "top_rules",
     "trend_chart_png",
 ]
 
@@ -625,38 +640,148 @@ def score_sums(rows: Iterable[StoredReview]) -> ScoreSums:
     return ScoreSums(n, r, e, a, le, o, total)
 
 
-@dataclass
-class _Agent:
-    replies: int = 0
-    total: int = 0
-    nudges: int = 0
-    helpful: int = 0
-    not_helpful: int = 0
+SLOT_SECONDS = 15 * 60
+"""The trend's days are folded from slots this long (counted in UTC from the epoch). Every
+time zone in use today is a whole number of quarter hours from UTC and changes its offset on a
+quarter hour, so no slot straddles a local midnight: the days come out right in any zone, DST
+included, and the store can count slots without knowing the lead's zone."""
+EXAMPLE_QUOTES = 5
+"""How many of a top rule's most used quotes are kept, to find one that anonymises well."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SLOT = timedelta(seconds=SLOT_SECONDS)
+_DIMENSION_ORDER: dict[str, int] = {dimension: index for index, dimension in enumerate(DIMENSIONS)}
 
 
-@dataclass
-class _Tally:
-    rules: Counter[str] = field(default_factory=Counter)
-    dimensions: dict[str, Dimension] = field(default_factory=dict)
-    quotes: dict[str, Counter[str]] = field(default_factory=dict)
-    agents: dict[str, _Agent] = field(default_factory=dict)
-    days: dict[date, list[int]] = field(default_factory=dict)
+@dataclass(frozen=True)
+class AgentTotals:
+    """One agent's replies in a period, summed (an :class:`AgentRow` is made from it)."""
+
+    replies: int
+    overall: int
+    """The sum of the replies' rounded overall scores."""
+    nudges: int
+    helpful: int
+    not_helpful: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A period's stored reviews, aggregated: everything :func:`build_report_from` needs.
+
+    :func:`report_data` computes it from rows in Python; ``Store.report_data`` computes the
+    same with a few SQL queries, without reading the period's rows back.
+    """
+
+    sums: ScoreSums
+    acceptance: Acceptance
+    agents: Mapping[str, AgentTotals]
+    """Per user id (replies without a user count in ``sums`` and ``acceptance`` only)."""
+    slots: Mapping[datetime, tuple[int, int]]
+    """``(sum of the rounded overall scores, replies)`` per slot of :data:`SLOT_SECONDS`
+    that had replies, by the slot's start (UTC)."""
+    rules: Mapping[str, int]
+    """How many replies had each rule (a reply with one rule twice counts once)."""
+    dimensions: Mapping[str, Dimension]
+    """Each rule's dimension (see :func:`rule_counts`)."""
+    quotes: Mapping[str, tuple[str, ...]]
+    """For the rules :func:`top_rules` ranks first, their most used quotes (see
+    :func:`quote_ranking`); a rule never quoted is missing."""
+    best: StoredReview | None
+    """The best reply: the highest overall score among replies that needed no nudge and still
+    have their text (ties: the latest, then the highest id)."""
+
+
+def slot_of(at: datetime) -> int:
+    """Return the number of the :data:`SLOT_SECONDS` slot ``at`` (aware) falls in."""
+    return (at - _EPOCH) // _SLOT
+
+
+def slot_start(slot: int) -> datetime:
+    """Return when slot number ``slot`` starts, in UTC."""
+    return _EPOCH + slot * _SLOT
+
+
+def rule_counts(
+    findings: Iterable[tuple[Sequence[str], Sequence[str], int]],
+) -> tuple[dict[str, int], dict[str, Dimension]]:
+    """Return how many replies had each rule, and each rule's dimension.
+
+    ``findings`` are ``(rules, dimensions, replies)``: how many replies had exactly those
+    findings (one item per reply will do). A reply with a rule twice counts once, with the
+    dimension of its first. A rule's dimension is the one it was found under most often (ties:
+    in the order of :data:`~nudgebot.models.DIMENSIONS`): a rule id has one, unless stored
+    data disagrees.
+    """
+    counts: dict[str, int] = {}
+    under: dict[tuple[str, str], int] = {}
+    for rules, dimensions, replies in findings:
+        seen: set[str] = set()
+        for position, rule in enumerate(rules):
+            if rule in seen:
+                continue
+            seen.add(rule)
+            counts[rule] = counts.get(rule, 0) + replies
+            if position < len(dimensions):
+                key = (rule, dimensions[position])
+                under[key] = under.get(key, 0) + replies
+    ranked = sorted(
+        under.items(),
+        key=lambda item: (-item[1], _DIMENSION_ORDER.get(item[0][1], len(DIMENSIONS)), item[0][1]),
+    )
+    chosen: dict[str, str] = {}
+    for (rule, dimension), _ in ranked:
+        chosen.setdefault(rule, dimension)
+    return counts, cast("dict[str, Dimension]", chosen)  # as stored: Dimensions
+
+
+def top_rules(counts: Mapping[str, int]) -> list[str]:
+    """Return the :data:`TOP_ISSUES` rules found in most replies, most first (ties: by id)."""
+    return sorted(counts, key=lambda rule: (-counts[rule], rule))[:TOP_ISSUES]
+
+
+def quote_ranking(
+    findings: Iterable[tuple[Sequence[str], Sequence[str]]], rules: Collection[str]
+) -> dict[str, tuple[str, ...]]:
+    """Return the most used quotes of each of ``rules``, most used first.
+
+    ``findings`` are ``(rules, quotes)`` of the period's replies, oldest first. A reply counts
+    with the quote of its first finding of a rule, when that is not blank. Ties go to the
+    quote used first; at most :data:`EXAMPLE_QUOTES` are kept per rule.
+    """
+    wanted = set(rules)
+    found: dict[str, Counter[str]] = {}
+    for ids, quotes in findings:
+        seen: set[str] = set()
+        for position, rule in enumerate(ids[: len(quotes)]):
+            if rule in seen or rule not in wanted:
+                continue
+            seen.add(rule)
+            quote = quotes[position]
+            if quote.strip():
+                counter = found.get(rule)
+                if counter is None:
+                    counter = found[rule] = Counter()
+                counter[quote] += 1
+    return {
+        rule: tuple(quote for quote, _ in counter.most_common(EXAMPLE_QUOTES))
+        for rule, counter in found.items()
+    }
+
+
+def report_data(rows: Sequence[StoredReview]) -> ReportData:
+    """Return the :class:`ReportData` of the period's ``rows`` (oldest first, as stored).
+
+    The Python twin of ``Store.report_data``: one pass over the rows, counting findings by
+    their distinct ``(rules, dimensions)`` as the store's ``GROUP BY`` does, then the quotes
+    of the top rules.
+    """
+    agents: dict[str, list[int]] = {}
+    slots: dict[int, list[int]] = {}
+    combinations: Counter[tuple[tuple[str, ...], tuple[str, ...]]] = Counter()
     best: StoredReview | None = None
     best_key: tuple[int, datetime, int] | None = None
-    nudges: int = 0
-    helpful: int = 0
-    not_helpful: int = 0
-    sums: ScoreSums = field(default_factory=ScoreSums)
-
-
-def _tally(rows: Sequence[StoredReview], tz: tzinfo) -> _Tally:
-    """Go over the period's rows once, counting what every part of the report needs."""
-    tally = _Tally()
-    rules, dimensions, quotes = tally.rules, tally.dimensions, tally.quotes
-    agents, days = tally.agents, tally.days
     nudges = helpful = not_helpful = 0
-    best_key: tuple[int, datetime, int] | None = None
-    best: StoredReview | None = None
     r = e = a = le = o = total = 0
     for row in rows:
         s = row.scores
@@ -668,59 +793,47 @@ def _tally(rows: Sequence[StoredReview], tz: tzinfo) -> _Tally:
         overall = round((s.respect + s.empathy + s.adaptable + s.learn + s.ownership) / 5)
         total += overall
         if row.rules:
-            seen: set[str] = set()
-            for position, rule in enumerate(row.rules):
-                if rule in seen:
-                    continue
-                seen.add(rule)
-                rules[rule] += 1
-                if rule not in dimensions and position < len(row.dimensions):
-                    dimensions[rule] = row.dimensions[position]
-                if position < len(row.quotes) and row.quotes[position].strip():
-                    counter = quotes.get(rule)
-                    if counter is None:
-                        counter = quotes[rule] = Counter()
-                    counter[row.quotes[position]] += 1
+            combinations[row.rules, row.dimensions] += 1
+        said = row.helpful if row.nudged else None
         if row.nudged:
             nudges += 1
-            if row.helpful is True:
-                helpful += 1
-            elif row.helpful is False:
-                not_helpful += 1
+            helpful += said is True
+            not_helpful += said is False
         if row.user is not None:
             agent = agents.get(row.user)
             if agent is None:
-                agent = agents[row.user] = _Agent()
-            agent.replies += 1
-            agent.total += overall
-            if row.nudged:
-                agent.nudges += 1
-                if row.helpful is True:
-                    agent.helpful += 1
-                elif row.helpful is False:
-                    agent.not_helpful += 1
-        at = row.at
-        local = at.astimezone(tz).date()
-        day = days.get(local)
-        if day is None:
-            day = days[local] = [0, 0]
-        day[0] += overall
-        day[1] += 1
+                agent = agents[row.user] = [0, 0, 0, 0, 0]
+            agent[0] += 1
+            agent[1] += overall
+            agent[2] += row.nudged
+            agent[3] += said is True
+            agent[4] += said is False
+        slot = slots.get(number := slot_of(row.at))
+        if slot is None:
+            slot = slots[number] = [0, 0]
+        slot[0] += overall
+        slot[1] += 1
         if not row.needs_nudge and row.text is not None and row.text.strip():
-            key = (overall, at, row.id)
+            key = (overall, row.at, row.id)
             if best_key is None or key > best_key:
                 best_key, best = key, row
-    tally.nudges, tally.helpful, tally.not_helpful = nudges, helpful, not_helpful
-    tally.best, tally.best_key = best, best_key
-    tally.sums = ScoreSums(len(rows), r, e, a, le, o, total)
-    return tally
+    counts, dimensions = rule_counts((ids, dims, n) for (ids, dims), n in combinations.items())
+    quotes = quote_ranking(((row.rules, row.quotes) for row in rows), top_rules(counts))
+    return ReportData(
+        sums=ScoreSums(len(rows), r, e, a, le, o, total),
+        acceptance=Acceptance(nudges, helpful, not_helpful),
+        agents={user: AgentTotals(*totals) for user, totals in agents.items()},
+        slots={slot_start(number): (t, n) for number, (t, n) in slots.items()},
+        rules=counts,
+        dimensions=dimensions,
+        quotes=quotes,
+        best=best,
+    )
 
 
-def _example(counter: Counter[str] | None) -> str | None:
-    """Return the most used quote of a rule, anonymised (the next one if that comes out empty)."""
-    if not counter:
-        return None
-    for quote, _ in counter.most_common(5):
+def _example(quotes: Sequence[str]) -> str | None:
+    """Return the first of a rule's most used quotes that still says something anonymised."""
+    for quote in quotes:
         text = anonymise(quote)
         if any(char.isalpha() for char in _PLACEHOLDER_WORDS.sub("", text)):
             return text
@@ -747,64 +860,135 @@ def build_report(
         labels: ``{rule id: label}`` (see :func:`rule_labels`); rules missing from it are
             labelled from their dimension and id.
 
+    The same as :func:`build_report_from` over :func:`report_data` of ``rows``: for rows at
+    hand (tests, small data); a store answers ``report_data`` without reading them.
+
+    """
+    return build_report_from(report_data(rows), previous, query=query, labels=labels)
+
+
+def build_report_from(
+    data: ReportData,
+    previous: Sequence[StoredReview] | ScoreSums,
+    *,
+    query: ReviewQuery,
+    labels: Mapping[str, str] | None = None,
+) -> Report:
+    """Return the review of a period from its aggregate ``data`` against ``previous``.
+
+    ``data`` comes from ``Store.report_data`` (or :func:`report_data`); the other arguments
+    are those of :func:`build_report`.
+
     Top issues count replies (a reply with one rule twice counts once), most first, ties by
     rule id; each example is the rule's most used quote, anonymised. The best reply is the
     highest overall score among replies that needed no nudge and still have their text (ties:
     the latest). Acceptance counts the nudges sent and the agents' helpful / not helpful.
-
+    The trend's days are those of ``query.tz``.
     """
     labels = labels or {}
-    tally = _tally(rows, query.tz)
     before = previous if isinstance(previous, ScoreSums) else score_sums(previous)
-    now_means, before_means = tally.sums.means(), before.means()
+    now_means, before_means = data.sums.means(), before.means()
 
     def change(name: str, index: int) -> ScoreChange:
         return ScoreChange(name, now_means[index], before_means[index])
 
-    ranked = sorted(tally.rules.items(), key=lambda item: (-item[1], item[0]))[:TOP_ISSUES]
-    issues = []
-    for rule, hits in ranked:
-        dimension = tally.dimensions.get(rule, _guess_dimension(rule))
-        label = labels.get(rule) or _fallback_label(rule, dimension)
-        issues.append(Issue(rule, label, dimension, hits, _example(tally.quotes.get(rule))))
-    kudos = None
-    if tally.best is not None and tally.best_key is not None:
-        best = tally.best
-        kudos = Kudos(
-            best.id,
-            best.user,
-            best.channel,
-            best.at,
-            tally.best_key[0],
-            anonymise(best.text or "", KUDOS_CHARS),
-        )
-    agents = sorted(
-        (
-            AgentRow(
-                user,
-                a.replies,
-                a.total / a.replies,
-                a.nudges,
-                a.helpful,
-                a.not_helpful,
-            )
-            for user, a in tally.agents.items()
-        ),
-        key=lambda row: (-row.replies, row.user),
-    )
-    trend = tuple(TrendPoint(day, total / n, n) for day, (total, n) in sorted(tally.days.items()))
     return Report(
         query=query,
-        replies=len(rows),
+        replies=data.sums.count,
         previous_replies=before.count,
         overall=change("overall", 5),
         scores=tuple(change(d, i) for i, d in enumerate(DIMENSIONS)),
-        issues=tuple(issues),
-        kudos=kudos,
-        acceptance=Acceptance(tally.nudges, tally.helpful, tally.not_helpful),
-        agents=tuple(agents),
-        trend=trend,
+        issues=tuple(_issue(rule, data, labels) for rule in top_rules(data.rules)),
+        kudos=_kudos(data.best),
+        acceptance=data.acceptance,
+        agents=_agent_rows(data.agents),
+        trend=_trend(data.slots, query.tz),
     )
+
+
+def _issue(rule: str, data: ReportData, labels: Mapping[str, str]) -> Issue:
+    dimension = data.dimensions.get(rule, _guess_dimension(rule))
+    label = labels.get(rule) or _fallback_label(rule, dimension)
+    return Issue(rule, label, dimension, data.rules[rule], _example(data.quotes.get(rule, ())))
+
+
+def _kudos(best: StoredReview | None) -> Kudos | None:
+    if best is None:
+        return None
+    text = anonymise(best.text or "", KUDOS_CHARS)
+    return Kudos(best.id, best.user, best.channel, best.at, best.scores.overall, text)
+
+
+def _agent_rows(agents: Mapping[str, AgentTotals]) -> tuple[AgentRow, ...]:
+    """Return the per-agent rows, by replies (most first), then user id."""
+    rows = (
+        AgentRow(user, a.replies, a.overall / a.replies, a.nudges, a.helpful, a.not_helpful)
+        for user, a in agents.items()
+    )
+    return tuple(sorted(rows, key=lambda row: (-row.replies, row.user)))
+
+
+def _trend(slots: Mapping[datetime, tuple[int, int]], tz: tzinfo) -> tuple[TrendPoint, ...]:
+    """Fold the slots into the days of ``tz``, oldest first."""
+    days: dict[date, list[int]] = {}
+    for start, (total, count) in slots.items():
+        day = days.setdefault(start.astimezone(tz).date(), [0, 0])
+        day[0] += total
+        day[1] += count
+    return tuple(TrendPoint(day, total / n, n) for day, (total, n) in sorted(days.items()))
+
+
+class ReportStore(Protocol):
+    """What :func:`load_report` needs of the store (:class:`nudgebot.storage.Store` has it)."""
+
+    async def report_data(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        channels: Collection[str] | None = None,
+        users: Collection[str] | None = None,
+        team: str | None = None,
+    ) -> ReportData:
+        """Aggregate the period's stored reviews."""
+        ...
+
+    async def score_sums(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        channels: Collection[str] | None = None,
+        users: Collection[str] | None = None,
+        team: str | None = None,
+    ) -> ScoreSums:
+        """Sum the scores of the period's stored reviews."""
+        ...
+
+
+async def load_report(
+    store: ReportStore,
+    query: ReviewQuery,
+    *,
+    labels: Mapping[str, str] | None = None,
+    users: Collection[str] | None = None,
+    team: str | None = None,
+) -> Report:
+    """Return the report of ``query`` from the store, aggregated in SQL (no row read back).
+
+    ``users`` replaces the query's own agents when given (e.g. a user group resolved to its
+    members; an empty collection matches nothing); ``team`` narrows to one workspace/tenant.
+    """
+    channels = list(query.channels) or None
+    agents = (list(query.users) or None) if users is None else list(users)
+    data = await store.report_data(
+        since=query.since, until=query.until, channels=channels, users=agents, team=team
+    )
+    before, after = query.previous_period()
+    previous = await store.score_sums(
+        since=before, until=after, channels=channels, users=agents, team=team
+    )
+    return build_report_from(data, previous, query=query, labels=labels)
 
 
 def _guess_dimension(rule: str) -> Dimension:

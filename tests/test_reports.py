@@ -28,19 +28,31 @@ from nudgebot.cli import main
 from nudgebot.models import DIMENSIONS, Finding, Review, Scores, StoredReview
 from nudgebot.reports import (
     CSV_COLUMNS,
+    EXAMPLE_QUOTES,
+    SLOT_SECONDS,
+    Acceptance,
+    AgentTotals,
+    ReportData,
     ReviewQuery,
     ScoreSums,
     ThreadQuery,
     anonymise,
     build_report,
+    build_report_from,
     parse_review_args,
+    quote_ranking,
     report_csv,
+    report_data,
     report_text,
     review_query,
+    rule_counts,
     rule_label,
     rule_labels,
     score_sums,
+    slot_of,
+    slot_start,
     thread_scorecard,
+    top_rules,
     trend_chart_png,
 )
 from nudgebot.rules import default_rulebook
@@ -416,6 +428,126 @@ def test_empty_period() -> None:
     assert json.loads(json.dumps(report.to_dict()))["scores"]["overall"]["change"] is None
 
 
+def test_the_aggregate_of_seeded_data() -> None:
+    data = report_data(SEEDED)
+    assert data.sums == ScoreSums(7, 600, 540, 610, 570, 493, 563)
+    assert data.acceptance == Acceptance(3, 1, 1)
+    assert data.agents == {
+        "U1": AgentTotals(replies=3, overall=240, nudges=1, helpful=1, not_helpful=0),
+        "U2": AgentTotals(replies=2, overall=167, nudges=1, helpful=0, not_helpful=1),
+        "U3": AgentTotals(replies=1, overall=56, nudges=1, helpful=0, not_helpful=0),
+    }
+    assert data.rules == {
+        "ownership.deflection": 3,
+        "empathy.no-apology": 1,
+        "respect.curt": 2,
+        "learn.no-prevention": 1,
+    }
+    assert data.quotes == {
+        "ownership.deflection": (ROYAL_MAIL, "you'll need to contact the courier"),
+        "respect.curt": ("ok", "No."),
+    }
+    assert data.best is SEEDED[1]
+    assert sum(n for _, n in data.slots.values()) == 7
+    assert all(start.minute % 15 == 0 and start.tzinfo is UTC for start in data.slots)
+    query = seeded_query()
+    assert build_report_from(data, PREVIOUS, query=query) == build_report(
+        SEEDED, PREVIOUS, query=query
+    )
+    assert report_data([]) == ReportData(ScoreSums(), Acceptance(0, 0, 0), {}, {}, {}, {}, {}, None)
+
+
+def test_slots_number_quarter_hours_from_the_epoch() -> None:
+    assert SLOT_SECONDS == 900
+    assert slot_of(datetime(1970, 1, 1, 0, 14, 59, 999_999, tzinfo=UTC)) == 0
+    assert slot_of(datetime(1970, 1, 1, 0, 15, tzinfo=UTC)) == 1
+    when = datetime(2026, 11, 10, 18, 29, 59, tzinfo=UTC)
+    assert slot_start(slot_of(when)) == datetime(2026, 11, 10, 18, 15, tzinfo=UTC)
+    kolkata = ZoneInfo("Asia/Kolkata")  # +5:30: its days start at 18:30 UTC
+    assert slot_of(when.astimezone(kolkata)) == slot_of(when)
+
+
+@pytest.mark.parametrize(
+    ("zone", "days"),
+    [
+        ("Asia/Kolkata", [(date(2026, 11, 10), 2), (date(2026, 11, 11), 1)]),  # +5:30
+        ("Asia/Kathmandu", [(date(2026, 11, 10), 1), (date(2026, 11, 11), 2)]),  # +5:45
+        ("America/St_Johns", [(date(2026, 11, 10), 3)]),  # -3:30
+    ],
+)
+def test_trend_days_in_zones_off_the_hour(zone: str, days: list[tuple[date, int]]) -> None:
+    rows = [
+        stored(1, datetime(2026, 11, 10, 18, 14, 59, tzinfo=UTC), (50,) * 5),  # type: ignore[arg-type]
+        stored(2, datetime(2026, 11, 10, 18, 29, 59, tzinfo=UTC), (60,) * 5),  # type: ignore[arg-type]
+        stored(3, datetime(2026, 11, 10, 18, 30, tzinfo=UTC), (70,) * 5),  # type: ignore[arg-type]
+    ]
+    report = build_report(rows, [], query=seeded_query(ZoneInfo(zone)))
+    assert [(p.day, p.count) for p in report.trend] == days
+
+
+def test_trend_days_across_a_dst_change() -> None:
+    london = ZoneInfo("Europe/London")  # BST (UTC+1) ends on 2026-10-25 at 01:00 UTC
+    rows = [
+        stored(1, datetime(2026, 10, 24, 23, 0, tzinfo=UTC), (50,) * 5),  # type: ignore[arg-type]
+        stored(2, datetime(2026, 10, 25, 0, 59, tzinfo=UTC), (60,) * 5),  # type: ignore[arg-type]
+        stored(3, datetime(2026, 10, 25, 23, 59, tzinfo=UTC), (70,) * 5),  # type: ignore[arg-type]
+        stored(4, datetime(2026, 10, 26, 0, 0, tzinfo=UTC), (80,) * 5),  # type: ignore[arg-type]
+    ]
+    query = review_query(now=datetime(2026, 10, 27, tzinfo=UTC), days=7, tz=london)
+    report = build_report(rows, [], query=query)
+    assert [(p.day, p.count) for p in report.trend] == [
+        (date(2026, 10, 25), 3),  # 00:00 BST, 01:59 GMT... 23:59 GMT
+        (date(2026, 10, 26), 1),
+    ]
+
+
+def test_rule_counts_weigh_each_combination_of_findings() -> None:
+    counts, dimensions = rule_counts(
+        [
+            (
+                ("ownership.deflection", "respect.curt", "ownership.deflection"),
+                ("ownership",) * 3,
+                4,
+            ),
+            (("ownership.deflection",), ("empathy",), 3),
+            (("respect.curt", "learn.x"), ("respect", "learn"), 2),
+            (("llm.tone",), ("respect",), 1),
+            (("llm.tone",), ("empathy",), 1),
+            (("rule.without-dimension",), (), 5),
+        ]
+    )
+    assert counts == {
+        "ownership.deflection": 7,
+        "respect.curt": 6,
+        "learn.x": 2,
+        "llm.tone": 2,
+        "rule.without-dimension": 5,
+    }
+    assert dimensions == {
+        "ownership.deflection": "ownership",  # 4 against 3
+        "respect.curt": "ownership",  # found under ownership in 4 replies, respect in 2
+        "learn.x": "learn",
+        "llm.tone": "respect",  # a tie: respect comes before empathy in DIMENSIONS
+    }
+    assert top_rules(counts) == ["ownership.deflection", "respect.curt", "rule.without-dimension"]
+    assert top_rules({"b": 1, "a": 1}) == ["a", "b"]
+
+
+def test_quote_ranking_counts_each_reply_once_ties_to_the_first_used() -> None:
+    findings = [
+        (("a", "b", "a"), ("one", "", "two")),
+        (("a",), ("three",)),
+        (("a", "c"), ("three", "c")),
+        (("b", "a"), (" ", "one")),
+        (("a", "b"), ("four",)),  # quotes shorter than rules: "b" has none here
+        (("b",), ()),  # purged
+    ]
+    assert quote_ranking(findings, ["a", "b"]) == {"a": ("one", "three", "four")}
+    many = [(("a",), (f"q{n}",)) for n in range(EXAMPLE_QUOTES + 3)]
+    assert quote_ranking(many, {"a"})["a"] == tuple(f"q{n}" for n in range(EXAMPLE_QUOTES))
+    assert quote_ranking(findings, []) == {}
+
+
 def test_report_as_text_and_json() -> None:
     report = build_report(SEEDED, PREVIOUS, query=seeded_query(), labels=LABELS)
     text = report_text(report)
@@ -690,6 +822,9 @@ class FakeStore:
 
     async def score_sums(self, **kwargs: Any) -> ScoreSums:
         return score_sums(await self.reviews(**kwargs))
+
+    async def report_data(self, **kwargs: Any) -> ReportData:
+        return report_data(await self.reviews(**kwargs))
 
     async def close(self) -> None:
         self.closed = True

@@ -19,9 +19,11 @@ PostgreSQL: a one-statement call runs in autocommit mode (no BEGIN/COMMIT round 
 pooled connection is checked before use only after sitting idle (see :func:`_ping_when_idle`):
 storage adds about 2 ms to a live nudge instead of 4 (``bench/storage.py``).
 
-Reading many reviews is the hot path of a report: rows are read with SQLAlchemy Core (no ORM),
-findings are split from plain text rather than decoded from JSON, and the records are built
-with the garbage collector paused (see :func:`_stored`).
+A lead's report never reads its period's reviews back: :meth:`Store.report_data` sums and
+counts them in SQL (``GROUP BY``), and :meth:`Store.score_sums` the period before. Where many
+reviews are read (:meth:`Store.reviews`), rows are read with SQLAlchemy Core (no ORM), findings
+are split from plain text rather than decoded from JSON, and the records are built with the
+garbage collector paused (see :func:`_stored`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Delete,
     Insert,
@@ -46,13 +49,19 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    case,
+    cast,
     delete,
     event,
+    extract,
+    false,
     func,
     insert,
+    literal,
     null,
     or_,
     select,
+    true,
     type_coerce,
     update,
 )
@@ -68,7 +77,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from nudgebot.models import DIMENSIONS, Review, Scores, StoredReview
+from nudgebot.models import DIMENSIONS, Dimension, Review, Scores, StoredReview
 from nudgebot.storage import migrate as migrations
 from nudgebot.storage.records import TipSubscription, UserSettings, utcnow
 from nudgebot.storage.schema import (
@@ -83,9 +92,9 @@ from nudgebot.storage.schema import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, Executable
 
-    from nudgebot.reports import ScoreSums
+    from nudgebot.reports import Acceptance, AgentTotals, ReportData, ScoreSums
 
 __all__ = ["StorageError", "Store", "async_url", "safe_url"]
 
@@ -253,6 +262,15 @@ _REVIEW_COLUMNS = (
 _WITH_FEEDBACK = reviews.outerjoin(
     feedback, and_(feedback.c.review_id == reviews.c.id, feedback.c.user_id == reviews.c.user_id)
 )
+_FIVE = (
+    reviews.c.respect
+    + reviews.c.empathy
+    + reviews.c.adaptable
+    + reviews.c.learn
+    + reviews.c.ownership
+)
+_OVERALL = (_FIVE * 2 + 5) // 10
+"""A review's rounded overall score, in integers: round(x / 5) == (2x + 5) // 10 for x >= 0."""
 
 
 @contextlib.contextmanager
@@ -722,17 +740,123 @@ class Store:
 
         if (channels is not None and not channels) or (users is not None and not users):
             return ScoreSums()
-        r = reviews.c
-        five = r.respect + r.empathy + r.adaptable + r.learn + r.ownership
         query = select(
             func.count(),
-            *(func.coalesce(func.sum(getattr(r, name)), 0) for name in DIMENSIONS),
-            # the rounded overall, in integers: round(x / 5) == (2x + 5) // 10 for x >= 0
-            func.coalesce(func.sum((five * 2 + 5) // 10), 0),
+            *(func.coalesce(func.sum(reviews.c[name]), 0) for name in DIMENSIONS),
+            func.coalesce(func.sum(_OVERALL), 0),
         ).where(*self._filters(since, until, channels, users, team))
         async with self._begin(write=False) as connection:
             row = (await connection.execute(query)).one()
         return ScoreSums(*(int(value) for value in row))
+
+    async def report_data(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        channels: Collection[str] | None = None,
+        users: Collection[str] | None = None,
+        team: str | None = None,
+    ) -> ReportData:
+        """Return what a lead's report needs of what :meth:`reviews` would return, from SQL.
+
+        The same :class:`~nudgebot.reports.ReportData` as ``reports.report_data`` of those
+        rows, without reading them back: one ``GROUP BY`` per agent (its totals are the
+        period's), one per time slot (the trend), one per combination of findings (the top
+        issues); then the findings and quotes of only the replies with a top issue (two short
+        columns, for the examples), and the best reply as one row. The four run at once, each
+        on a pooled connection of its own (in turns on an in-memory SQLite database): a
+        report over 100,000 reviews takes about half a second instead of two or three
+        (``bench/storage.py``). Narrowed like :meth:`reviews`.
+        """
+        from nudgebot import reports
+
+        if (channels is not None and not channels) or (users is not None and not users):
+            return reports.report_data([])
+        where = self._filters(since, until, channels, users, team)
+        per_agent, per_slot, (counts, dimensions, quotes), best = await asyncio.gather(
+            self._all(_agent_totals(where)),
+            self._all(self._slot_totals(where)),
+            self._findings(where),
+            self._best_reply(where),
+        )
+        sums, acceptance, agents = _period_totals(per_agent)
+        return reports.ReportData(
+            sums=sums,
+            acceptance=acceptance,
+            agents=agents,
+            slots={reports.slot_start(int(s)): (int(t), int(n)) for s, t, n in per_slot},
+            rules=counts,
+            dimensions=dimensions,
+            quotes=quotes,
+            best=best,
+        )
+
+    async def _all(self, query: Executable) -> Sequence[Sequence[Any]]:
+        """Return every row of a read-only ``query``, on a connection of its own."""
+        async with self._begin(write=False) as connection:
+            return (await connection.execute(query)).all()
+
+    async def _findings(
+        self, where: Sequence[ColumnElement[bool]]
+    ) -> tuple[dict[str, int], dict[str, Dimension], dict[str, tuple[str, ...]]]:
+        """Return the replies per rule, each rule's dimension, and the top rules' quotes."""
+        from nudgebot import reports
+
+        found = await self._all(_finding_totals(where))
+        counts, dimensions = reports.rule_counts(
+            (rules.split(), names.split(), replies) for rules, names, replies in found
+        )
+        top = reports.top_rules(counts)
+        quoted = await self._all(_quoted(where, top)) if top else []
+        quotes = reports.quote_ranking(
+            ((rules.split(), quotes.split(QUOTE_SEP)) for rules, quotes in quoted), top
+        )
+        return counts, dimensions, quotes
+
+    async def _best_reply(self, where: Sequence[ColumnElement[bool]]) -> StoredReview | None:
+        """Return the best reply of the period, reading one row (see ``ReportData.best``).
+
+        The highest overall score among the replies that needed no nudge and still have their
+        text, the latest first on ties: ranked by id (a narrow sort), then read whole. SQL's
+        ``trim`` drops only spaces: a text of other whitespace alone is skipped here, reading
+        the next row.
+        """
+        r = reviews.c
+        ranked = (
+            select(r.id)
+            .where(*where, r.needs_nudge == false(), r.text.is_not(None), func.trim(r.text) != "")
+            .order_by(_OVERALL.desc(), r.at.desc(), r.id.desc())
+            .limit(1)
+            .correlate(None)  # a query of its own, not about the row read whole
+        )
+        query = select(*_REVIEW_COLUMNS).select_from(_WITH_FEEDBACK)
+        skip = 0
+        while True:
+            pick = ranked.offset(skip).scalar_subquery()
+            rows = await self._all(query.where(r.id == pick))
+            if not rows:
+                return None
+            best = _stored(rows[0])
+            if best.text and best.text.strip():
+                return best
+            skip += 1
+
+    def _slot_totals(self, where: Sequence[ColumnElement[bool]]) -> Executable:
+        """Sum the rounded overall scores and count the replies per slot of the trend.
+
+        A slot is :data:`~nudgebot.reports.SLOT_SECONDS` long, numbered from the epoch (see
+        :func:`~nudgebot.reports.slot_of`): the whole seconds since the epoch, divided.
+        """
+        from nudgebot.reports import SLOT_SECONDS
+
+        seconds: ColumnElement[int]
+        if self.dialect == "postgresql":  # EXTRACT gives a numeric with the microseconds
+            seconds = cast(func.floor(extract("epoch", reviews.c.at)), BigInteger)
+        else:  # CAST(strftime('%s', at) AS INTEGER): whole seconds already
+            seconds = extract("epoch", reviews.c.at)
+        slot = (seconds // literal(SLOT_SECONDS, BigInteger, literal_execute=True)).label("slot")
+        return select(slot, func.sum(_OVERALL), func.count()).where(*where).group_by(slot)
 
     @staticmethod
     def _filters(
@@ -944,3 +1068,83 @@ class Store:
             for statement in statements:
                 touched += (await connection.execute(statement)).rowcount
         return touched
+
+
+def _agent_totals(where: Sequence[ColumnElement[bool]]) -> Executable:
+    """Sum the replies per user id (NULL too): see :func:`_period_totals` for the columns.
+
+    Helpful or not is the author's own feedback on a nudge sent, as :meth:`Store.reviews`
+    gives it; feedback is looked up for the nudges sent only.
+    """
+    r, said = reviews.c, feedback.c.helpful
+
+    def replies(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    nudges = reviews.outerjoin(
+        feedback,
+        and_(r.nudged == true(), feedback.c.review_id == r.id, feedback.c.user_id == r.user_id),
+    )
+    return (
+        select(
+            r.user_id,
+            func.count(),
+            *(func.sum(r[name]) for name in DIMENSIONS),
+            func.sum(_OVERALL),
+            replies(r.nudged == true()),
+            replies(said == true()),
+            replies(said == false()),
+        )
+        .select_from(nudges)
+        .where(*where)
+        .group_by(r.user_id)
+    )
+
+
+def _finding_totals(where: Sequence[ColumnElement[bool]]) -> Executable:
+    """Count the replies per distinct ``(rules, dimensions)`` (fewer than the replies)."""
+    r = reviews.c
+    return (
+        select(r.rules, r.dimensions, func.count())
+        .where(*where, r.rules != "")
+        .group_by(r.rules, r.dimensions)
+    )
+
+
+def _quoted(where: Sequence[ColumnElement[bool]], rules: Sequence[str]) -> Executable:
+    """Select the rule ids and quotes of the replies that may have one of ``rules``, oldest first.
+
+    ``LIKE '% rule %'`` on the padded ids may match more (SQLite's LIKE ignores ASCII case):
+    :func:`~nudgebot.reports.quote_ranking` keeps the exact ones.
+    """
+    r = reviews.c
+    padded = literal(" ") + r.rules + literal(" ")
+    return (
+        select(r.rules, r.quotes)
+        .where(
+            *where,
+            r.quotes.is_not(None),
+            or_(*(padded.contains(f" {rule} ", autoescape=True) for rule in rules)),
+        )
+        .order_by(r.at, r.id)
+    )
+
+
+def _period_totals(
+    per_agent: Sequence[Sequence[Any]],
+) -> tuple[ScoreSums, Acceptance, dict[str, AgentTotals]]:
+    """Return the period's sums and acceptance, and each agent's totals, from the per-agent rows.
+
+    A row is ``(user id, replies, the five score sums, overall sum, nudges, helpful, not
+    helpful)``; the replies without a user (NULL) count in the period's totals only.
+    """
+    from nudgebot import reports
+
+    columns = [0] * 10
+    agents: dict[str, AgentTotals] = {}
+    for user, *values in per_agent:
+        totals = [int(value) for value in values]
+        columns = [a + b for a, b in zip(columns, totals, strict=True)]
+        if user is not None:
+            agents[user] = reports.AgentTotals(totals[0], *totals[6:])
+    return reports.ScoreSums(*columns[:7]), reports.Acceptance(*columns[7:]), agents
