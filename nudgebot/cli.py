@@ -1,4 +1,4 @@
-"""The ``nudgebot`` command: check, eval, demo, rules and serve.
+"""The ``nudgebot`` command: check, eval, demo, rules, report, tips, purge and serve.
 
 A thin dispatcher: it parses arguments, loads :class:`~nudgebot.config.Settings` once and
 hands both to a ``run_*`` function of :mod:`nudgebot.commands`. Every error a user can cause
@@ -174,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.tips_arguments(tips)
 
+    purge = command(
+        "purge",
+        "drop old message text, or forget a user",
+        "Drop the words (the reply, the customer's message, the quoted findings) of reviews\n"
+        "older than the retention period; scores and rule ids stay for reports. A running\n"
+        "bot does this every few hours by itself. With --user, forget that person instead:\n"
+        "their replies lose their words and their name, their settings and feedback go.\n\n"
+        "examples:\n  nudgebot purge\n  nudgebot purge --days 7\n  nudgebot purge --user U0456",
+        commands.run_purge,
+    )
+    commands.purge_arguments(purge)
+
     serve = command(
         "serve",
         "run the Slack app (Socket Mode; --http for the Events API)",
@@ -198,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.error("choose a command: check, eval, demo, report, rules, serve or tips")
+            parser.error("choose a command: check, eval, demo, purge, report, rules, serve or tips")
         handler: Handler = args.handler
         status = handler(args, Settings.load())
         sys.stdout.flush()

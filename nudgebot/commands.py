@@ -26,11 +26,13 @@ __all__ = [
     "fail",
     "one_line",
     "open_store",
+    "purge_arguments",
     "report_arguments",
     "run_batch",
     "run_check",
     "run_demo",
     "run_eval",
+    "run_purge",
     "run_report",
     "run_rules",
     "run_serve",
@@ -299,6 +301,73 @@ def run_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# purge
+# --------------------------------------------------------------------------------------------
+
+
+def purge_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``nudgebot purge`` to its subparser."""
+
+    def days(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"not a number of days (0 or more): {text}")
+        return value
+
+    add = parser.add_argument
+    add(
+        "--days",
+        type=days,
+        metavar="N",
+        help="keep message text N days (default: $NUDGEBOT_RETENTION_DAYS, else 30)",
+    )
+    add(
+        "--user",
+        action="append",
+        default=[],
+        type=lambda t: t.strip().lstrip("@"),
+        metavar="U",
+        help="instead, forget this user entirely (repeat for more)",
+    )
+    add("--database", metavar="URL", help="default: $DATABASE_URL, else sqlite:///nudgebot.db")
+
+
+def run_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Drop message text past the retention period, or forget the users named."""
+    import asyncio
+
+    from nudgebot.storage import StorageError
+
+    users = [user for user in args.user if user]
+    days = settings.retention_days if args.days is None else args.days
+
+    async def purge() -> list[str]:
+        store = await open_store(args.database or settings.database_url)
+        try:
+            if users:
+                said = []
+                for user in users:
+                    touched = await store.forget(user)
+                    said.append(f"{user}: forgotten ({touched} row(s) changed or deleted)")
+                return said
+            changed = await store.purge(retention_days=days)
+            return [f"dropped the words of {changed} review(s) older than {days} days"]
+        finally:
+            await store.close()
+
+    try:
+        lines = asyncio.run(purge())
+    except StorageError as error:
+        return fail(str(error))
+    for line in lines:
+        print(line)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # serve
 # --------------------------------------------------------------------------------------------
 
@@ -429,30 +498,18 @@ async def open_store(url: str) -> Any:
     return await Store.open(url)
 
 
-async def _fetch_reviews(url: str, query: Any) -> tuple[list[Any], Any]:
-    """Return the stored reviews of the query's period, and the score sums of the one before.
-
-    The period before only needs its count and score totals, summed in SQL: reading its rows
-    back would double the time of a report.
-    """
-    store = await open_store(url)
-    try:
-        scope = {"channels": list(query.channels) or None, "users": list(query.users) or None}
-        rows = await store.reviews(since=query.since, until=query.until, **scope)
-        before, after = query.previous_period()
-        previous = await store.score_sums(since=before, until=after, **scope)
-    finally:
-        await store.close()
-    return rows, previous
-
-
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
-    """Print a lead's review of a period: text, CSV (per agent and per day) or JSON."""
+    """Print a lead's review of a period: text, CSV (per agent and per day) or JSON.
+
+    The store aggregates the period in SQL (:func:`~nudgebot.reports.load_report`): no review
+    is read back row by row.
+    """
     import asyncio
     from datetime import UTC, datetime
 
     from nudgebot.reports import (
-        build_report,
+        Report,
+        load_report,
         report_csv,
         report_text,
         review_query,
@@ -472,12 +529,20 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         )
     except ValueError as error:
         return fail(str(error))
+
+    labels = rule_labels(load_rulebook(prompts_dir(settings.prompts_dir) / "rules").rules)
+
+    async def load(url: str) -> Report:
+        store = await open_store(url)
+        try:
+            return await load_report(store, query, labels=labels)
+        finally:
+            await store.close()
+
     try:
-        rows, previous = asyncio.run(_fetch_reviews(args.database or settings.database_url, query))
+        report = asyncio.run(load(args.database or settings.database_url))
     except StorageError as error:
         return fail(str(error))
-    labels = rule_labels(load_rulebook(prompts_dir(settings.prompts_dir) / "rules").rules)
-    report = build_report(rows, previous, query=query, labels=labels)
     if args.chart:
         png = trend_chart_png(report)
         if png is None:

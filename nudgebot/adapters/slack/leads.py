@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,14 +48,13 @@ from nudgebot.reports import (
     Report,
     ReviewQuery,
     ThreadQuery,
-    build_report,
+    load_report,
     parse_review_args,
     report_csv,
     rule_labels,
     thread_scorecard,
     trend_chart_png,
 )
-from nudgebot.storage import Store
 
 __all__ = ["REFUSAL", "USAGE", "run_review"]
 
@@ -128,27 +127,12 @@ async def _team_review(
     )
     await respond(**progress_message(query, found.count), response_type="ephemeral")
     labels = rule_labels(bot.engine.rulebook.rules)
-    report = await team_report(store, query, labels, channels=channels, users=users)
+    report = await load_report(store, query, labels=labels, users=users)
     message = report_blocks(report, private=True)
     note = await _send_files(client, lead, report, want_csv=want_csv)
     if note:
         message["blocks"].append({"type": "context", "elements": [_mrkdwn(note)]})
     await respond(**message, replace_original=True, response_type="ephemeral")
-
-
-async def team_report(
-    store: Store,
-    query: ReviewQuery,
-    labels: dict[str, str],
-    *,
-    channels: Collection[str] | None,
-    users: Collection[str] | None,
-) -> Report:
-    """Return the report of ``query`` from the stored reviews (the scope already resolved)."""
-    rows = await store.reviews(since=query.since, until=query.until, channels=channels, users=users)
-    since, until = query.previous_period()
-    previous = await store.score_sums(since=since, until=until, channels=channels, users=users)
-    return build_report(rows, previous, query=query, labels=labels)
 
 
 async def _scope_users(bot: SlackBot, query: ReviewQuery) -> list[str] | None:
