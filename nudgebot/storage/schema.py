@@ -47,6 +47,7 @@ __all__ = [
     "QUOTE_SEP",
     "UTCDateTime",
     "claimed_events",
+    "conversations",
     "feedback",
     "reviews",
     "tip_deliveries",
@@ -197,3 +198,13 @@ claimed_events = Table(
     Index(None, "at"),
 )
 """The exactly-once guard for nudges and other one-off actions: one row per key."""
+
+conversations = Table(
+    "conversations",
+    METADATA,
+    Column("conversation_id", String, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+"""Where the bot can post later (revision 0003): a platform's conversation reference as JSON."""

@@ -235,7 +235,7 @@ async def test_downgrading_and_upgrading_again(db_url: str) -> None:
 
 async def test_without_migrate_an_old_schema_is_an_error(db_url: str) -> None:
     await upgrade(db_url, FIRST)
-    with pytest.raises(StorageError, match=r"revision '0001'.*needs '0002'.*migrate=True"):
+    with pytest.raises(StorageError, match=r"revision '0001'.*needs '0003'.*migrate=True"):
         await Store.open(db_url, migrate=False)
     await (await Store.open(db_url)).close()
     await (await Store.open(db_url, migrate=False)).close()  # at the newest now: fine
@@ -261,4 +261,4 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert str(migrations.MIGRATIONS).startswith(str(next(iter(nudgebot.__path__))))
     assert (migrations.MIGRATIONS / "env.py").is_file()
     versions = sorted(p.name for p in (migrations.MIGRATIONS / "versions").glob("r*.py"))
-    assert versions == ["r0001_initial.py", "r0002_usage.py"]
+    assert versions == ["r0001_initial.py", "r0002_usage.py", "r0003_conversations.py"]

@@ -16,7 +16,6 @@ seconds and is injected, so tests control time; the store gets the same clock.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from nudgebot.models import Review
 from nudgebot.storage import Store
+from nudgebot.storage.lazy import Database
 
 __all__ = ["ReviewRecord", "SlackState", "TTLSet"]
 
@@ -102,10 +102,11 @@ CUSTOMER_TTL = 24 * 3600.0
 class SlackState:
     """The Slack app's memory (see the module docs).
 
-    ``store`` is an open :class:`~nudgebot.storage.Store`; without one, ``database_url`` is
-    opened on first use (or by :meth:`open`, which ``nudgebot serve`` calls at start-up) and
-    closed by :meth:`close`. ``watch`` are the channels configured in
-    ``NUDGEBOT_WATCH_CHANNELS``: always watched, whatever ``/nudge unwatch`` says.
+    ``store`` is an open :class:`~nudgebot.storage.Store`; without one, ``database`` (shared
+    with other platforms in the process) or else ``database_url`` is opened on first use (or
+    by :meth:`open`, which ``nudgebot serve`` calls at start-up) and closed by :meth:`close`.
+    ``watch`` are the channels configured in ``NUDGEBOT_WATCH_CHANNELS``: always watched,
+    whatever ``/nudge unwatch`` says.
     ``clock`` returns seconds since the epoch (``time.time`` by default); tests pass their
     own. ``dedupe_ttl`` is how long a handled event is remembered in memory (Slack retries
     within about an hour at most), ``dedupe_size`` bounds how many are.
@@ -116,6 +117,7 @@ class SlackState:
         store: Store | None = None,
         *,
         database_url: str = "sqlite://",
+        database: Database | None = None,
         watch: Iterable[str] = (),
         clock: Clock = time.time,
         dedupe_ttl: float = 3600.0,
@@ -123,10 +125,7 @@ class SlackState:
         customers_size: int = 10_000,
     ) -> None:
         self.clock = clock
-        self._store = store
-        self._owns_store = store is None
-        self._database_url = database_url
-        self._opening = asyncio.Lock()
+        self.database = database or Database(database_url, store=store, clock=self.now)
         self.configured: frozenset[str] = frozenset(watch)
         self._watched: frozenset[str] = frozenset()
         self._watched_at: float | None = None
@@ -142,19 +141,12 @@ class SlackState:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     async def open(self) -> Store:
-        """Return the store, opening ``database_url`` (and upgrading its schema) the first time."""
-        if self._store is not None:
-            return self._store
-        async with self._opening:
-            if self._store is None:
-                self._store = await Store.open(self._database_url, clock=self.now)
-        return self._store
+        """Return the store, opening the database (and upgrading its schema) the first time."""
+        return await self.database.open()
 
     async def close(self) -> None:
-        """Close the store if this state opened it."""
-        if self._store is not None and self._owns_store:
-            await self._store.close()
-            self._store = None
+        """Close the database if this state opened it."""
+        await self.database.close()
 
     # -- customers' messages -----------------------------------------------------------------
 
