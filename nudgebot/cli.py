@@ -188,19 +188,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = command(
         "serve",
-        "run the Slack app (Socket Mode; --http for the Events API)",
-        "Run the Slack app until interrupted.\n\n"
-        "By default it connects over Socket Mode (no public URL needed): set\n"
+        "run the bot: Slack (Socket Mode, or --http), Teams (--teams), or both",
+        "Run the bot until interrupted.\n\n"
+        "By default it connects to Slack over Socket Mode (no public URL needed): set\n"
         "SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...). With --http it serves\n"
-        "the Events API at /slack/events (and GET /healthz) with uvicorn: set\n"
-        "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. See .env.example and\n"
-        "slack-app-manifest.json.\n\n"
-        "examples:\n  nudgebot serve\n  nudgebot serve --http --port 3000",
+        "Slack's Events API at /slack/events (and GET /healthz) with uvicorn: set\n"
+        "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. With --teams it serves the Teams bot at\n"
+        "/api/messages: set TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID (or\n"
+        "NUDGEBOT_TEAMS_DEV_NO_AUTH=true for local development). --http --teams serves both\n"
+        "on one port. See .env.example, slack-app-manifest.json and teams-app/.\n\n"
+        "examples:\n  nudgebot serve\n  nudgebot serve --http --port 3000\n"
+        "  nudgebot serve --teams --port 3978\n  nudgebot serve --http --teams",
         commands.run_serve,
     )
-    serve.add_argument("--http", action="store_true", help="serve the Events API over HTTP")
-    serve.add_argument("--host", default="127.0.0.1", help="--http address (default: 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=3000, help="--http port (default: 3000)")
+    serve.add_argument("--http", action="store_true", help="serve Slack's Events API over HTTP")
+    serve.add_argument("--teams", action="store_true", help="serve the Teams bot (over HTTP)")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=3000, help="port (default: 3000)")
     return parser
 
 

@@ -393,16 +393,28 @@ def slack_settings_problem(settings: Settings, http: bool) -> str | None:
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the Slack app: Socket Mode, or the Events API over HTTP with ``--http``."""
-    problem = slack_settings_problem(settings, args.http)
+    """Run the bot: Slack over Socket Mode, or over HTTP (``--http``), with Teams (``--teams``).
+
+    ``--teams`` alone serves Teams; with ``--http`` too, Slack and Teams share one server,
+    one event loop and one database.
+    """
+    slack = args.http or not args.teams
+    problem = slack_settings_problem(settings, args.http) if slack else None
+    if problem is None and args.teams:
+        from nudgebot.adapters.teams.app import teams_settings_problem
+
+        problem = teams_settings_problem(settings)
     if problem is not None:
         return fail(f"{problem}; see .env.example")
     import asyncio
     import logging
 
+    from nudgebot.adapters.router import Router, http_server
     from nudgebot.adapters.slack.app import build_app
-    from nudgebot.adapters.slack.server import asgi_app, http_server, serve_socket_mode
+    from nudgebot.adapters.slack.server import asgi_app
+    from nudgebot.adapters.slack.state import SlackState
     from nudgebot.coach import Coach
+    from nudgebot.storage.lazy import Database
     from nudgebot.tips import TipFileError, TipLibrary
 
     logging.basicConfig(
@@ -420,12 +432,31 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         prompts_dir=settings.prompts_dir,
         breaker=llm.breaker if llm else None,
     )
-    app = build_app(settings, engine, coach=coach, tips=tips)
-    if args.http:
-        http_server(asgi_app(app), args.host, args.port).run()
-    else:
-        asyncio.run(serve_socket_mode(app, settings.slack_app_token or ""))
+    database = Database(settings.database_url)
+    router = Router()
+    if slack:
+        state = SlackState(database=database, watch=settings.watch_channels)
+        app = build_app(settings, engine, state=state, coach=coach, tips=tips)
+        if not args.http:
+            asyncio.run(_socket_mode(app, settings.slack_app_token or "", database))
+            return 0
+        asgi_app(app, router)
+    if args.teams:
+        from nudgebot.adapters.teams.team_commands import mount_teams
+
+        mount_teams(router, settings, engine, database, coach=coach, tips=tips)
+    router.on_shutdown.append(database.close)
+    http_server(router, args.host, args.port).run()
     return 0
+
+
+async def _socket_mode(app: Any, app_token: str, database: Any) -> None:
+    from nudgebot.adapters.slack.server import serve_socket_mode
+
+    try:
+        await serve_socket_mode(app, app_token)
+    finally:
+        await database.close()
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,20 +1,18 @@
-"""Serving the app: a tiny ASGI router for HTTP (uvicorn), and Socket Mode.
+"""Serving the Slack app: over HTTP, or over Socket Mode.
 
-:class:`Router` sends ``POST /slack/events`` to Bolt's ASGI handler, answers ``GET /healthz``
-with ``ok``, and can mount more apps on other paths (Teams' ``/api/messages`` later), so one
-server hosts every platform. At shutdown it waits a little for work still running after acks.
+Over HTTP the app is mounted at ``/slack/events`` in the shared
+:class:`~nudgebot.adapters.router.Router`. At shutdown it waits a little for work still
+running after acks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
-import uvicorn
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 
+from nudgebot.adapters.router import HEALTH_PATH, Router, http_server
 from nudgebot.adapters.slack.app import NudgeApp
 
 __all__ = [
@@ -30,87 +28,17 @@ __all__ = [
 
 logger = logging.getLogger("nudgebot.slack")
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[..., Awaitable[None]]
-Hook = Callable[[], Awaitable[None]]
-
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 DRAIN_SECONDS = 10.0
 
 
-class Router:
-    """An ASGI app routing exact paths to mounted apps, with a health check and lifespan hooks.
+def asgi_app(app: NudgeApp, router: Router | None = None) -> Router:
+    """Mount ``app`` at ``/slack/events`` in ``router`` (a new one by default); return it.
 
-    ``on_startup`` hooks run (in order) when the server starts, ``on_shutdown`` hooks when it
-    stops; a failing shutdown hook is logged and the others still run.
+    The app starts (its HTTP session, database, services) with the server and drains its
+    work at shutdown.
     """
-
-    def __init__(self, health_path: str = HEALTH_PATH) -> None:
-        self.health_path = health_path
-        self.routes: dict[str, ASGIApp] = {}
-        self.on_startup: list[Hook] = []
-        self.on_shutdown: list[Hook] = []
-
-    def mount(self, path: str, app: ASGIApp) -> None:
-        """Send requests for exactly ``path`` to ``app``."""
-        self.routes[path] = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one ASGI connection."""
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] == "websocket":  # nothing here speaks WebSocket: refuse (403)
-            await receive()
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        path = scope.get("path", "")
-        if path == self.health_path and scope.get("method") in ("GET", "HEAD"):
-            await _plain(send, 200, b"ok")
-            return
-        app = self.routes.get(path)
-        if app is None:
-            await _plain(send, 404, b"not found")
-            return
-        await app(scope, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                for hook in self.on_startup:
-                    await hook()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                for hook in self.on_shutdown:
-                    try:
-                        await hook()
-                    except Exception as error:
-                        logger.error("a shutdown step failed (%s)", type(error).__name__)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-
-async def _plain(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-def asgi_app(app: NudgeApp) -> Router:
-    """Return a :class:`Router` serving ``app`` at ``/slack/events``, draining work at shutdown."""
-    router = Router()
+    router = router or Router()
     handler = AsyncSlackRequestHandler(app, path=EVENTS_PATH)
     router.mount(EVENTS_PATH, handler)
 
@@ -134,16 +62,6 @@ async def stop(app: NudgeApp) -> None:
     await app.bot.engine.aclose()
     await close_session(app)
     await app.bot.state.close()
-
-
-def http_server(
-    router: ASGIApp, host: str = "127.0.0.1", port: int = 3000, *, log_level: str = "info"
-) -> uvicorn.Server:
-    """Return a uvicorn server for ``router``: ``.run()`` it, or ``await .serve(sockets=...)``."""
-    config = uvicorn.Config(
-        router, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
-    )
-    return uvicorn.Server(config)
 
 
 async def serve_socket_mode(app: NudgeApp, app_token: str) -> None:

@@ -126,6 +126,7 @@ class SlackState:
     ) -> None:
         self.clock = clock
         self.database = database or Database(database_url, store=store, clock=self.now)
+        self._owns_database = database is None
         self.configured: frozenset[str] = frozenset(watch)
         self._watched: frozenset[str] = frozenset()
         self._watched_at: float | None = None
@@ -145,8 +146,9 @@ class SlackState:
         return await self.database.open()
 
     async def close(self) -> None:
-        """Close the database if this state opened it."""
-        await self.database.close()
+        """Close the database, unless it was given (shared: its owner closes it)."""
+        if self._owns_database:
+            await self.database.close()
 
     # -- customers' messages -----------------------------------------------------------------
 

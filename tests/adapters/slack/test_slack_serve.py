@@ -128,3 +128,80 @@ def test_serve_http_runs_the_app_under_uvicorn(api: FakeSlackAPI, tmp_path: Path
     assert "Application shutdown complete" in err
     assert "WARNING" not in err and "Traceback" not in err, err
     assert "xoxb-test" not in err and SECRET not in err
+
+
+def test_serve_teams_needs_credentials_or_the_dev_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("TEAMS_"):
+            monkeypatch.delenv(name)
+    assert main(["serve", "--teams"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "TEAMS_CLIENT_ID" in err and "see .env.example" in err
+
+
+def test_serve_http_and_teams_share_one_server_and_one_database(
+    api: FakeSlackAPI, tmp_path: Path
+) -> None:
+    from nudgebot.testing_teams import FakeBotConnector
+    from tests.adapters.teams.harness import fixture as teams_fixture
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TEAMS_")},
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api.url,
+        "NUDGEBOT_WATCH_CHANNELS": "C0SUPPORT",
+        "NUDGEBOT_ENGINE": "rules",
+        "NUDGEBOT_TEAMS_DEV_NO_AUTH": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'both.db'}",
+    }
+    command = [sys.executable, "-m", "nudgebot", "serve", "--http", "--teams", "--port", str(port)]
+    with (
+        FakeBotConnector() as connector,
+        subprocess.Popen(
+            command,
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as server,
+    ):
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=1) as health:
+                        assert health.read() == b"ok"
+                        break
+                except (urllib.error.URLError, ConnectionError):
+                    assert server.poll() is None, server.communicate()[1]
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.05)
+            body = json.dumps(event("event_message.json", "Ev0BOTH"))
+            headers = {"Content-Type": "application/json", **slack_signature(SECRET, body)}
+            request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                assert answer.status == 200
+            api.wait_for("chat.postEphemeral", timeout=10)
+            activity = teams_fixture("message_personal.json", connector)
+            request = urllib.request.Request(
+                base + "/api/messages",
+                json.dumps(activity).encode(),
+                {"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                assert answer.status == 200
+            deadline = time.monotonic() + 10
+            while not any(call.cards for call in connector.messages()):  # after "typing..."
+                assert time.monotonic() < deadline, "no review card reached Teams"
+                time.sleep(0.05)
+        finally:
+            server.send_signal(signal.SIGINT)
+            _, err = server.communicate(timeout=20)
+    assert server.returncode == 130, err
+    assert "Traceback" not in err, err

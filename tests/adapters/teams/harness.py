@@ -15,12 +15,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nudgebot.adapters.slack.server import Router, http_server
+from nudgebot.adapters.router import Router, http_server
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
@@ -161,11 +161,22 @@ class Reply:
 class RunningTeams:
     """The app built by ``build_teams``, mounted on the production router, served by uvicorn."""
 
-    def __init__(self, settings: Settings, engine: ReviewEngine, **build: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: ReviewEngine,
+        *,
+        mount: Callable[[Router], TeamsApp] | None = None,
+        **build: Any,
+    ) -> None:
+        """Build with ``build_teams(settings, engine, **build)``, or ``mount(router)`` if given."""
         self.settings = settings
-        self.teams: TeamsApp = build_teams(settings, engine, **build)
         router = Router()
-        self.teams.mount(router)
+        if mount is not None:
+            self.teams: TeamsApp = mount(router)
+        else:
+            self.teams = build_teams(settings, engine, **build)
+            self.teams.mount(router)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.port = 0
         self._server = http_server(router, log_level="warning")

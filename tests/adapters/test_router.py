@@ -1,4 +1,4 @@
-"""The ASGI router that lets Slack (and later Teams) share one server."""
+"""The ASGI router that lets Slack and Teams share one server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from nudgebot.adapters.slack.server import Router
+from nudgebot.adapters.router import Router
 
 Message = MutableMapping[str, Any]
 

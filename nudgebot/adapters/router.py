@@ -1,0 +1,104 @@
+"""One HTTP server for every platform: a tiny ASGI router, and uvicorn to serve it.
+
+:class:`Router` sends each exact path to the app mounted there (Slack's ``/slack/events``,
+Teams' ``/api/messages``), answers ``GET /healthz`` with ``ok`` for load balancers, and runs
+start-up and shutdown hooks on the ASGI lifespan events, so the platforms share one server,
+one event loop and one database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import uvicorn
+
+__all__ = ["HEALTH_PATH", "Router", "http_server"]
+
+logger = logging.getLogger("nudgebot.server")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+
+HEALTH_PATH = "/healthz"
+
+
+class Router:
+    """An ASGI app routing exact paths to mounted apps, with a health check and lifespan hooks.
+
+    ``on_startup`` hooks run (in order) when the server starts, ``on_shutdown`` hooks when it
+    stops; a failing shutdown hook is logged and the others still run.
+    """
+
+    def __init__(self, health_path: str = HEALTH_PATH) -> None:
+        self.health_path = health_path
+        self.routes: dict[str, ASGIApp] = {}
+        self.on_startup: list[Hook] = []
+        self.on_shutdown: list[Hook] = []
+
+    def mount(self, path: str, app: ASGIApp) -> None:
+        """Send requests for exactly ``path`` to ``app``."""
+        self.routes[path] = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":  # nothing here speaks WebSocket: refuse (403)
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        path = scope.get("path", "")
+        if path == self.health_path and scope.get("method") in ("GET", "HEAD"):
+            await _plain(send, 200, b"ok")
+            return
+        app = self.routes.get(path)
+        if app is None:
+            await _plain(send, 404, b"not found")
+            return
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                for hook in self.on_startup:
+                    await hook()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.on_shutdown:
+                    try:
+                        await hook()
+                    except Exception as error:
+                        logger.error("a shutdown step failed (%s)", type(error).__name__)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def http_server(
+    router: ASGIApp, host: str = "127.0.0.1", port: int = 3000, *, log_level: str = "info"
+) -> uvicorn.Server:
+    """Return a uvicorn server for ``router``: ``.run()`` it, or ``await .serve(sockets=...)``."""
+    config = uvicorn.Config(
+        router, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
+    )
+    return uvicorn.Server(config)

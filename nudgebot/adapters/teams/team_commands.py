@@ -1,0 +1,182 @@
+"""The Teams bot's ``review`` and ``tips`` commands, and its daily tips, on the shared core.
+
+- ``review [7d | 30d | since 2026-11-01]``: a lead's review of the tenant's stored Teams
+  replies (the same report as Slack's ``/nudge review`` and ``nudgebot report``). Leads are the
+  Microsoft Entra object ids in ``NUDGEBOT_LEADS``; anyone else gets the same refusal whatever
+  they asked. Teams has no private replies in a channel and the report names agents, so it is
+  only given in the bot's 1:1 chat.
+- ``tips [on [TIME] [ZONE] [weekdays] | off | now]``: a channel's daily tips
+  (:func:`nudgebot.tip_service.answer_tips`), posted proactively to the stored conversation.
+- :func:`teams_tips` is the service posting the Teams channels' due tips while the app runs,
+  with the same exactly-once claims as Slack's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nudgebot.adapters.router import Router
+from nudgebot.adapters.teams.app import TeamsApp, build_teams
+from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall
+from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemory
+from nudgebot.coach import Coach
+from nudgebot.config import Settings
+from nudgebot.engine import ReviewEngine
+from nudgebot.reports import ThreadQuery, load_report, parse_review_args, report_text, rule_labels
+from nudgebot.storage import Store, TipSubscription
+from nudgebot.storage.lazy import Database
+from nudgebot.tip_service import PlatformTipStore, TipsCall, TipService, answer_tips
+from nudgebot.tips import TipLibrary
+
+__all__ = ["REFUSAL", "TeamsCommands", "mount_teams", "teams_tips"]
+
+logger = logging.getLogger("nudgebot.teams")
+
+REFUSAL = (
+    "Sorry, only team leads can run a review. If you'd like to see how the team is doing, "
+    "ask your lead."
+)
+USAGE = "Usage: `review [7d | 30d | since 2026-11-01]`, in a 1:1 chat with me."
+
+
+class TeamsCommands:
+    """The ``review`` and ``tips`` hooks; :attr:`app` is set once the Teams app is built."""
+
+    def __init__(
+        self,
+        database: Database,
+        engine: ReviewEngine,
+        *,
+        leads: tuple[str, ...],
+        tips: TipLibrary | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.database = database
+        self.engine = engine
+        self.leads = frozenset(leads)
+        self.tips = tips
+        self.clock = clock
+        self.app: TeamsApp | None = None
+
+    def is_lead(self, call: CommandCall) -> bool:
+        """Whether the caller is a lead (by Entra object id, or by Teams id)."""
+        return bool({call.user_aad_id, call.user_id} & self.leads)
+
+    async def review(self, call: CommandCall) -> CommandAnswer:
+        """Answer ``review``: the team's report, for a lead, in the 1:1 chat."""
+        if not self.is_lead(call):
+            return REFUSAL
+        if call.conversation.kind != "personal":
+            return (
+                "The review names agents, so I only show it in our 1:1 chat: send me "
+                "`review` there."
+            )
+        zone = _zone(call.conversation.timezone)
+        try:
+            query = parse_review_args(call.text, now=self.clock(), tz=zone)
+        except ValueError as error:
+            return f"{error} {USAGE}"
+        if isinstance(query, ThreadQuery) or query.channels or query.users or query.groups:
+            return f"In Teams I review the whole team for a period. {USAGE}"
+        store = await self.database.open()
+        labels = rule_labels(self.engine.rulebook.rules)
+        report = await load_report(store, query, labels=labels, team=call.conversation.tenant_id)
+        return "```\n" + report_text(report).rstrip() + "\n```"
+
+    async def tips_command(self, call: CommandCall) -> CommandAnswer:
+        """Answer ``tips`` for the conversation it was sent in."""
+        conversation = call.conversation
+        tips_call = TipsCall(
+            text=call.text,
+            user=call.user_aad_id or call.user_id,
+            channel=conversation.conversation_id,
+            where="this channel" if conversation.kind == "channel" else "this chat",
+            is_lead=self.is_lead(call),
+            default_timezone=conversation.timezone or "UTC",
+            can_post=conversation.kind != "personal",
+            command="tips",
+        )
+
+        async def post(message: str) -> None:
+            if self.app is None:  # pragma: no cover - wired by serve before any request
+                raise RuntimeError("the Teams app is not set up")
+            await self.app.send_proactive(conversation, message)
+
+        if tips_call.is_lead and tips_call.can_post:
+            # The daily tips will be posted here later, maybe by another instance: keep where.
+            await StoredReferences(self.database.open).save(conversation)
+        view = PlatformTipStore(await self.database.open(), PLATFORM)
+        answer = await answer_tips(tips_call, view, self.tips, post, now=self.clock())
+        return answer.text
+
+
+def teams_tips(app: TeamsApp, database: Database, library: TipLibrary) -> TipService:
+    """Return the service posting the Teams channels' daily tips (start it in the app's loop)."""
+    references = StoredReferences(database.open)
+
+    async def view() -> PlatformTipStore:
+        store: Store = await database.open()
+        return PlatformTipStore(store, PLATFORM)
+
+    async def post(sub: TipSubscription, message: str) -> None:
+        ref = await references.get(sub.channel)
+        if ref is None:
+            raise LookupError("no conversation reference: was the bot removed?")
+        await app.send_proactive(ref, message)
+
+    return TipService(view, library, post)
+
+
+def mount_teams(
+    router: Router,
+    settings: Settings,
+    engine: ReviewEngine,
+    database: Database,
+    *,
+    coach: Coach | None = None,
+    tips: TipLibrary | None = None,
+    **build: Any,
+) -> TeamsApp:
+    """Build the Teams app on the shared ``database`` and mount it at ``/api/messages``.
+
+    References, reviewed replies and feedback go to the database (:mod:`.memory`); the
+    ``review`` and ``tips`` commands are wired; with ``tips``, the daily tips are posted while
+    the server runs. ``build`` goes to :func:`~.app.build_teams` (tests pass a token and a
+    cloud). Raises :class:`~nudgebot.config.SettingsError` like ``build_teams``.
+    """
+    commands = TeamsCommands(database, engine, leads=settings.leads, tips=tips)
+    memory = TeamsMemory(database.open)
+    app = build_teams(
+        settings,
+        engine,
+        coach=coach,
+        tips=tips,
+        references=StoredReferences(database.open),
+        feedback=memory.feedback,
+        record_review=memory.record_review,
+        on_review=commands.review,
+        on_tips=commands.tips_command,
+        **build,
+    )
+    commands.app = app
+    app.mount(router)
+    if tips:
+        service = teams_tips(app, database, tips)
+
+        async def start_tips() -> None:
+            service.start()
+
+        router.on_startup.append(start_tips)
+        router.on_shutdown.insert(0, service.stop)
+    return app
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
