@@ -407,19 +407,17 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     if problem is not None:
         return fail(f"{problem}; see .env.example")
     import asyncio
-    import logging
 
     from nudgebot.adapters.router import Router, http_server
     from nudgebot.adapters.slack.app import build_app
     from nudgebot.adapters.slack.server import asgi_app
     from nudgebot.adapters.slack.state import SlackState
     from nudgebot.coach import Coach
+    from nudgebot.logs import setup_logging
     from nudgebot.storage.lazy import Database
     from nudgebot.tips import TipFileError, TipLibrary
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(settings)
     engine = ReviewEngine.from_settings(settings)
     try:
         tips = TipLibrary.load(settings.prompts_dir)
@@ -433,7 +431,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         breaker=llm.breaker if llm else None,
     )
     database = Database(settings.database_url)
-    router = Router()
+    router = Router(metrics=settings.metrics)
     if slack:
         state = SlackState(database=database, watch=settings.watch_channels)
         app = build_app(settings, engine, state=state, coach=coach, tips=tips)

@@ -20,6 +20,7 @@ from typing import Literal, TypeVar
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "EngineChoice",
+    "LogFormat",
     "OutputChoice",
     "Settings",
     "SettingsError",
@@ -31,6 +32,9 @@ __all__ = [
 
 EngineChoice = Literal["auto", "rules", "llm"]
 OutputChoice = Literal["auto", "schema", "json"]
+LogFormat = Literal["text", "json"]
+_LOG_FORMATS: dict[str, LogFormat] = {"text": "text", "json": "json"}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _OUTPUTS: dict[str, OutputChoice] = {"auto": "auto", "schema": "schema", "json": "json"}
 _ENGINES: dict[str, EngineChoice] = {"auto": "auto", "rules": "rules", "llm": "llm"}
 DEFAULT_DATABASE_URL = "sqlite:///nudgebot.db"
@@ -113,6 +117,20 @@ def _output(text: str) -> OutputChoice:
         raise ValueError("expected one of auto, schema, json") from None
 
 
+def _log_format(text: str) -> LogFormat:
+    try:
+        return _LOG_FORMATS[text.strip().lower()]
+    except KeyError:
+        raise ValueError("expected one of text, json") from None
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
 def _not_negative(number: int) -> int:
     if number < 0:
         raise ValueError("must be 0 or more")
@@ -157,7 +175,7 @@ class Settings:
     """Seconds a whole model review may take (waiting, retries and back-off included)."""
     llm_gate: bool = False
     llm_retries: int = 2
-    llm_concurrency: int = 64
+    llm_concurrency: int = 256
     llm_output: OutputChoice = "auto"
     llm_cache_size: int = 1024
     llm_breaker_failures: int = 5
@@ -182,6 +200,11 @@ class Settings:
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     retention_days: int = 30
     redact: bool = True
+    # Operations
+    metrics: bool = True
+    """Serve ``GET /metrics`` (Prometheus text) in HTTP mode."""
+    log_format: LogFormat = "text"
+    log_level: str = "INFO"
 
     @property
     def llm_configured(self) -> bool:
@@ -240,7 +263,7 @@ class Settings:
             llm_timeout=get("NUDGEBOT_LLM_TIMEOUT", lambda s: _positive(parse_float(s)), 6.0),
             llm_gate=get("NUDGEBOT_LLM_GATE", parse_bool, False),
             llm_retries=get("NUDGEBOT_LLM_RETRIES", lambda s: _not_negative(parse_int(s)), 2),
-            llm_concurrency=get("NUDGEBOT_LLM_CONCURRENCY", lambda s: _positive(parse_int(s)), 64),
+            llm_concurrency=get("NUDGEBOT_LLM_CONCURRENCY", lambda s: _positive(parse_int(s)), 256),
             llm_output=get("NUDGEBOT_LLM_OUTPUT", _output, "auto"),
             llm_cache_size=get(
                 "NUDGEBOT_LLM_CACHE_SIZE", lambda s: _not_negative(parse_int(s)), 1024
@@ -266,6 +289,9 @@ class Settings:
             database_url=get("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL, secret=True),
             retention_days=get("NUDGEBOT_RETENTION_DAYS", lambda s: _positive(parse_int(s)), 30),
             redact=get("NUDGEBOT_REDACT", parse_bool, True),
+            metrics=get("NUDGEBOT_METRICS", parse_bool, True),
+            log_format=get("NUDGEBOT_LOG_FORMAT", _log_format, "text"),
+            log_level=get("NUDGEBOT_LOG_LEVEL", _log_level, "INFO"),
         )
 
 

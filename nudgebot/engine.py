@@ -148,8 +148,16 @@ class ReviewEngine:
 
         ``auto`` asks the model when one is configured; ``llm`` asks it and says so in the
         note when none is. Either way a model that is missing or fails leaves the rules'
-        review, with the reason in ``note`` and ``meta["fallback"]``.
+        review, with the reason in ``note`` and ``meta["fallback"]``. Each review is counted
+        in :data:`nudgebot.metrics.METRICS`.
         """
+        from nudgebot.metrics import METRICS  # here: the command line's rules path never pays
+
+        decided = await self._review(draft, engine)
+        METRICS.review_done(decided)
+        return decided
+
+    async def _review(self, draft: Draft, engine: str) -> Review:
         prepared, notes = self.prepare(draft)
         rules, context = self._rules(prepared, list(notes))
         if engine == "rules" or (engine == "auto" and self.llm is None):
@@ -177,6 +185,8 @@ class ReviewEngine:
             return _fallback(rules, "error", reason, elapsed)
         if result.meta.get("leak"):
             notes.append("the model's suggestion repeated its own instructions, so it is not shown")
+        if result.meta.get("leak_findings"):
+            notes.append("findings that repeated the model's instructions are not shown")
         return self._from_model(prepared, result.review, result.meta, rules, notes)
 
     def _from_model(

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from nudgebot.metrics import METRICS
 from nudgebot.models import StoredReview
 from nudgebot.scheduler import (
     DEFAULT_GRACE,
@@ -142,12 +143,16 @@ class TipService:
             self.scheduler = TipScheduler(
                 view,
                 self.library,
-                self.post,
+                self._post,
                 grace=self.grace,
                 interval=self.interval,
                 review_channels=view.review_channels,
             )
         return self.scheduler
+
+    async def _post(self, sub: TipSubscription, message: str) -> None:
+        await self.post(sub, message)
+        METRICS.tip_posted(sub.platform)
 
 
 # -- the tips command --------------------------------------------------------------------------
@@ -233,6 +238,7 @@ async def answer_tips(
 
     async def post_here(_: TipSubscription, message: str) -> None:
         await post(message)
+        METRICS.tip_posted(view.platform)
 
     day = local_today(sub, now.astimezone(UTC))
     done = await deliver_tip(

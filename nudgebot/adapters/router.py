@@ -1,9 +1,10 @@
 """One HTTP server for every platform: a tiny ASGI router, and uvicorn to serve it.
 
 :class:`Router` sends each exact path to the app mounted there (Slack's ``/slack/events``,
-Teams' ``/api/messages``), answers ``GET /healthz`` with ``ok`` for load balancers, and runs
-start-up and shutdown hooks on the ASGI lifespan events, so the platforms share one server,
-one event loop and one database.
+Teams' ``/api/messages``), answers ``GET /healthz`` with ``ok`` for load balancers and ``GET
+/metrics`` with the counters of :mod:`nudgebot.metrics` (Prometheus text; ``metrics=False``
+turns it off), and runs start-up and shutdown hooks on the ASGI lifespan events, so the
+platforms share one server, one event loop and one database.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["HEALTH_PATH", "Router", "http_server"]
+from nudgebot.metrics import CONTENT_TYPE, METRICS
+
+__all__ = ["HEALTH_PATH", "METRICS_PATH", "Router", "http_server"]
 
 logger = logging.getLogger("nudgebot.server")
 
@@ -25,17 +28,20 @@ ASGIApp = Callable[..., Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
 
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
 class Router:
     """An ASGI app routing exact paths to mounted apps, with a health check and lifespan hooks.
 
     ``on_startup`` hooks run (in order) when the server starts, ``on_shutdown`` hooks when it
-    stops; a failing shutdown hook is logged and the others still run.
+    stops; a failing shutdown hook is logged and the others still run. ``metrics`` serves
+    ``GET /metrics`` (the process's :data:`nudgebot.metrics.METRICS`).
     """
 
-    def __init__(self, health_path: str = HEALTH_PATH) -> None:
+    def __init__(self, health_path: str = HEALTH_PATH, *, metrics: bool = True) -> None:
         self.health_path = health_path
+        self.metrics = metrics
         self.routes: dict[str, ASGIApp] = {}
         self.on_startup: list[Hook] = []
         self.on_shutdown: list[Hook] = []
@@ -56,6 +62,9 @@ class Router:
         path = scope.get("path", "")
         if path == self.health_path and scope.get("method") in ("GET", "HEAD"):
             await _plain(send, 200, b"ok")
+            return
+        if path == METRICS_PATH and self.metrics and scope.get("method") in ("GET", "HEAD"):
+            await _plain(send, 200, METRICS.render(), CONTENT_TYPE.encode())
             return
         app = self.routes.get(path)
         if app is None:
@@ -80,13 +89,15 @@ class Router:
                 return
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def _plain(
+    send: Send, status: int, body: bytes, content_type: bytes = b"text/plain; charset=utf-8"
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
@@ -94,11 +105,36 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+_PROPAGATE: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {
+        name: {"handlers": [], "propagate": True}
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+    },
+}
+"""uvicorn's loggers without handlers of their own: their records go to the root logger's."""
+
+
 def http_server(
     router: ASGIApp, host: str = "127.0.0.1", port: int = 3000, *, log_level: str = "info"
 ) -> uvicorn.Server:
-    """Return a uvicorn server for ``router``: ``.run()`` it, or ``await .serve(sockets=...)``."""
+    """Return a uvicorn server for ``router``: ``.run()`` it, or ``await .serve(sockets=...)``.
+
+    Once :func:`nudgebot.logs.setup_logging` has run, uvicorn's own log lines go through its
+    handler (the same format) instead of uvicorn's default configuration.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    from nudgebot.logs import installed
+
     config = uvicorn.Config(
-        router, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
+        router,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=_PROPAGATE if installed() else LOGGING_CONFIG,
+        lifespan="on",
+        access_log=False,
     )
     return uvicorn.Server(config)

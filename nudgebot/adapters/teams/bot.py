@@ -54,6 +54,7 @@ from nudgebot.adapters.teams.hooks import (
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.metrics import METRICS
 from nudgebot.models import Draft, Review
 from nudgebot.tips import TipLibrary
 
@@ -182,6 +183,7 @@ class Background:
         """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
         if len(self._tasks) >= self.limit:
             self.shed += 1
+            METRICS.work_shed("teams")
             logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
             if asyncio.iscoroutine(work):
                 work.close()  # never started: no "never awaited" warning
