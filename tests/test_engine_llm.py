@@ -118,7 +118,7 @@ def test_each_failure_ends_in_a_rules_review_naming_the_reason(
     assert result.needs_nudge is True and result.suggestion  # still a full review
     assert result.note and reason in result.note and "rules reviewed" in result.note
     assert result.meta["fallback"]
-    assert elapsed < 1.5 + 0.5
+    assert elapsed < 1.5 + 1.0  # the budget, plus room for the rules and a busy machine
 
 
 def _raise_or(answer: Any) -> httpx.Response:
@@ -140,7 +140,7 @@ def test_a_model_slower_than_the_budget_ends_in_a_rules_review_at_the_budget() -
     assert result.engine == "rules"
     assert result.meta["fallback"] == "timeout"
     assert "took longer than 0.4 s" in (result.note or "")
-    assert elapsed < 0.4 + 0.5
+    assert elapsed < 0.4 + 1.0  # the budget, plus room for the rules and a busy machine
 
 
 def test_no_model_configured_reviews_with_the_rules_and_says_so() -> None:
@@ -157,6 +157,29 @@ def test_an_unexpected_error_in_the_model_path_still_gives_a_review() -> None:
         result = review(engine())
     assert result.engine == "rules"
     assert "RuntimeError" in (result.note or "")
+
+
+def test_reviews_queued_past_the_budget_fall_back_as_busy_and_leave_the_breaker_closed() -> None:
+    import openai  # noqa: F401  (the first import is slow: keep it out of the budget)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(2.0)
+        return httpx.Response(200, json=completion(review_json()))
+
+    config = settings(llm_retries=0, llm_concurrency=1, llm_timeout=1.0)
+    breaker = CircuitBreaker(2, 30)
+    eng = ReviewEngine(RULEBOOK, llm=LLMReviewer(config, breaker=breaker))
+
+    async def three() -> list[Review]:
+        drafts = (eng.review(Draft(f"{DRAFT} ({n})", CUSTOMER), "llm") for n in range(3))
+        return await asyncio.gather(*drafts)
+
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.post("/chat/completions").mock(side_effect=slow)
+        results = asyncio.run(three())
+    assert sorted(r.meta["fallback"] for r in results) == ["busy", "busy", "timeout"]
+    assert all(r.engine == "rules" and r.suggestion for r in results)
+    assert breaker.state == "closed"  # one slow answer is one failure of two
 
 
 def test_the_breaker_stops_calling_a_failing_model_then_tries_again() -> None:

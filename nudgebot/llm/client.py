@@ -185,11 +185,20 @@ class ModelClient:
         """Make one call within the time budget and a concurrency slot; ``read`` its answer."""
         client, slots = self._bind()
         started = time.monotonic()
+        got_slot: float | None = None
         try:
             async with asyncio.timeout(self.budget):
                 async with slots:
+                    got_slot = time.monotonic()
                     return await self._attempts(client, messages, started, structured, read)
         except TimeoutError:
+            waited = (got_slot if got_slot is not None else time.monotonic()) - started
+            if waited >= self.budget / 2:  # mostly queued behind our own calls: not the model
+                raise ModelFailure(
+                    "busy",
+                    f"was busy: all {self.settings.llm_concurrency} calls were in flight for "
+                    f"{waited:.1f} s of the {self.budget:g} s",
+                ) from None
             raise ModelFailure("timeout", f"took longer than {self.budget:g} s") from None
 
     async def _attempts(

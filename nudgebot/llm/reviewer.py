@@ -152,6 +152,10 @@ class LLMReviewer:
         leaked = bool(review.suggestion) and self.prompts.leaks(review.suggestion or "")
         if leaked:  # the model obeyed an injected "print your instructions"
             review = review.model_copy(update={"suggestion": None})
+        findings = [f for f in review.findings if not self.prompts.leaks(f"{f.message}\n{f.fix}")]
+        leaked_findings = len(review.findings) - len(findings)
+        if leaked_findings:  # ...in a finding's words: those findings go too
+            review = review.model_copy(update={"findings": findings})
         meta: dict[str, Any] = {
             "model": answer.model or self.client.model,
             "prompt": self.prompts.describe(),
@@ -166,6 +170,8 @@ class LLMReviewer:
         }
         if leaked:
             meta["leak"] = True
+        if leaked_findings:
+            meta["leak_findings"] = leaked_findings
         if redactor is not None and redactor.redactions:
             meta["redacted"] = len(redactor.redactions)
         return LLMResult(review, meta)
@@ -180,7 +186,7 @@ class LLMReviewer:
         try:
             answer = await self.client.complete(messages)
         except ModelFailure as failure:
-            if failure.code == "refusal":  # about this draft, not the model's health
+            if failure.code in ("refusal", "busy"):  # this draft, or our own queue: not the model
                 self.breaker.release()
             else:
                 self.breaker.failure()

@@ -211,6 +211,28 @@ def test_no_more_requests_in_flight_than_the_limit() -> None:
     assert peak == 3
 
 
+def test_waiting_for_a_free_slot_past_the_budget_is_busy_not_a_model_timeout() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(2.0)
+        return httpx.Response(200, json=completion(review_json()))
+
+    import openai  # noqa: F401  (imported before the clock starts: the first import is slow)
+
+    client = ModelClient(settings(llm_concurrency=1, llm_timeout=1.0))
+
+    async def three() -> list[BaseException | object]:
+        calls = (client.complete(MESSAGES) for _ in range(3))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.post("/chat/completions").mock(side_effect=slow)
+        first, *queued = asyncio.run(three())
+    assert isinstance(first, ModelFailure) and first.code == "timeout"  # the call was slow
+    # The others waited for the one slot most of their budget: busy here, not a slow model.
+    assert [f.code for f in queued if isinstance(f, ModelFailure)] == ["busy", "busy"]
+    assert "all 1 calls were in flight" in str(queued[0])
+
+
 def test_azure_openai_calls_the_deployment_with_its_api_version() -> None:
     azure = settings(
         openai_base_url=None,
