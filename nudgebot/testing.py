@@ -49,7 +49,15 @@ __all__ = [
     "slack_signature",
 ]
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 def model_answer(request: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +191,10 @@ class FakeModelServer(LocalHTTPServer):
 
     ``delay`` is seconds per answer, or a function returning them (e.g. ``lambda:
     random.uniform(1, 3)``); ``fail_rate`` is the share of requests answered with 503 (or with
-    ``fail_status``); ``answer`` builds the review from the request body.
+    ``fail_status``), and ``fail_first`` how many requests fail before it answers at all (a
+    storm that passes); failures carry ``Retry-After: retry_after`` when it is set. ``answer``
+    builds the review from the request body; ``content``, when given, builds the message's
+    content as raw text instead (broken or truncated JSON, prose: a model answering garbage).
     """
 
     def __init__(
@@ -192,13 +203,19 @@ class FakeModelServer(LocalHTTPServer):
         delay: float | Callable[[], float] = 0.0,
         fail_rate: float = 0.0,
         fail_status: int = 503,
+        fail_first: int = 0,
+        retry_after: float | None = None,
         answer: Callable[[dict[str, Any]], dict[str, Any]] = model_answer,
+        content: Callable[[dict[str, Any]], str] | None = None,
         seed: int | None = None,
     ) -> None:
         self.delay = delay
         self.fail_rate = fail_rate
         self.fail_status = fail_status
+        self.fail_first = fail_first
+        self.retry_after = retry_after
         self.answer = answer
+        self.content = content
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -218,7 +235,8 @@ class FakeModelServer(LocalHTTPServer):
     ) -> tuple[int, dict[str, str], Any]:
         """Answer a chat completion after the delay, or fail as often as asked."""
         status, payload = await self._respond(request_line, body)
-        return status, {}, payload
+        failed = status == self.fail_status and self.retry_after is not None
+        return status, ({"Retry-After": f"{self.retry_after:g}"} if failed else {}), payload
 
     async def _respond(self, request_line: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if " /v1/chat/completions" not in request_line and "/chat/completions" not in request_line:
@@ -229,15 +247,21 @@ class FakeModelServer(LocalHTTPServer):
             return 400, {"error": {"message": "the body is not JSON"}}
         with self._lock:
             self.requests.append(request)
+            number = len(self.requests)
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             delay = self.delay() if callable(self.delay) else self.delay
             if delay > 0:
                 await asyncio.sleep(delay)
-            if self.fail_rate and self._random.random() < self.fail_rate:
+            if number <= self.fail_first or (
+                self.fail_rate and self._random.random() < self.fail_rate
+            ):
                 return self.fail_status, {"error": {"message": "the fake model failed on purpose"}}
-            content = json.dumps(self.answer(request))
+            if self.content is not None:
+                content = self.content(request)
+            else:
+                content = json.dumps(self.answer(request))
             return 200, _completion(content, request, body)
         finally:
             with self._lock:
@@ -314,10 +338,11 @@ class FakeSlackAPI(LocalHTTPServer):
     Every call lands in :attr:`calls`; :meth:`wait_for` blocks until some have arrived.
     Preload what Slack would know with :meth:`add_history`, :meth:`add_replies`,
     :meth:`add_user`, :meth:`add_usergroup` and :meth:`add_channel`; make
-    a method answer ``429`` with ``Retry-After`` (:meth:`rate_limit`) or an error
-    (:meth:`fail`) a few times. :meth:`response_url` gives URLs (``/response/<key>``) that
-    stand in for Slack's ``response_url``; posts to them are recorded as ``response_url``
-    calls. ``socket_url`` is what ``apps.connections.open`` hands out (Socket Mode)::
+    a method answer ``429`` with ``Retry-After`` (:meth:`rate_limit`), an error (:meth:`fail`)
+    or a 5xx (:meth:`server_error`) a few times. :meth:`response_url` gives URLs
+    (``/response/<key>``) that stand in for Slack's ``response_url``; posts to them are
+    recorded as ``response_url`` calls. ``socket_url`` is what ``apps.connections.open``
+    hands out (Socket Mode)::
 
         with FakeSlackAPI() as api:
             settings = Settings(slack_bot_token="xoxb-test", slack_api_url=api.url)
@@ -403,6 +428,16 @@ class FakeSlackAPI(LocalHTTPServer):
         with self._changed:
             self._trouble.setdefault(method, []).append((200, error, times))
 
+    def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
+        """Answer ``method`` with HTTP ``status`` (5xx) and a plain-text body the next ``times``.
+
+        As Slack (or a proxy in front of it) does in an outage: no JSON, nothing posted.
+        """
+        if not 500 <= status <= 599:
+            raise ValueError("a server error is a 5xx status")
+        with self._changed:
+            self._trouble.setdefault(method, []).append((status, "", times))
+
     # -- what the app did --------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[SlackCall]:
@@ -479,12 +514,14 @@ class FakeSlackAPI(LocalHTTPServer):
 
     def _answer(
         self, method: str, params: dict[str, Any], token: str | None
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    ) -> tuple[int, dict[str, str], dict[str, Any] | bytes]:
         trouble = self._next_trouble(method)
         if trouble is not None:
             status, detail = trouble
             if status == 429:
                 return 429, {"Retry-After": detail}, {"ok": False, "error": "ratelimited"}
+            if status >= 500:
+                return status, {}, f"{status} upstream error".encode()
             return 200, {}, {"ok": False, "error": detail}
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}

@@ -57,3 +57,29 @@ def test_the_fake_model_serves_requests_at_once() -> None:
     assert statuses == [200] * 10
     assert elapsed < 1.5  # ten 0.3 s answers at once, not one after another
     assert server.peak_in_flight == 10
+
+
+def test_the_fake_model_fails_first_then_answers_with_retry_after() -> None:
+    with FakeModelServer(fail_first=2, fail_status=429, retry_after=0.5) as server:
+        request = urllib.request.Request(
+            server.url + "/chat/completions",
+            data=b'{"messages": []}',
+            headers={"content-type": "application/json"},
+        )
+        for _ in range(2):
+            try:
+                urllib.request.urlopen(request, timeout=10)
+            except urllib.error.HTTPError as error:
+                assert error.code == 429
+                assert error.headers["Retry-After"] == "0.5"
+            else:
+                raise AssertionError("the first two requests should fail")
+        status, _ = post(server.url + "/chat/completions", {"messages": []})
+    assert status == 200
+
+
+def test_the_fake_model_answers_garbage_when_asked() -> None:
+    with FakeModelServer(content=lambda _: '{"needs_nudge": tru') as server:
+        status, body = post(server.url + "/chat/completions", {"messages": []})
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == '{"needs_nudge": tru'  # type: ignore[index]

@@ -19,6 +19,21 @@ PostgreSQL: a one-statement call runs in autocommit mode (no BEGIN/COMMIT round 
 pooled connection is checked before use only after sitting idle (see :func:`_ping_when_idle`):
 storage adds about 2 ms to a live nudge instead of 4 (``bench/storage.py``).
 
+When the database goes away for a moment (a PostgreSQL restart or failover, connections
+terminated, SQLite locked by another process):
+
+- a pooled connection the driver already knows is closed is replaced before use (no round
+  trip), and getting a connection is retried with back-off for up to :data:`RETRY_SECONDS`
+  while the server refuses or is starting up: nothing has been sent, so that is always safe;
+- a statement whose connection is lost once it was sent raises :class:`StorageError` with
+  ``in_doubt``: it may or may not have taken effect. The store runs it again only where that
+  is harmless (see :func:`_again`): the reads, :meth:`Store.set_nudged`, and
+  :meth:`Store.claim`, which reads a conflicting claim back and recognises its own by its
+  time. :meth:`Store.add_review` is not run twice here (the row may be there); a caller that
+  can recognise its review looks for it first (the Slack live path does);
+- SQLite busy past its timeout, or a database down past the retries, is a ``transient``
+  :class:`StorageError` (nothing was written) and is not retried again.
+
 A lead's report never reads its period's reviews back: :meth:`Store.report_data` sums and
 counts them in SQL (``GROUP BY``), and :meth:`Store.score_sums` the period before. Where many
 reviews are read (:meth:`Store.reviews`), rows are read with SQLAlchemy Core (no ORM), findings
@@ -31,14 +46,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import gc
 import inspect
+import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, Self, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -98,7 +123,11 @@ if TYPE_CHECKING:
 
 __all__ = ["StorageError", "Store", "async_url", "safe_url"]
 
+logger = logging.getLogger("nudgebot.storage")
+
 Clock = Callable[[], datetime]
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 SQLITE_BUSY_SECONDS = 30.0
 """How long a writer waits for another process's write to finish before giving up."""
@@ -108,12 +137,32 @@ IDLE_PING_SECONDS = 10.0
 """A PostgreSQL connection idle this long is checked before use (see _ping_when_idle)."""
 CLAIM_DAYS = 2
 """Claims older than this many days (or the retention period, if longer) are purged."""
+RETRY_SECONDS = 5.0
+"""How long getting a connection is retried while the database refuses or is starting up."""
+RETRY_FIRST_DELAY = 0.05
+"""The first wait between those attempts; each wait doubles, up to :data:`RETRY_MAX_DELAY`."""
+RETRY_MAX_DELAY = 1.0
+
+# SQLSTATEs of a server going away or not yet back (besides connection exceptions, class 08):
+# admin shutdown (a terminated backend), crash shutdown, cannot connect now (starting up).
+_TRANSIENT_STATES = frozenset({"57P01", "57P02", "57P03"})
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 
 _PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 class StorageError(RuntimeError):
-    """The database cannot be opened or used; the message names it (never its password)."""
+    """The database cannot be opened or used; the message names it (never its password).
+
+    ``transient`` is true when the database was unreachable, went away or was busy: the same
+    call may work a moment later. ``in_doubt`` (transient too) is true when the connection was
+    lost after a statement was sent: a write may or may not have taken effect.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, in_doubt: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient or in_doubt
+        self.in_doubt = in_doubt
 
 
 def safe_url(url: str | URL) -> str:
@@ -164,6 +213,29 @@ def _reason(error: BaseException, password: str | None) -> str:
     return message
 
 
+def _gone(error: BaseException) -> bool:
+    """Whether ``error`` says the database was unreachable or went away (not a bug, not busy).
+
+    A refused or reset connection, a connection SQLAlchemy saw die, the SQLSTATEs of a server
+    shutting down or starting up (:data:`_TRANSIENT_STATES`, class 08).
+    """
+    if isinstance(error, OSError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    inner = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    if isinstance(inner, OSError):
+        return True
+    state = getattr(inner, "sqlstate", None)
+    return isinstance(state, str) and (state.startswith("08") or state in _TRANSIENT_STATES)
+
+
+def _busy(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite's busy or locked (after waiting :data:`SQLITE_BUSY_SECONDS`)."""
+    inner = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    return any(words in str(inner).lower() for words in _SQLITE_BUSY)
+
+
 def _is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
@@ -187,9 +259,11 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
     A connection idle that long may have been closed by a server restart or a proxy; a
     dead one is replaced before the statement runs, so no write is left in doubt. Busy
-    connections skip the check (``pool_pre_ping`` would add a round trip to every call, a
-    third of a live nudge's storage time); if the server restarts mid-burst, one call fails
-    with :class:`StorageError` and the pool reconnects for the next.
+    connections skip the round trip (``pool_pre_ping`` would add one to every call, a third
+    of a live nudge's storage time); but one the driver already saw closed (the server
+    terminated it, or restarted, and said so) is replaced too, which costs nothing. If the
+    server goes away silently mid-burst, a call can still fail with a transient
+    :class:`StorageError` (see the module docs) and the pool reconnects for the next.
     """
     dialect = engine.dialect
 
@@ -197,6 +271,9 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
         record.info["idle_since"] = time.monotonic()
 
     def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        is_closed = getattr(record.driver_connection, "is_closed", None)
+        if callable(is_closed) and is_closed():  # asyncpg: known without a round trip
+            raise DisconnectionError("the server closed the connection")
         since = record.info.get("idle_since")
         if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
             return
@@ -440,6 +517,29 @@ def _row(stored: StoredReview) -> dict[str, Any]:
     }
 
 
+def _again(
+    method: Callable[Concatenate[Store, _P], Coroutine[Any, Any, _T]],
+) -> Callable[Concatenate[Store, _P], Coroutine[Any, Any, _T]]:
+    """Run a method that is harmless to repeat once more if its connection was lost in it.
+
+    For the reads and :meth:`Store.set_nudged`. Not when the database is down (getting a
+    connection was retried already) or busy (SQLite waited already): only a statement lost
+    with its connection (``in_doubt``) is worth another try, on a new connection.
+    """
+
+    @functools.wraps(method)
+    async def run(store: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return await method(store, *args, **kwargs)
+        except StorageError as error:
+            if not error.in_doubt:
+                raise
+            logger.warning("%s lost its connection (%s); trying once more", method.__name__, error)
+        return await method(store, *args, **kwargs)
+
+    return run
+
+
 class Store:
     """Reviews, feedback, watched channels, user settings, tip subscriptions and claims.
 
@@ -569,17 +669,24 @@ class Store:
 
         On PostgreSQL one statement runs in autocommit mode: it is atomic by itself, and that
         saves the BEGIN and COMMIT round trips. On SQLite, writers in this process take turns
-        on a lock rather than polling for SQLite's (and everything does, in memory).
+        on a lock rather than polling for SQLite's (and everything does, in memory). Getting
+        the connection is retried while the database is unreachable (:meth:`_connect`); the
+        statements are not (see the module docs).
         """
         lock = self._lock if self._lock is not None and (write or self._memory) else None
         async with lock if lock is not None else contextlib.nullcontext():
+            connection: AsyncConnection | None = None
             try:
-                if single and self._autocommit is not None:
-                    async with self._autocommit.connect() as connection:
+                autocommit = self._autocommit if single else None
+                connection = await self._connect(self._engine if autocommit is None else autocommit)
+                try:
+                    if autocommit is not None:
                         yield connection
-                else:
-                    async with self._engine.begin() as connection:
-                        yield connection
+                    else:
+                        async with connection.begin():
+                            yield connection
+                finally:
+                    await connection.close()
             except IntegrityError:
                 raise
             except StatementError as error:
@@ -587,11 +694,41 @@ class Store:
                     error.orig, ValueError | TypeError
                 ):
                     raise error.orig from None  # a bad argument (a naive datetime...)
-                reason = _reason(error, self._url.password)
-                raise StorageError(f"database {self.url}: {reason}") from error
+                raise self._error(error, sent=connection is not None) from error
             except (SQLAlchemyError, OSError) as error:
-                reason = _reason(error, self._url.password)
-                raise StorageError(f"database {self.url}: {reason}") from error
+                raise self._error(error, sent=connection is not None) from error
+
+    def _error(self, error: BaseException, *, sent: bool) -> StorageError:
+        """Translate ``error``; ``sent``: it came after a connection was had (statements ran)."""
+        message = f"database {self.url}: {_reason(error, self._url.password)}"
+        gone = _gone(error)
+        return StorageError(message, transient=gone or _busy(error), in_doubt=gone and sent)
+
+    async def _connect(self, source: AsyncEngine) -> AsyncConnection:
+        """Check out a connection, retrying for up to :data:`RETRY_SECONDS` if it is unreachable.
+
+        Nothing has been sent to the database yet, so trying again is always safe: this is what
+        carries the live path over a server restart of a few seconds. Waits double from
+        :data:`RETRY_FIRST_DELAY` to :data:`RETRY_MAX_DELAY`; one warning per call that waits.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RETRY_SECONDS
+        delay = RETRY_FIRST_DELAY
+        while True:
+            try:
+                return await source.connect().start()
+            except (SQLAlchemyError, OSError) as error:
+                if not _gone(error) or loop.time() + delay > deadline:
+                    raise
+                if delay == RETRY_FIRST_DELAY:
+                    logger.warning(
+                        "database %s unreachable (%s): trying again for up to %g s",
+                        self.url,
+                        _reason(error, self._url.password),
+                        RETRY_SECONDS,
+                    )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
 
     def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         if self.dialect == "postgresql":
@@ -691,10 +828,12 @@ class Store:
             ]
             await connection.execute(insert(feedback), given)
 
+    @_again
     async def set_nudged(self, review_id: int) -> None:
         """Record that the nudge for review ``review_id`` was sent."""
         await self._count(self._set_nudged, {"review_id": review_id})
 
+    @_again
     async def reviews(
         self,
         *,
@@ -722,6 +861,7 @@ class Store:
         with _gc_paused():
             return [_stored(row) for row in result]
 
+    @_again
     async def score_sums(
         self,
         *,
@@ -749,6 +889,7 @@ class Store:
             row = (await connection.execute(query)).one()
         return ScoreSums(*(int(value) for value in row))
 
+    @_again
     async def report_data(
         self,
         *,
@@ -875,6 +1016,7 @@ class Store:
             found.append(reviews.c.team == team)
         return found
 
+    @_again
     async def review(self, review_id: int) -> StoredReview | None:
         """Return one review by id (None if there is no such review)."""
         query = select(*_REVIEW_COLUMNS).select_from(_WITH_FEEDBACK)
@@ -902,7 +1044,22 @@ class Store:
         Use before a one-off side effect, e.g. ``slack:nudge:C123:1700000000.0001``. Claims are
         kept for :data:`CLAIM_DAYS` days at least (see :meth:`purge`).
         """
-        return await self._count(self._claim, {"key": key, "at": self.now()}) == 1
+        values = {"key": key, "at": self.now()}
+        try:
+            return await self._count(self._claim, values) == 1
+        except StorageError as error:
+            if not error.in_doubt:
+                raise
+            logger.warning("a claim was lost with its connection (%s); trying once more", error)
+        # The lost attempt may have been written. Try again; if the key is taken by then, the
+        # claim's time tells whose it is (ours is this call's own microsecond: two callers
+        # claiming one key in the same microsecond while one loses its connection could both
+        # get True, which is the one way left to nudge twice).
+        if await self._count(self._claim, values) == 1:
+            return True
+        query = select(claimed_events.c.at).where(claimed_events.c.key == key)
+        async with self._begin(write=False) as connection:
+            return bool(await connection.scalar(query) == values["at"])
 
     # -- watched channels --------------------------------------------------------------------
 
@@ -920,6 +1077,7 @@ class Store:
         statement = delete(watched_channels).where(watched_channels.c.channel == channel)
         return await self._count(statement) > 0
 
+    @_again
     async def watched(self) -> set[str]:
         """Return the watched channels."""
         async with self._begin(write=False) as connection:
@@ -928,6 +1086,7 @@ class Store:
 
     # -- per-user settings -------------------------------------------------------------------
 
+    @_again
     async def user_settings(self, user: str) -> UserSettings:
         """Return ``user``'s nudge settings (defaults if never set; an ended mute reads None)."""
         query = select(user_settings.c.live, user_settings.c.muted_until).where(
@@ -981,6 +1140,7 @@ class Store:
         statement = delete(tip_subscriptions).where(tip_subscriptions.c.channel == channel)
         return await self._count(statement) > 0
 
+    @_again
     async def subscriptions(self) -> list[TipSubscription]:
         """Return every channel's tip subscription, by channel."""
         t = tip_subscriptions.c
@@ -1002,6 +1162,7 @@ class Store:
         values = {"channel": channel, "day": day, "tip_id": tip_id, "at": self.now()}
         return await self._count(self._claim_delivery, values) == 1
 
+    @_again
     async def deliveries(self, channel: str) -> list[tuple[date, str]]:
         """Return the tips claimed for ``channel``: ``(local day, tip id)``, oldest first."""
         query = (

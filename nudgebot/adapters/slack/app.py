@@ -7,8 +7,10 @@
 ``process_before_response=True``: each listener acknowledges and returns at once, and the
 work runs after as an asyncio task, so an ack never waits on a review.
 
-The Web API client honours ``Retry-After`` on 429 and retries a dropped connection (the SDK's
-retry handlers); ``SLACK_API_URL`` points it somewhere else than Slack (a local fake in tests).
+The Web API client honours ``Retry-After`` on 429 (up to :data:`RATE_LIMIT_RETRIES` times),
+retries a 500 or 503 after a short back-off (:data:`SERVER_ERROR_RETRIES` times) and a dropped
+connection once (the SDK's retry handlers); ``SLACK_API_URL`` points it somewhere else than
+Slack (a local fake in tests).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from nudgebot.adapters.slack import chat, command, daily_tips, interactive, live
@@ -43,6 +47,8 @@ __all__ = ["NudgeApp", "SkipRedeliveries", "build_app", "make_client"]
 logger = logging.getLogger("nudgebot.slack")
 
 RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+"""Retries of a 500 or 503, after 0.25 s and 0.5 s (plus up to 1 s of jitter each)."""
 
 
 class NudgeApp(AsyncApp):
@@ -97,6 +103,10 @@ def make_client(settings: Settings, **client_kwargs: Any) -> AsyncWebClient:
         "retry_handlers": [
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncServerErrorRetryHandler(
+                max_retry_count=SERVER_ERROR_RETRIES,
+                interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=0.25),
+            ),
         ],
     }
     if settings.slack_api_url:

@@ -24,6 +24,7 @@ from nudgebot.adapters.slack.state import SlackState
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.config import Settings
 from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.metrics import METRICS
 from nudgebot.models import Draft, Review
 from nudgebot.tips import TipLibrary
 
@@ -68,6 +69,7 @@ class Background:
         """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
         if len(self._tasks) >= self.limit:
             self.shed += 1
+            METRICS.work_shed("slack")
             logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
             if asyncio.iscoroutine(work):
                 work.close()  # never started: no "never awaited" warning
@@ -90,6 +92,20 @@ class Background:
                 return False
             await asyncio.wait(set(self._tasks), timeout=left)
         return True
+
+    async def cancel(self, timeout: float = 5.0) -> int:
+        """Cancel the work still running, wait (a while) for it to stop; return how much.
+
+        For shutdown, once :meth:`join` ran out of time: each piece stops where it is, before
+        the database closes under it. A nudge not posted yet stays recorded as not sent, and
+        no write is left half-done (each is a transaction of its own).
+        """
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        return len(tasks)
 
     @staticmethod
     async def _guarded(work: Awaitable[object], what: str, notify: Notify | None) -> None:

@@ -147,6 +147,24 @@ TAKES_TEXT = frozenset({"review", "tips", "check"})
 """Subcommands that take text after their name (the others only match alone)."""
 
 
+def _as_draft(answer: dict[str, Any], text: str) -> dict[str, Any]:
+    """Add a line to a draft's review when the draft starts with a subcommand's name.
+
+    ``on``, ``watch`` and the other subcommands taking nothing run only alone; followed by
+    more words they are a draft ("On Monday we shipped it"), and the review says how to run
+    the subcommand to a caller who meant it (``/nudge watch #support``).
+    """
+    first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
+    if first not in HANDLERS or first in TAKES_TEXT:
+        return answer
+    line = (
+        f"I reviewed this as a draft. `/nudge {first}` takes nothing after it: "
+        "send it on its own to run it."
+    )
+    context = {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}
+    return {**answer, "blocks": [*answer.get("blocks", ()), context][: blocks.MAX_BLOCKS]}
+
+
 def register(app: AsyncApp, bot: SlackBot) -> None:
     """Listen to ``/nudge``: ack at once, answer through the ``response_url``."""
 
@@ -164,7 +182,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         async def work() -> None:
             answer = await HANDLERS[name or "check"](call)
             if answer is not None:
-                await tell(answer)
+                await tell(_as_draft(answer, text) if name is None else answer)
 
         bot.spawn(work(), what=f"/nudge {name or 'draft'}", notify=tell)
 

@@ -1,8 +1,12 @@
 """Serving the Slack app: over HTTP, or over Socket Mode.
 
 Over HTTP the app is mounted at ``/slack/events`` in the shared
-:class:`~nudgebot.adapters.router.Router`. At shutdown it waits a little for work still
-running after acks.
+:class:`~nudgebot.adapters.router.Router`. At shutdown (SIGTERM or Ctrl-C: uvicorn stops taking
+requests, then runs the router's shutdown hooks) it waits up to :data:`DRAIN_SECONDS` for the
+work still running after acks, so nudges in flight are posted and recorded; work still running
+then is cancelled, with one log line, before the database closes: a nudge it had not posted
+stays recorded as not sent. ``nudgebot serve --http`` then ends by the signal it got, as
+uvicorn does: exit status 143 (-15 to Python's ``subprocess``) for SIGTERM, 130 for Ctrl-C.
 """
 
 from __future__ import annotations
@@ -58,7 +62,12 @@ async def stop(app: NudgeApp) -> None:
     """Stop the daily tips, let running work finish (a while), then close everything."""
     await app.bot.stop()
     if not await app.bot.tasks.join(DRAIN_SECONDS):
-        logger.warning("stopped with %d piece(s) of work unfinished", app.bot.tasks.pending)
+        cancelled = await app.bot.tasks.cancel()
+        logger.warning(
+            "stopped with %d piece(s) of work unfinished: cancelled (nudges not posted stay "
+            "recorded as not sent)",
+            cancelled,
+        )
     await app.bot.engine.aclose()
     await close_session(app)
     await app.bot.state.close()

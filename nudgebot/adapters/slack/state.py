@@ -12,10 +12,15 @@ asked again).
 Only replies in watched channels (and an agent's own message reviewed with the shortcut) are
 stored; drafts sent to the bot privately are practice and are not. The clock returns epoch
 seconds and is injected, so tests control time; the store gets the same clock.
+
+When the database fails (beyond the store's own retries): the watched channels last read stay
+in use, and a live review whose connection was lost while it was stored is looked for before
+it is stored again, so it is stored once (:meth:`SlackState.record_review`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from nudgebot.models import Review
-from nudgebot.storage import Store
+from nudgebot.storage import StorageError, Store, UserSettings
 from nudgebot.storage.lazy import Database
 
 __all__ = ["ReviewRecord", "SlackState", "TTLSet"]
@@ -34,9 +39,13 @@ MUTE_SECONDS = 3600.0
 RECENT_REVIEWS = 20
 RECENT_DAYS = 30
 """How far back the App Home looks for an agent's recent reviews."""
+SETTINGS_TTL = 10.0
+"""Seconds an agent's nudge settings are cached for the live path (see ``wants_nudges``)."""
 WATCH_REFRESH = 30.0
 """Seconds the watched channels are cached: how soon another instance's ``/nudge watch`` shows."""
 PLATFORM = "slack"
+
+logger = logging.getLogger("nudgebot.slack")
 
 
 class TTLSet:
@@ -134,6 +143,7 @@ class SlackState:
         self._customers: OrderedDict[tuple[str, str], tuple[str, str, float]] = OrderedDict()
         self._customers_size = customers_size
         self._customers_ttl = CUSTOMER_TTL
+        self._settings: OrderedDict[str, tuple[float, UserSettings]] = OrderedDict()
 
     # -- the database ------------------------------------------------------------------------
 
@@ -203,10 +213,21 @@ class SlackState:
         return channel in self.configured or channel in await self.watched()
 
     async def watched(self) -> frozenset[str]:
-        """Return the channels watched with ``/nudge watch`` (cached for a while)."""
+        """Return the channels watched with ``/nudge watch`` (cached for a while).
+
+        If the database cannot be read, the channels last read stay in use (and are read
+        again after :data:`WATCH_REFRESH` seconds): an event is not dropped for it.
+        """
         now = self.clock()
         if self._watched_at is None or now - self._watched_at > WATCH_REFRESH:
-            self._watched = frozenset(await (await self.open()).watched())
+            try:
+                self._watched = frozenset(await (await self.open()).watched())
+            except StorageError as error:
+                logger.warning(
+                    "could not read the watched channels (%s); using the %d known",
+                    type(error).__name__,
+                    len(self._watched),
+                )
             self._watched_at = now
         return self._watched
 
@@ -214,27 +235,46 @@ class SlackState:
 
     async def set_live(self, user: str, on: bool) -> None:
         """Turn live nudges on or off for ``user``; turning them on also ends a mute."""
+        self._settings.pop(user, None)
         await (await self.open()).set_live(user, on)
 
     async def live_enabled(self, user: str) -> bool:
         """Whether ``user`` has live nudges on (the default)."""
-        return (await (await self.open()).user_settings(user)).live
+        return (await self._user_settings(user, fresh=True)).live
 
     async def mute(self, user: str, seconds: float = MUTE_SECONDS) -> float:
         """Mute ``user``'s live nudges for ``seconds``; return when the mute ends (epoch)."""
         until = self.clock() + seconds
+        self._settings.pop(user, None)
         await (await self.open()).mute(user, datetime.fromtimestamp(until, UTC))
         return until
 
     async def muted_until(self, user: str) -> float | None:
         """When ``user``'s mute ends (epoch seconds), or None when not muted."""
-        until = (await (await self.open()).user_settings(user)).muted_until
+        until = (await self._user_settings(user, fresh=True)).muted_until
         return None if until is None else until.timestamp()
 
     async def wants_nudges(self, user: str) -> bool:
-        """Whether a live nudge may go to ``user`` now (on, and not muted)."""
+        """Whether a live nudge may go to ``user`` now (on, and not muted).
+
+        Read through a cache of :data:`SETTINGS_TTL` seconds: the live path asks for every
+        message, and a database round trip each time is most of what storage would add to a
+        nudge. A change made on this instance is seen at once; one made on another instance
+        within :data:`SETTINGS_TTL` seconds.
+        """
+        return (await self._user_settings(user)).wants_nudges(self.now())
+
+    async def _user_settings(self, user: str, *, fresh: bool = False) -> UserSettings:
+        now = self.clock()
+        cached = None if fresh else self._settings.get(user)
+        if cached is not None and now - cached[0] <= SETTINGS_TTL:
+            return cached[1]
         settings = await (await self.open()).user_settings(user)
-        return settings.wants_nudges(self.now())
+        self._settings[user] = (now, settings)
+        self._settings.move_to_end(user)
+        while len(self._settings) > self._customers_size:
+            self._settings.popitem(last=False)
+        return settings
 
     # -- exactly once ------------------------------------------------------------------------
 
@@ -262,21 +302,43 @@ class SlackState:
         """Store a judged review of ``user``'s reply and return its id (None: not judged).
 
         Stored as not nudged; :meth:`nudge_sent` records the nudge once it is posted, so a
-        nudge that never went out is never counted as sent.
+        nudge that never went out is never counted as sent. If the connection is lost while
+        storing a live review (``message_ts`` given), the review may or may not have been
+        written: it is looked for by channel, message and time (the message's claim makes
+        those unique) and stored only if it is not there, so it is stored once.
         """
         if not review.judged:
             return None
-        return await (await self.open()).add_review(
-            review,
-            platform=PLATFORM,
-            team=team,
-            channel=channel,
-            user=user,
-            text=text,
-            customer=customer,
-            nudged=False,
-            message_ts=message_ts,
+        store = await self.open()
+        at = self.now()
+
+        async def add() -> int:
+            return await store.add_review(
+                review,
+                platform=PLATFORM,
+                team=team,
+                channel=channel,
+                user=user,
+                text=text,
+                customer=customer,
+                nudged=False,
+                message_ts=message_ts,
+                at=at,
+            )
+
+        try:
+            return await add()
+        except StorageError as error:
+            if not error.in_doubt or message_ts is None:
+                raise
+            logger.warning("storing a live review lost its connection; checking whether it is in")
+        found = await store.reviews(
+            since=at, until=at + timedelta(microseconds=1), channels=[channel], users=[user]
         )
+        for row in found:
+            if row.message_ts == message_ts:
+                return row.id
+        return await add()
 
     async def nudge_sent(self, review_id: int) -> None:
         """Record that the nudge for the stored review ``review_id`` was posted."""
@@ -316,4 +378,5 @@ class SlackState:
 
     async def forget(self, user: str) -> int:
         """Forget what is stored about ``user`` (see :meth:`Store.forget`); return rows touched."""
+        self._settings.pop(user, None)
         return await (await self.open()).forget(user)

@@ -134,3 +134,23 @@ def test_slack_signature_matches_slacks_documented_example() -> None:
             "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
         ),
     }
+
+
+def test_server_errors_on_demand() -> None:
+    with FakeSlackAPI() as api:
+        api.server_error("chat.postEphemeral", 503, times=2)
+        request = urllib.request.Request(
+            api.url + "chat.postEphemeral",
+            data=b"channel=C1&user=U1&text=hi",
+            headers={"Authorization": "Bearer xoxb-test"},
+        )
+        for _ in range(2):
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(request, timeout=5)
+            assert failed.value.code == 503
+            assert failed.value.read() == b"503 upstream error"  # not JSON, like a proxy's page
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert json.loads(answer.read())["ok"] is True
+        assert [c.status for c in api.calls_to("chat.postEphemeral")] == [503, 503, 200]
+        with pytest.raises(ValueError, match="5xx"):
+            api.server_error("chat.postEphemeral", 429)

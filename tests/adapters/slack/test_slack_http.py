@@ -536,7 +536,7 @@ def test_a_question_gets_coaching_from_the_real_coach_and_home_shows_a_tip(
 def test_a_slow_model_gets_a_fast_ack_and_the_rules_nudge_after_the_timeout(
     api: FakeSlackAPI,
 ) -> None:
-    with FakeModelServer(delay=1.5) as model:
+    with FakeModelServer(delay=3.0) as model:
         settings = make_settings(
             api,
             engine="auto",
@@ -559,5 +559,5 @@ def test_a_slow_model_gets_a_fast_ack_and_the_rules_nudge_after_the_timeout(
                 time.sleep(0.02)
     assert all(ack.status == 200 and ack.seconds < 1.0 for ack in acks), acks
     assert len(model.requests) == 3  # the model was asked, and was too slow
-    assert elapsed < 1.4  # the 0.4 s budget, not the model's 1.5 s
+    assert elapsed < 2.5  # the 0.4 s budget (with room for a busy machine), not the model's 3 s
     assert all("so the rules reviewed this draft" in text_of(nudge) for nudge in nudges)

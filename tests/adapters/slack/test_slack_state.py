@@ -6,7 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from nudgebot.adapters.slack.state import RECENT_REVIEWS, WATCH_REFRESH, SlackState, TTLSet
+from nudgebot.adapters.slack.state import (
+    RECENT_REVIEWS,
+    SETTINGS_TTL,
+    WATCH_REFRESH,
+    SlackState,
+    TTLSet,
+)
 from nudgebot.models import Review, Scores
 
 
@@ -179,3 +185,18 @@ def test_a_customer_message_is_remembered_for_the_reply_that_follows_it() -> Non
     assert state.customer_before("C1", "100.5", None) == "Where is my parcel?"
     now[0] += 25 * 3600
     assert state.customer_before("C1", "100.5", "100.1") is None  # forgotten after a day
+
+
+@pytest.mark.anyio
+async def test_nudge_settings_are_cached_briefly_for_the_live_path(state: SlackState) -> None:
+    other = SlackState(await state.open(), clock=state.clock)  # another instance
+    assert await state.wants_nudges("U7")  # read and cached
+    await other.set_live("U7", False)
+    assert await state.wants_nudges("U7")  # the other instance's change: not seen yet
+    assert not await state.live_enabled("U7")  # the App Home reads it fresh
+    clock_of(state).now += SETTINGS_TTL + 1
+    assert not await state.wants_nudges("U7")
+    await state.set_live("U7", True)  # a change made here is seen at once
+    assert await state.wants_nudges("U7")
+    await state.mute("U7")
+    assert not await state.wants_nudges("U7")
