@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/llm.py
 	$(BIN)/python bench/slack.py
 	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/load.py
 
 # Reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml
