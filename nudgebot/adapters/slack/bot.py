@@ -8,9 +8,7 @@ error message instead of silence.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,13 +16,14 @@ from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncBoltContext
 
+from nudgebot.adapters import background
+from nudgebot.adapters.background import MAX_PENDING
 from nudgebot.adapters.slack import blocks
 from nudgebot.adapters.slack.people import Directory
 from nudgebot.adapters.slack.state import SlackState
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.config import Settings
-from nudgebot.engine import DraftError, ReviewEngine
-from nudgebot.metrics import METRICS
+from nudgebot.engine import ReviewEngine
 from nudgebot.models import Draft, Review
 from nudgebot.tips import TipLibrary
 
@@ -43,91 +42,18 @@ FAILED = "Something went wrong on my side, so I couldn't finish that. Please try
 BUSY = "I'm very busy right now and couldn't get to that. Please try again in a minute."
 
 
-MAX_PENDING = 2_000
-"""Work allowed to wait at once; past it, new work is shed (logged and counted), not queued."""
-
-
-class Background:
-    """The asyncio tasks running work after an ack; :meth:`join` waits for them.
-
-    At most ``limit`` pieces of work run at once. Past that the app is overloaded and more
-    work would only make every nudge later, so new work is shed: logged, counted in
-    :attr:`shed`, and its user (if any) told to try again. Nothing is dropped silently.
-    """
+class Background(background.Background[dict[str, Any]]):
+    """Slack's :class:`~nudgebot.adapters.background.Background`: Block Kit error messages."""
 
     def __init__(self, limit: int = MAX_PENDING) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.limit = limit
-        self.shed = 0
-
-    @property
-    def pending(self) -> int:
-        """How many pieces of work are still running."""
-        return len(self._tasks)
-
-    def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
-        """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
-        if len(self._tasks) >= self.limit:
-            self.shed += 1
-            METRICS.work_shed("slack")
-            logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
-            if asyncio.iscoroutine(work):
-                work.close()  # never started: no "never awaited" warning
-            if notify is not None:
-                task = asyncio.ensure_future(_tell(notify, blocks.error_message(BUSY), what))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            return
-        task = asyncio.ensure_future(self._guarded(work, what, notify))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def join(self, timeout: float | None = None) -> bool:
-        """Wait until no work is running (or ``timeout`` seconds); True when all is done."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while self._tasks:
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                return False
-            await asyncio.wait(set(self._tasks), timeout=left)
-        return True
-
-    async def cancel(self, timeout: float = 5.0) -> int:
-        """Cancel the work still running, wait (a while) for it to stop; return how much.
-
-        For shutdown, once :meth:`join` ran out of time: each piece stops where it is, before
-        the database closes under it. A nudge not posted yet stays recorded as not sent, and
-        no write is left half-done (each is a transaction of its own).
-        """
-        tasks = set(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
-        return len(tasks)
-
-    @staticmethod
-    async def _guarded(work: Awaitable[object], what: str, notify: Notify | None) -> None:
-        try:
-            await work
-        except DraftError as error:
-            await _tell(notify, blocks.error_message(sentence(str(error))), what)
-        except Exception as error:
-            # The traceback without the exception's own words, which could quote a message.
-            trace = "".join(traceback.format_tb(error.__traceback__))
-            logger.error("%s failed (%s)\n%s", what, type(error).__name__, trace.rstrip())
-            await _tell(notify, blocks.error_message(FAILED), what)
-
-
-async def _tell(notify: Notify | None, message: dict[str, Any], what: str) -> None:
-    """Send the error message, if there is anyone to send it to; never raise."""
-    if notify is None:
-        return
-    try:
-        await notify(message)
-    except Exception as error:
-        logger.error("could not report the failure of %s (%s)", what, type(error).__name__)
+        super().__init__(
+            platform="slack",
+            busy=blocks.error_message(BUSY),
+            failed=blocks.error_message(FAILED),
+            user_error=lambda text: blocks.error_message(sentence(text)),
+            limit=limit,
+            logger=logger,
+        )
 
 
 class Service(Protocol):

@@ -13,10 +13,8 @@ message text) and the agent gets a short apology instead of silence.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import traceback
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from nudgebot.adapters import background
+from nudgebot.adapters.background import MAX_PENDING
 from nudgebot.adapters.teams import cards
 from nudgebot.adapters.teams.convert import (
     Activity,
@@ -54,7 +54,6 @@ from nudgebot.adapters.teams.hooks import (
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
-from nudgebot.metrics import METRICS
 from nudgebot.models import Draft, Review
 from nudgebot.tips import TipLibrary
 
@@ -94,8 +93,6 @@ SUGGESTION_GONE = (
     "I'll write a new one."
 )
 
-MAX_PENDING = 2_000
-"""Work allowed to wait at once; past it, new work is shed (logged and counted), not queued."""
 REMEMBERED_CARDS = 5_000
 """Review cards kept in memory so a click can rebuild them (the oldest are forgotten)."""
 SEEN_ACTIVITIES = 10_000
@@ -162,71 +159,17 @@ class CardAnswer:
 Notify = Callable[[Reply], Awaitable[object]]
 
 
-class Background:
-    """The asyncio tasks running work after Teams got its answer; :meth:`join` waits for them.
-
-    At most ``limit`` pieces of work run at once; past that new work is shed: logged, counted
-    in :attr:`shed`, and its user (if any) told to try again.
-    """
+class Background(background.Background[Reply]):
+    """Teams' :class:`~nudgebot.adapters.background.Background`: plain apologies."""
 
     def __init__(self, limit: int = MAX_PENDING) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.limit = limit
-        self.shed = 0
-
-    @property
-    def pending(self) -> int:
-        """How many pieces of work are still running."""
-        return len(self._tasks)
-
-    def spawn(self, work: Awaitable[object], *, what: str, notify: Notify | None = None) -> None:
-        """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
-        if len(self._tasks) >= self.limit:
-            self.shed += 1
-            METRICS.work_shed("teams")
-            logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
-            if asyncio.iscoroutine(work):
-                work.close()  # never started: no "never awaited" warning
-            if notify is not None:
-                self._track(_tell(notify, Reply(text=BUSY), what))
-            return
-        self._track(self._guarded(work, what, notify))
-
-    def _track(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def join(self, timeout: float | None = None) -> bool:
-        """Wait until no work is running (or ``timeout`` seconds); True when all is done."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while self._tasks:
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                return False
-            await asyncio.wait(set(self._tasks), timeout=left)
-        return True
-
-    @staticmethod
-    async def _guarded(work: Awaitable[object], what: str, notify: Notify | None) -> None:
-        try:
-            await work
-        except Exception as error:
-            # The traceback without the exception's own words, which could quote a message.
-            trace = "".join(traceback.format_tb(error.__traceback__))
-            logger.error("%s failed (%s)\n%s", what, type(error).__name__, trace.rstrip())
-            await _tell(notify, Reply(text=FAILED), what)
-
-
-async def _tell(notify: Notify | None, reply: Reply, what: str) -> None:
-    """Send the apology, if there is anyone to send it to; never raise."""
-    if notify is None:
-        return
-    try:
-        await notify(reply)
-    except Exception as error:
-        logger.error("could not report the failure of %s (%s)", what, type(error).__name__)
+        super().__init__(
+            platform="teams",
+            busy=Reply(text=BUSY),
+            failed=Reply(text=FAILED),
+            limit=limit,
+            logger=logger,
+        )
 
 
 @dataclass
