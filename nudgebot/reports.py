@@ -37,6 +37,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudgebot.facts import extract_facts
 from nudgebot.models import DIMENSIONS, Dimension, Finding, Review, Scores, StoredReview
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DAYS",
     "EXAMPLE_QUOTES",
+    "LEADS_ONLY",
     "MAX_DAYS",
     "SLOT_SECONDS",
     "Acceptance",
@@ -84,6 +86,7 @@ __all__ = [
     "thread_scorecard",
     "top_rules",
     "trend_chart_png",
+    "zone_or_utc",
 ]
 
 DEFAULT_DAYS = 7
@@ -170,6 +173,21 @@ _HINT = "Try 7d, 30d or since 2026-11-01."
 def _clip(token: str, limit: int = 40) -> str:
     token = " ".join(token.split())
     return token if len(token) <= limit else token[: limit - 1] + "…"
+
+
+LEADS_ONLY = (
+    "Sorry, only team leads can run a review. If you'd like to see how the team is doing, "
+    "ask your lead."
+)
+"""The one answer a non-lead gets to any review command, whatever they asked for."""
+
+
+def zone_or_utc(name: str | None) -> tzinfo:
+    """Return the time zone called ``name`` (a platform's user setting), else UTC."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def review_query(

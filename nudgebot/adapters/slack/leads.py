@@ -24,7 +24,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -45,6 +44,7 @@ from nudgebot.adapters.slack.report_blocks import (
 from nudgebot.engine import DraftError
 from nudgebot.models import Draft, Review
 from nudgebot.reports import (
+    LEADS_ONLY,
     Report,
     ReviewQuery,
     ThreadQuery,
@@ -54,6 +54,7 @@ from nudgebot.reports import (
     rule_labels,
     thread_scorecard,
     trend_chart_png,
+    zone_or_utc,
 )
 
 __all__ = ["REFUSAL", "USAGE", "run_review"]
@@ -62,10 +63,7 @@ logger = logging.getLogger("nudgebot.slack")
 
 Respond = Callable[..., Awaitable[object]]
 
-REFUSAL = (
-    "Sorry, only team leads can run a review. If you'd like to see how the team is doing, "
-    "ask your lead."
-)
+REFUSAL = LEADS_ONLY
 USAGE = (
     "Usage: `/nudge review [#channel | @agent | @group] [7d | 30d | since 2026-11-01] [csv]`, "
     "or `/nudge review <message link>` for the scorecard of one conversation."
@@ -85,7 +83,7 @@ async def run_review(
     words = text.split()
     want_csv = any(word.lower() in CSV_WORDS for word in words)
     text = " ".join(word for word in words if word.lower() not in CSV_WORDS)
-    zone = await _zone_of(bot, user)
+    zone = zone_or_utc(await bot.directory.timezone(user))
     try:
         asked = parse_review_args(text, now=bot.state.now(), tz=zone)
     except ValueError as error:
@@ -96,15 +94,6 @@ async def run_review(
         await _scorecard(bot, client, user, asked, respond)
     else:
         await _team_review(bot, client, user, asked, respond, want_csv=want_csv)
-
-
-async def _zone_of(bot: SlackBot, user: str) -> ZoneInfo:
-    """Return the lead's Slack time zone (UTC when unknown)."""
-    name = await bot.directory.timezone(user)
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 # -- the team's review -------------------------------------------------------------------------

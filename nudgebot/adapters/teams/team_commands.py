@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
@@ -26,7 +25,15 @@ from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemo
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
-from nudgebot.reports import ThreadQuery, load_report, parse_review_args, report_text, rule_labels
+from nudgebot.reports import (
+    LEADS_ONLY,
+    ThreadQuery,
+    load_report,
+    parse_review_args,
+    report_text,
+    rule_labels,
+    zone_or_utc,
+)
 from nudgebot.storage import Store, TipSubscription
 from nudgebot.storage.lazy import Database
 from nudgebot.tip_service import PlatformTipStore, TipsCall, TipService, answer_tips
@@ -36,10 +43,7 @@ __all__ = ["REFUSAL", "TeamsCommands", "mount_teams", "teams_tips"]
 
 logger = logging.getLogger("nudgebot.teams")
 
-REFUSAL = (
-    "Sorry, only team leads can run a review. If you'd like to see how the team is doing, "
-    "ask your lead."
-)
+REFUSAL = LEADS_ONLY
 USAGE = "Usage: `review [7d | 30d | since 2026-11-01]`, in a 1:1 chat with me."
 
 
@@ -75,7 +79,7 @@ class TeamsCommands:
                 "The review names agents, so I only show it in our 1:1 chat: send me "
                 "`review` there."
             )
-        zone = _zone(call.conversation.timezone)
+        zone = zone_or_utc(call.conversation.timezone)
         try:
             query = parse_review_args(call.text, now=self.clock(), tz=zone)
         except ValueError as error:
@@ -173,10 +177,3 @@ def mount_teams(
         router.on_startup.append(start_tips)
         router.on_shutdown.insert(0, service.stop)
     return app
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
