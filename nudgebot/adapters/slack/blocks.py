@@ -29,7 +29,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from nudgebot.guard import escape_mrkdwn, slack_tokens
-from nudgebot.models import DIMENSIONS, Dimension, Finding, Review
+from nudgebot.models import Finding, Review
+from nudgebot.wording import (
+    LABELS,
+    plural,
+    quotes_itself,
+    review_summary,
+    scores_line,
+    strengths,
+)
 
 __all__ = [
     "ACTION_HELPFUL",
@@ -62,14 +70,6 @@ BLOCK_FEEDBACK = "nudge_feedback"
 BLOCK_HOME_NUDGES = "home_nudges"
 """``block_id`` of the App Home section holding the nudge toggle."""
 
-LABELS: dict[Dimension, str] = {
-    "respect": "Respect",
-    "empathy": "Empathy",
-    "adaptable": "Adaptable",
-    "learn": "Learn",
-    "ownership": "Ownership",
-}
-
 # Slack's limits (https://api.slack.com/reference/block-kit), and our own tighter ones.
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -101,13 +101,6 @@ _SPARKS = "▁▂▃▄▅▆▇█"
 _DATE_TOKEN = re.compile(r"<!date\^\d{1,12}\^[^<>|\n]{1,100}(?:\|[^<>\n]{1,100})?>")
 
 # What a good draft does well, by dimension, to name it in a word of encouragement.
-_STRENGTHS: dict[Dimension, str] = {
-    "respect": "it's courteous",
-    "empathy": "it shows you care how they feel",
-    "adaptable": "it's flexible about what you can do",
-    "learn": "it stays open to what they tell you",
-    "ownership": "it owns what happens next",
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,16 +216,6 @@ def _blockquote(text: str) -> str:
     return "\n".join(">" + line for line in text.split("\n") if line.strip())
 
 
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _scores_line(review: Review) -> str:
-    """Return the five scores on one line: "Respect 90 · Empathy 35 · ..."."""
-    scores = review.scores.to_dict()
-    return " · ".join(f"{LABELS[d]} {scores[d]}" for d in DIMENSIONS)
-
-
 def _ordered(findings: Sequence[Finding]) -> list[Finding]:
     """Return the findings nudges first, hints after, each group in the engine's order."""
     return sorted(findings, key=lambda finding: finding.level != "nudge")
@@ -243,18 +226,12 @@ def _nudge_priority(finding: Finding) -> tuple[bool, bool, int]:
     return (finding.level != "nudge", not finding.quote.strip(), -finding.cost)
 
 
-def _quotes(finding: Finding) -> bool:
-    """Tell whether the finding's message already quotes its words, in quotation marks."""
-    words, message = " ".join(finding.quote.split()), " ".join(finding.message.split())
-    return any(f"{a}{words}{b}" in message for a, b in ("“”", '""', "''", "‘’"))
-
-
 def _quote_text(finding: Finding, keep: Sequence[str]) -> str:
     """Return the finding's quote, escaped and cut short, as mrkdwn block-quote lines.
 
     Empty when there is no quote (something missing), or when the message already quotes it.
     """
-    if not finding.quote.strip() or _quotes(finding):
+    if not finding.quote.strip() or quotes_itself(finding):
         return ""
     return _blockquote(truncate(_esc(finding.quote.strip(), keep), _QUOTE_CHARS, "…"))
 
@@ -277,14 +254,14 @@ def _hints_section(hints: Sequence[Finding], keep: Sequence[str]) -> dict[str, A
     bullets = []
     for hint in hints:
         words = " ".join(hint.quote.split())
-        about = f" (“{_esc(words, keep)}”)" if words and not _quotes(hint) else ""
+        about = f" (“{_esc(words, keep)}”)" if words and not quotes_itself(hint) else ""
         line = f"*{LABELS[hint.dimension]}*: {_esc(' '.join(hint.message.split()), keep)}{about}"
         bullets.append("• " + truncate(line, _HINT_CHARS, "…"))
     return _section("*Small hints*\n" + "\n".join(bullets))
 
 
 def _more(hidden: int, what: str = "thing") -> str:
-    return f"…and {_plural(hidden, 'more ' + what)} I've left out to keep this short."
+    return f"…and {plural(hidden, 'more ' + what)} I've left out to keep this short."
 
 
 def _suggestion_section(suggestion: str, keep: Sequence[str], label: str) -> dict[str, Any]:
@@ -371,7 +348,7 @@ def review_message(review: Review, draft: str) -> dict[str, Any]:
     could not judge (another language, no words) gets the note instead of scores.
     """
     blocks = _review_blocks(review, draft)
-    return {"text": _fallback(_review_summary(review)), "blocks": _capped(blocks)}
+    return {"text": _fallback(review_summary(review)), "blocks": _capped(blocks)}
 
 
 def review_modal(review: Review, draft: str) -> dict[str, Any]:
@@ -384,28 +361,11 @@ def review_modal(review: Review, draft: str) -> dict[str, Any]:
     }
 
 
-def _review_summary(review: Review) -> str:
-    """Return the fallback text of a review: its verdict and, when judged, the scores."""
-    if not review.judged:
-        return "I couldn't review this one."
-    nudges = sum(1 for finding in review.findings if finding.level == "nudge")
-    if review.needs_nudge:
-        verdict = f"{_plural(max(nudges, 1), 'thing')} could land better"
-    else:
-        verdict = "This reply reads well"
-    return f"{verdict} · {_scores_line(review)}"
-
-
 def _good_words(review: Review) -> str:
     """Return a word of encouragement naming up to three things the draft does well."""
-    scores = review.scores.to_dict()
-    best = sorted((d for d in DIMENSIONS if scores[d] >= 80), key=lambda d: -scores[d])[:3]
-    if not best:
+    listed = strengths(review)
+    if listed is None:
         return ":sparkles: *Nothing here needs a nudge.* Send it with confidence."
-    strengths = [_STRENGTHS[d] for d in DIMENSIONS if d in best]
-    listed = strengths[0] if len(strengths) == 1 else ", ".join(strengths[:-1])
-    if len(strengths) > 1:
-        listed += " and " + strengths[-1]
     return f":sparkles: *This reply reads well.* Nice work: {listed}."
 
 
@@ -421,7 +381,7 @@ def _review_blocks(review: Review, draft: str) -> list[dict[str, Any]]:
             blocks.append(_context(_esc(review.note)))
         return blocks
     title = "A few things could land better" if review.needs_nudge else "Looking good"
-    blocks = [_header(title), _context(_scores_line(review))]
+    blocks = [_header(title), _context(scores_line(review))]
     if not review.needs_nudge:
         blocks.append(_section(_good_words(review)))
     findings = _ordered(review.findings)
@@ -622,7 +582,7 @@ def _recent_text(recent: Sequence[tuple[str, int]]) -> str:
     average = round(sum(scores) / len(scores))
     lines = [
         "*Recent replies*",
-        f"`{spark}`  average {average} over the last {_plural(len(scores), 'reply', 'replies')}",
+        f"`{spark}`  average {average} over the last {plural(len(scores), 'reply', 'replies')}",
     ]
     latest = list(zip(recent, scores, strict=True))[-HOME_RECENT:][::-1]
     for (label, _), score in latest:
@@ -635,7 +595,7 @@ def _streak_text(streak: int) -> str:
     """Return the streak line (replies in a row that needed no nudge)."""
     if streak <= 0:
         return "*Streak*\nEvery reply is a fresh start: your next one can begin a streak."
-    replies = _plural(streak, "reply", "replies")
+    replies = plural(streak, "reply", "replies")
     return f"*Streak* :fire:\n{replies} in a row landed well without a nudge. Keep it up!"
 
 

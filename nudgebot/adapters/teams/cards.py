@@ -26,7 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nudgebot.models import DIMENSIONS, Dimension, Finding, Review
+from nudgebot.models import Finding, Review
+from nudgebot.wording import (
+    LABELS,
+    plural,
+    quotes_itself,
+    review_summary,
+    scores_line,
+    strengths,
+)
 
 __all__ = [
     "CONTENT_TYPE",
@@ -66,24 +74,9 @@ MAX_CARD_BYTES = 24_000
 """Our bound on a card's JSON; Teams caps a whole bot message at about 28 KB."""
 MAX_FALLBACK = 300
 
-LABELS: dict[Dimension, str] = {
-    "respect": "Respect",
-    "empathy": "Empathy",
-    "adaptable": "Adaptable",
-    "learn": "Learn",
-    "ownership": "Ownership",
-}
-
 _SHORTENED = "…(shortened)"
 _TOO_LONG = "(shortened: the rest did not fit in one Teams card)"
 _THANKS = "Thanks for the feedback! It helps me get better at this."
-_STRENGTHS: dict[Dimension, str] = {
-    "respect": "it's courteous",
-    "empathy": "it shows you care how they feel",
-    "adaptable": "it's flexible about what you can do",
-    "learn": "it stays open to what they tell you",
-    "ownership": "it owns what happens next",
-}
 
 
 @dataclass(frozen=True)
@@ -208,56 +201,24 @@ def _card(
     return card
 
 
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
 # --------------------------------------------------------------------------------------------
 # Reviews
 # --------------------------------------------------------------------------------------------
 
 
-def review_summary(review: Review) -> str:
-    """Return one line for a review: its verdict and, when judged, the five scores."""
-    if not review.judged:
-        return "I couldn't review this one."
-    nudges = sum(1 for finding in review.findings if finding.level == "nudge")
-    if review.needs_nudge:
-        verdict = f"{_plural(max(nudges, 1), 'thing')} could land better"
-    else:
-        verdict = "This reply reads well"
-    return f"{verdict} · {_scores_line(review)}"
-
-
-def _scores_line(review: Review) -> str:
-    scores = review.scores.to_dict()
-    return " · ".join(f"{LABELS[d]} {scores[d]}" for d in DIMENSIONS)
-
-
 def _good_words(review: Review) -> str:
-    scores = review.scores.to_dict()
-    best = sorted((d for d in DIMENSIONS if scores[d] >= 80), key=lambda d: -scores[d])[:3]
-    if not best:
+    listed = strengths(review)
+    if listed is None:
         return "**Nothing here needs a nudge.** Send it with confidence."
-    strengths = [_STRENGTHS[d] for d in DIMENSIONS if d in best]
-    listed = strengths[0] if len(strengths) == 1 else ", ".join(strengths[:-1])
-    if len(strengths) > 1:
-        listed += " and " + strengths[-1]
     return f"**This reply reads well.** Nice work: {listed}."
-
-
-def _quotes(finding: Finding) -> bool:
-    """Tell whether the finding's message already quotes its words, in quotation marks."""
-    words, message = " ".join(finding.quote.split()), " ".join(finding.message.split())
-    return any(f"{a}{words}{b}" in message for a, b in ("“”", '""', "''", "‘’"))
 
 
 def _finding(finding: Finding, budget: _Budget, first: bool) -> dict[str, Any]:
     label = f"**{LABELS[finding.dimension]}**"
     if finding.cost:
-        label += f" · costs {_plural(finding.cost, 'point')}"
+        label += f" · costs {plural(finding.cost, 'point')}"
     items = [_ours(label)]
-    if finding.quote.strip() and not _quotes(finding):
+    if finding.quote.strip() and not quotes_itself(finding):
         quote = shorten(_one_line(finding.quote), budget.quote, "…")
         items.append(_theirs((f"“{quote}”", {"italic": True})))
     if finding.message.strip():
@@ -272,7 +233,9 @@ def _hints(hints: Sequence[Finding], budget: _Budget) -> dict[str, Any]:
     items = [_ours("**Small hints**")]
     for hint in hints:
         words = _one_line(hint.quote)
-        about = f" (“{shorten(words, budget.quote, '…')}”)" if words and not _quotes(hint) else ""
+        about = (
+            f" (“{shorten(words, budget.quote, '…')}”)" if words and not quotes_itself(hint) else ""
+        )
         message = shorten(_one_line(hint.message), budget.message, "…")
         items.append(
             _theirs(("• " + LABELS[hint.dimension] + ": ", {"weight": "Bolder"}), message + about)
@@ -357,7 +320,7 @@ def _review_card(
     else:
         title = "A few things could land better" if review.needs_nudge else "Looking good"
         body.append(_ours(title, id="title", weight="Bolder", size="Medium"))
-        body.append(_ours(_scores_line(review), id="scores", isSubtle=True, spacing="None"))
+        body.append(_ours(scores_line(review), id="scores", isSubtle=True, spacing="None"))
         body.append(_theirs((shown_draft, {"isSubtle": True, "italic": True}), id="draft"))
         if not review.needs_nudge:
             body.append(_ours(_good_words(review)))
@@ -370,7 +333,7 @@ def _review_card(
             body.append(_hints(hints, budget))
         hidden = len(review.findings) - len(nudges) - len(hints)
         if hidden > 0:
-            more = f"…and {_plural(hidden, 'more thing')} I've left out to keep this short."
+            more = f"…and {plural(hidden, 'more thing')} I've left out to keep this short."
             body.append(_ours(more, isSubtle=True))
     actions: list[dict[str, Any]] = []
     if review.suggestion and review.suggestion.strip():
