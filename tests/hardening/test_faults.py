@@ -70,6 +70,7 @@ from tests.adapters.slack.harness import (
     preload,
 )
 from tests.databases import db_url, pg_module_url
+from tests.served import wait_until_healthy
 
 __all__ = ["db_url", "pg_module_url"]
 
@@ -783,16 +784,7 @@ def serving(api: FakeSlackAPI, database: Path) -> Iterator[tuple[subprocess.Pope
     ) as process:
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1) as health:
-                        assert health.read() == b"ok"
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    assert process.poll() is None, process.communicate()[1]
-                    assert time.monotonic() < deadline, "the server did not start"
-                    time.sleep(0.05)
+            wait_until_healthy(process, base, timeout=15)
             yield process, base
         finally:
             if process.poll() is None:

@@ -6,27 +6,21 @@ app's Web API calls go to the FakeSlackAPI, where the tests read them.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import socket
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from nudgebot.adapters.slack.app import NudgeApp, build_app
-from nudgebot.adapters.slack.server import asgi_app, http_server
+from nudgebot.adapters.slack.server import asgi_app
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
 from nudgebot.testing import FakeSlackAPI, slack_signature
-
-T = TypeVar("T")
+from tests.served import Served
 
 SECRET = "fake-signing-secret-for-tests-only"
 BOT_TOKEN = "xoxb-test"
@@ -145,60 +139,22 @@ class Reply:
     seconds: float
 
 
-class RunningApp:
+class RunningApp(Served):
     """The app built by ``build_app``, served by uvicorn in a background thread."""
+
+    thread_name = "slack-app"
 
     def __init__(self, settings: Settings, engine: ReviewEngine, **build: Any) -> None:
         self.settings = settings
         self.app: NudgeApp = build_app(settings, engine, **build)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.port = 0
-        self._server = http_server(asgi_app(self.app), log_level="warning")
-        self._thread = threading.Thread(target=self._run, name="slack-app", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> RunningApp:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        self.port = listener.getsockname()[1]
-        self._socket = listener
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.005)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(15)
-
-    def _run(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
-        self.loop.close()
+        super().__init__(asgi_app(self.app))
 
     # -- requests ----------------------------------------------------------------------------
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> Reply:
-        request = urllib.request.Request(
-            self.url + path, data=body or None, headers=headers or {}, method=method
-        )
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                text = response.read().decode()
-                status = response.status
-        except urllib.error.HTTPError as error:
-            text, status = error.read().decode(), error.code
-        return Reply(status, text, time.perf_counter() - started)
+        return Reply(*self.http(method, path, body, headers))
 
     def signed(
         self,
@@ -229,13 +185,8 @@ class RunningApp:
 
     # -- waiting -----------------------------------------------------------------------------
 
-    def run(self, work: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        """Run ``work`` (e.g. a call on the app's state) in the app's event loop; its result."""
-        assert self.loop is not None
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
-
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until the work started after acks has finished."""
-        assert self.loop is not None
-        done = asyncio.run_coroutine_threadsafe(self.app.bot.tasks.join(timeout), self.loop)
-        assert done.result(timeout + 1), "background work did not finish"
+        assert self.run(self.app.bot.tasks.join(timeout), timeout + 1), (
+            "background work did not finish"
+        )

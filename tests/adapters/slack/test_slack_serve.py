@@ -19,6 +19,7 @@ import pytest
 from nudgebot.cli import main
 from nudgebot.testing import FakeSlackAPI, slack_signature
 from tests.adapters.slack.harness import AGENT, SECRET, event, preload
+from tests.served import wait_until_healthy
 
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
 
@@ -104,16 +105,7 @@ def test_serve_http_runs_the_app_under_uvicorn(api: FakeSlackAPI, tmp_path: Path
     ) as server:
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1) as health:
-                        assert health.read() == b"ok"
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    assert server.poll() is None, server.communicate()[1]
-                    assert time.monotonic() < deadline, "the server did not start"
-                    time.sleep(0.05)
+            wait_until_healthy(server, base, timeout=15)
             body = json.dumps(event("event_message.json"))
             headers = {"Content-Type": "application/json", **slack_signature(SECRET, body)}
             request = urllib.request.Request(base + "/slack/events", body.encode(), headers)
@@ -172,16 +164,7 @@ def test_serve_http_and_teams_share_one_server_and_one_database(
     ):
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=1) as health:
-                        assert health.read() == b"ok"
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    assert server.poll() is None, server.communicate()[1]
-                    assert time.monotonic() < deadline, "the server did not start"
-                    time.sleep(0.05)
+            wait_until_healthy(server, base, timeout=20)
             body = json.dumps(event("event_message.json", "Ev0BOTH"))
             headers = {"Content-Type": "application/json", **slack_signature(SECRET, body)}
             request = urllib.request.Request(base + "/slack/events", body.encode(), headers)

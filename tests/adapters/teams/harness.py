@@ -7,24 +7,20 @@ the bot sent.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import socket
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from nudgebot.adapters.router import Router, http_server
+from nudgebot.adapters.router import Router
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
 from nudgebot.testing_teams import ConnectorCall, FakeBotConnector
+from tests.served import Served
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "teams"
 APP_ID = "c5a1e7d2-3f4b-4a6c-8d9e-0f1a2b3c4d5e"
@@ -37,8 +33,6 @@ PERSONAL_CHAT = "a:1hN7qPersonalChatWithPriya2bC3dE4fG5hI6jK7lM8nO9pQ0rS"
 CHANNEL = "19:e7Fg8hEscalationsChannel9iJ0kL1mN2oP3qR@thread.tacv2"
 TEAM = "19:Kx3pSupportTeamGeneral0aB1cD2eF3gH4iJ5k@thread.tacv2"
 THREAD = f"{CHANNEL};messageid=1763634000001"
-
-T = TypeVar("T")
 
 
 def fixture(file: str, connector: FakeBotConnector | None = None, **fields: Any) -> dict[str, Any]:
@@ -158,8 +152,10 @@ class Reply:
         return json.loads(self.body) if self.body else None
 
 
-class RunningTeams:
+class RunningTeams(Served):
     """The app built by ``build_teams``, mounted on the production router, served by uvicorn."""
+
+    thread_name = "teams-app"
 
     def __init__(
         self,
@@ -177,51 +173,15 @@ class RunningTeams:
         else:
             self.teams = build_teams(settings, engine, **build)
             self.teams.mount(router)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.port = 0
-        self._server = http_server(router, log_level="warning")
-        self._thread = threading.Thread(target=self._run, name="teams-app", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> RunningTeams:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        self.port = listener.getsockname()[1]
-        self._socket = listener
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.005)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(15)
-
-    def _run(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
-        self.loop.close()
+        super().__init__(router)
 
     # -- requests ----------------------------------------------------------------------------
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> Reply:
-        request = urllib.request.Request(
-            self.url + path, data=body or None, headers=headers or {}, method=method
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return Reply(response.status, response.read().decode())
-        except urllib.error.HTTPError as error:
-            return Reply(error.code, error.read().decode())
+        status, text, _ = self.http(method, path, body, headers)
+        return Reply(status, text)
 
     def post(self, activity: dict[str, Any] | bytes, token: str | None = None) -> Reply:
         body = activity if isinstance(activity, bytes) else json.dumps(activity).encode()
@@ -231,11 +191,6 @@ class RunningTeams:
         return self.request("POST", "/api/messages", body, headers)
 
     # -- the app's loop ----------------------------------------------------------------------
-
-    def run(self, work: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
-        """Run a coroutine on the app's own event loop (where its HTTP clients live)."""
-        assert self.loop is not None
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until the work started by requests has finished."""
