@@ -84,6 +84,7 @@ from bench.slack import (  # noqa: E402  (after the path set-up)
     _server_main,
     _start,
     _stop,
+    message_event,
 )
 
 BOT_TOKEN = "xoxb-bench"
@@ -140,40 +141,15 @@ class Event:
 def _event(
     serial: int, ts: str, channel: str, user: str, text: str, team: str, good: bool
 ) -> Event:
-    section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
-    payload = {
-        "token": "bench-verification-token",
-        "team_id": HOME,
-        "context_team_id": HOME,
-        "context_enterprise_id": None,
-        "api_app_id": "A0NUDGE",
-        "event": {
-            "user": user,
-            "type": "message",
-            "ts": ts,
-            "client_msg_id": f"5e1d0a2c-7b3f-4d8e-9a6c-{serial:012d}",
-            "text": text,
-            "team": team,
-            "user_team": team,
-            "blocks": [{"type": "rich_text", "block_id": "Lq1", "elements": [section]}],
-            "channel": channel,
-            "event_ts": ts,
-            "channel_type": "channel",
-        },
-        "type": "event_callback",
-        "event_id": f"Ev0LOAD{serial:09d}",
-        "event_time": int(float(ts)),
-        "authorizations": [
-            {
-                "enterprise_id": None,
-                "team_id": HOME,
-                "user_id": "U0BOT",
-                "is_bot": True,
-                "is_enterprise_install": False,
-            }
-        ],
-        "is_ext_shared_channel": False,
-    }
+    payload = message_event(
+        serial,
+        ts=ts,
+        channel=channel,
+        user=user,
+        text=text,
+        team=team,
+        event_id=f"Ev0LOAD{serial:09d}",
+    )
     return Event(serial, ts, channel, user, text, good, json.dumps(payload).encode())
 
 

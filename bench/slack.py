@@ -91,32 +91,33 @@ LABELS = {
 # Events
 
 
-def event_body(serial: int, channel: str = SUPPORT) -> bytes:
-    """An Events API ``message`` payload (the recorded shape), distinct for each ``serial``."""
-    ts = f"{FIRST_TS + serial}.000200"
-    text = f"Not our problem, contact the courier about ORD-{10_000 + serial}."
+def message_event(
+    serial: int, *, ts: str, channel: str, user: str, text: str, team: str, event_id: str
+) -> dict[str, Any]:
+    """An Events API ``message`` payload in the recorded shape (``user`` writing from ``team``)."""
     section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
-    payload = {
+    return {
         "token": "bench-verification-token",
         "team_id": HOME,
         "context_team_id": HOME,
         "context_enterprise_id": None,
         "api_app_id": "A0NUDGE",
         "event": {
-            "user": AGENT,
+            "user": user,
             "type": "message",
             "ts": ts,
             "client_msg_id": f"0c8a7f2e-5d6b-4c3a-9e1f-{serial:012d}",
             "text": text,
-            "team": HOME,
+            "team": team,
+            "user_team": team,
             "blocks": [{"type": "rich_text", "block_id": "Xq1", "elements": [section]}],
             "channel": channel,
             "event_ts": ts,
             "channel_type": "channel",
         },
         "type": "event_callback",
-        "event_id": f"Ev0BENCH{serial:08d}",
-        "event_time": FIRST_TS + serial,
+        "event_id": event_id,
+        "event_time": int(float(ts)),
         "authorizations": [
             {
                 "enterprise_id": None,
@@ -128,6 +129,19 @@ def event_body(serial: int, channel: str = SUPPORT) -> bytes:
         ],
         "is_ext_shared_channel": False,
     }
+
+
+def event_body(serial: int, channel: str = SUPPORT) -> bytes:
+    """An agent's reply needing a nudge, as a signed-ready body, distinct for each ``serial``."""
+    payload = message_event(
+        serial,
+        ts=event_ts(serial),
+        channel=channel,
+        user=AGENT,
+        text=f"Not our problem, contact the courier about ORD-{10_000 + serial}.",
+        team=HOME,
+        event_id=f"Ev0BENCH{serial:08d}",
+    )
     return json.dumps(payload).encode()
 
 
