@@ -41,6 +41,8 @@ RECENT_DAYS = 30
 """How far back the App Home looks for an agent's recent reviews."""
 SETTINGS_TTL = 10.0
 """Seconds an agent's nudge settings are cached for the live path (see ``wants_nudges``)."""
+SETTINGS_CACHE = 10_000
+"""Agents whose settings are cached at most (the least recently used go first)."""
 WATCH_REFRESH = 30.0
 """Seconds the watched channels are cached: how soon another instance's ``/nudge watch`` shows."""
 PLATFORM = "slack"
@@ -272,7 +274,7 @@ class SlackState:
         settings = await (await self.open()).user_settings(user)
         self._settings[user] = (now, settings)
         self._settings.move_to_end(user)
-        while len(self._settings) > self._customers_size:
+        while len(self._settings) > SETTINGS_CACHE:
             self._settings.popitem(last=False)
         return settings
 
