@@ -4,13 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint typecheck eval bench clean
+.PHONY: demo test test-clock-ahead test-postgres lint typecheck eval bench clean
 
 demo: $(STAMP)
 	$(BIN)/nudgebot demo
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The time-sensitive tests again with the wall clock 550 days ahead (time-machine): a test that
+# compares a hard-coded day with the real clock fails here, not on the day it starts failing.
+CLOCK_TESTS := tests/test_scheduler.py tests/storage tests/test_reports.py tests/test_tips.py \
+	tests/adapters/slack/test_slack_daily_tips.py tests/adapters/slack/test_slack_leads.py \
+	tests/adapters/slack/test_slack_state.py tests/adapters/teams
+test-clock-ahead: $(STAMP)
+	NUDGEBOT_TEST_CLOCK_AHEAD=550 $(BIN)/pytest $(CLOCK_TESTS)
 
 # The same, with the storage tests on a throwaway PostgreSQL server as well (as CI runs them).
 test-postgres:

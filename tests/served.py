@@ -8,6 +8,7 @@ with its own event loop; the Slack and Teams harnesses build their app and hand 
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import subprocess
 import threading
@@ -81,6 +82,16 @@ class Served:
         except urllib.error.HTTPError as error:
             text, status = error.read().decode(), error.code
         return status, text, time.perf_counter() - started
+
+
+def ctrl_c_delivered() -> None:
+    """``preexec_fn`` for a served process the test will stop with SIGINT, as Ctrl-C does.
+
+    A shell starts background jobs with SIGINT ignored, and the child inherits that: a test
+    run started with ``make test &`` would see the server shrug off the signal and exit 0.
+    Restoring the default makes the child behave as in a terminal, however the run began.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until_healthy(process: subprocess.Popen[str], base: str, timeout: float = 15) -> None:

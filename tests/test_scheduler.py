@@ -905,12 +905,13 @@ def test_run_due_on_real_sqlite_storage(tmp_path: Path) -> None:
 
     async def scenario() -> tuple[list[Delivery], list[Delivery], list[tuple[date, str]]]:
         url = f"sqlite:///{tmp_path / 'tips.db'}"
-        one = await storage.Store.open(url)
-        two = await storage.Store.open(url)
+        now = utc(2026, 11, 24, 9, 30)
+        # The subscription is stamped by the store's clock: the same frozen day as the run.
+        one = await storage.Store.open(url, clock=lambda: now - timedelta(days=1))
+        two = await storage.Store.open(url, clock=lambda: now)
         try:
             await one.subscribe(storage.TipSubscription("C1", timezone="Europe/London"))
             post = Poster()
-            now = utc(2026, 11, 24, 9, 30)
             first, second = await asyncio.gather(
                 run_due(one, LIBRARY, post, now=now), run_due(two, LIBRARY, post, now=now)
             )

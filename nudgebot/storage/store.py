@@ -51,6 +51,7 @@ import gc
 import inspect
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import (
     AsyncIterator,
@@ -246,12 +247,33 @@ def _sqlite_pragmas(memory: bool) -> Callable[[Any, Any], None]:
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
             if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
 
     return on_connect
+
+
+def _use_wal(path: Path) -> None:
+    """Put the SQLite file at ``path`` in WAL mode (kept in the file), one process at a time.
+
+    Switching the journal mode needs SQLite's exclusive lock, and two connections switching a
+    new file at once can deadlock on it: SQLite then answers "database is locked" at once,
+    without waiting out the busy timeout. So the switch is made once per open, before any
+    other connection, under an advisory lock on a file beside the database.
+    """
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory lock, still WAL
+            fcntl = None  # type: ignore[assignment]
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_SECONDS)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        finally:
+            connection.close()
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -591,15 +613,19 @@ class Store:
         cannot be reached, is not a database, or has a schema this version cannot use.
         """
         parsed = async_url(url)
+        sqlite_file = None
         if parsed.get_backend_name() == "sqlite" and not _is_memory(parsed):
-            folder = Path(parsed.database or "").expanduser().absolute().parent
-            if not folder.is_dir():
+            sqlite_file = Path(parsed.database or "").expanduser().absolute()
+            if not sqlite_file.parent.is_dir():
                 raise StorageError(
-                    f"cannot open the database {safe_url(url)}: the folder {folder} does not exist"
+                    f"cannot open the database {safe_url(url)}: "
+                    f"the folder {sqlite_file.parent} does not exist"
                 )
         engine = cls._engine_for(parsed)
         store = cls(engine, parsed, clock, safe_url(url))
         try:
+            if sqlite_file is not None:
+                await asyncio.to_thread(_use_wal, sqlite_file)
             if migrate:
                 await migrations.upgrade(engine)
             else:

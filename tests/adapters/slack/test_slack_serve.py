@@ -19,7 +19,7 @@ import pytest
 from nudgebot.cli import main
 from nudgebot.testing import FakeSlackAPI, slack_signature
 from tests.adapters.slack.harness import AGENT, SECRET, event, preload
-from tests.served import wait_until_healthy
+from tests.served import ctrl_c_delivered, wait_until_healthy
 
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL")
 
@@ -101,7 +101,13 @@ def test_serve_http_runs_the_app_under_uvicorn(api: FakeSlackAPI, tmp_path: Path
     }
     command = [sys.executable, "-m", "nudgebot", "serve", "--http", "--port", str(port)]
     with subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_delivered,
     ) as server:
         try:
             base = f"http://127.0.0.1:{port}"
@@ -160,6 +166,7 @@ def test_serve_http_and_teams_share_one_server_and_one_database(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_delivered,
         ) as server,
     ):
         try:
