@@ -7,15 +7,31 @@ and renders a :class:`Review`. ``Review.to_dict()`` is the JSON contract of
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Dimension = Literal["respect", "empathy", "adaptable", "learn", "ownership"]
 DIMENSIONS: tuple[Dimension, ...] = ("respect", "empathy", "adaptable", "learn", "ownership")
 
 Level = Literal["nudge", "hint"]
 Engine = Literal["rules", "llm"]
+Role = Literal["customer", "agent"]
+ROLES: tuple[Role, ...] = ("customer", "agent")
+Move = Literal["question", "answer", "action", "refusal", "handoff", "closing", "holding", "other"]
+"""What a reply does in its conversation (see ``nudgebot.review.reading``)."""
+MOVES: tuple[Move, ...] = get_args(Move)
+
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation before a draft: who wrote it, and its words."""
+
+    role: Role
+    text: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,25 @@ class Draft:
     channel: str | None = None
     author: str | None = None
     id: str | None = None
+    thread: tuple[Turn, ...] = ()
+    """The conversation before the reply, oldest first (empty: only ``customer`` is known)."""
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        """The conversation before the reply; ``customer`` alone is a one-turn thread."""
+        if self.thread:
+            return self.thread
+        return (Turn("customer", self.customer),) if self.customer else ()
+
+    @property
+    def last_customer(self) -> str | None:
+        """The customer's last message: ``customer``, else the thread's last customer turn."""
+        if self.customer:
+            return self.customer
+        for turn in reversed(self.thread):
+            if turn.role == "customer":
+                return turn.text
+        return None
 
 
 @dataclass(frozen=True)
@@ -46,6 +81,8 @@ class Finding:
     """``nudge`` findings make a review need a nudge; ``hint`` findings only cost points."""
     start: int | None = None
     end: int | None = None
+    confidence: float | None = None
+    """How sure the engine is that a coach would raise this (0-1; None: not rated)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the finding as plain JSON-ready data."""
@@ -59,6 +96,7 @@ class Finding:
             "level": self.level,
             "start": self.start,
             "end": self.end,
+            "confidence": self.confidence,
         }
 
 
@@ -96,6 +134,13 @@ class Review:
     """False when the engine could not judge the draft (another language, no words)."""
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     """Extra facts about how the review was made (prompt id, tokens, latency...)."""
+    move: Move | None = None
+    """What the reply does in the conversation (None when it was not judged)."""
+
+    @property
+    def suggestion_ready(self) -> bool:
+        """True when there is a suggestion with no [placeholders] left to fill in."""
+        return self.suggestion is not None and not _PLACEHOLDER.search(self.suggestion)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON contract of ``nudgebot check --format json``."""
@@ -103,7 +148,9 @@ class Review:
             "needs_nudge": self.needs_nudge,
             "scores": self.scores.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
+            "move": self.move,
             "suggestion": self.suggestion,
+            "suggestion_ready": self.suggestion_ready,
             "engine": self.engine,
             "note": self.note,
             "judged": self.judged,
