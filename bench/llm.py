@@ -36,10 +36,10 @@ if str(ROOT) not in sys.path:
 from bench.corpus import customer_for, draft_of_length  # noqa: E402
 from nudgebot.config import Settings  # noqa: E402
 from nudgebot.engine import ReviewEngine  # noqa: E402
-from nudgebot.llm.client import response_format  # noqa: E402
-from nudgebot.llm.reviewer import LLMReviewer, PromptSet  # noqa: E402
+from nudgebot.engine.llm.client import response_format  # noqa: E402
+from nudgebot.engine.llm.reviewer import LLMReviewer, PromptSet  # noqa: E402
+from nudgebot.engine.rules import default_rulebook  # noqa: E402
 from nudgebot.models import Draft  # noqa: E402
-from nudgebot.rules import default_rulebook  # noqa: E402
 from nudgebot.testing import FakeModelServer  # noqa: E402
 
 TYPICAL_CHARS = 400

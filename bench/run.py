@@ -168,7 +168,7 @@ _LOAD_SCRIPT = """
 import json, time
 t0 = time.perf_counter_ns()
 import nudgebot.engine
-import nudgebot.rules as rules
+import nudgebot.engine.rules as rules
 t1 = time.perf_counter_ns()
 book = rules.load_rulebook(rules.prompts_dir() / "rules")
 t2 = time.perf_counter_ns()

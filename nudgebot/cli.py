@@ -19,8 +19,8 @@ from nudgebot import commands
 from nudgebot.commands import ENGINES, fail, one_line
 from nudgebot.config import Settings, SettingsError
 from nudgebot.engine import DraftError
+from nudgebot.engine.rules import RuleFileError
 from nudgebot.evaluation import CaseError
-from nudgebot.rules import RuleFileError
 
 __all__ = ["build_parser", "main"]
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from nudgebot import guard
-from nudgebot.llm.prompts import LeakCheck, Prompt, load_prompt, neutralise_tags
-from nudgebot.redaction import Redactor
+from nudgebot.engine import guard
+from nudgebot.engine.llm.prompts import LeakCheck, Prompt, load_prompt, neutralise_tags
+from nudgebot.engine.redaction import Redactor
 from nudgebot.tips import Tip, TipLibrary
 
 if TYPE_CHECKING:
-    from nudgebot.llm.breaker import CircuitBreaker
-    from nudgebot.llm.client import Message, ModelClient, TextAnswer
+    from nudgebot.engine.llm.breaker import CircuitBreaker
+    from nudgebot.engine.llm.client import Message, ModelClient, TextAnswer
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -315,7 +315,7 @@ class Coach:
         self, question: str, tips: tuple[Tip, ...], client: ModelClient, prompts: CoachPrompts
     ) -> Coaching:
         """Ask the model, check its answer, and fall back to the tips if anything is wrong."""
-        from nudgebot.llm.client import ModelFailure
+        from nudgebot.engine.llm.client import ModelFailure
 
         redactor = Redactor() if client.settings.redact else None
         sent = redactor.redact(question) if redactor is not None else question

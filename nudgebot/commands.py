@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 from nudgebot.config import Settings
 from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.engine.rules import Rulebook, load_rulebook, prompts_dir
 from nudgebot.models import Draft, Review
-from nudgebot.rules import Rulebook, load_rulebook, prompts_dir
 
 __all__ = [
     "ENGINES",
@@ -243,7 +243,7 @@ def load_demo(path: Path) -> tuple[str, list[dict[str, str]]]:
     """Read the demo conversation: a title and turns of ``title``, ``customer``, ``draft``."""
     import tomllib
 
-    from nudgebot.rules import RuleFileError
+    from nudgebot.engine.rules import RuleFileError
 
     try:
         with path.open("rb") as handle:

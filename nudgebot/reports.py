@@ -39,12 +39,12 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from nudgebot.facts import extract_facts
+from nudgebot.engine.facts import extract_facts
+from nudgebot.engine.redaction import Redactor
 from nudgebot.models import DIMENSIONS, Dimension, Finding, Review, Scores, StoredReview
-from nudgebot.redaction import Redactor
 
 if TYPE_CHECKING:
-    from nudgebot.rules import Rule
+    from nudgebot.engine.rules import Rule
 
 __all__ = [
     "DEFAULT_DAYS",
@@ -395,8 +395,9 @@ def anonymise(text: str, limit: int = EXAMPLE_CHARS) -> str:
     """Return ``text`` without personal data, on one line, at most ``limit`` characters.
 
     Names, mentions, e-mail addresses, phone numbers, links, channels and ids (order numbers,
-    references) found by :func:`~nudgebot.facts.extract_facts` are masked first; then the
-    :class:`~nudgebot.redaction.Redactor` catches what is left (cards, IBANs, national ids...).
+    references) found by :func:`~nudgebot.engine.facts.extract_facts` are masked first; then the
+    :class:`~nudgebot.engine.redaction.Redactor` catches what is left (cards, IBANs, national
+    ids...).
     Lower-case names ("hi sarah") are not recognised.
     """
     masked = Redactor().redact(_mask_facts(" ".join(text.split())))

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nudgebot.rules.checker import Context, first_match
-from nudgebot.rules.rulebook import Example, Rule, Rulebook
+from nudgebot.engine.rules.checker import Context, first_match
+from nudgebot.engine.rules.rulebook import Example, Rule, Rulebook
 
 __all__ = ["ExampleFailure", "describe", "rules_dir", "run_examples"]
 

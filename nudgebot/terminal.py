@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
+from nudgebot.engine.rules.text import clean
 from nudgebot.models import DIMENSIONS, Finding, Review
-from nudgebot.rules.text import clean
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from nudgebot.engine.rules import prompts_dir
 from nudgebot.models import DIMENSIONS, Dimension
-from nudgebot.rules import prompts_dir
 
 __all__ = ["FILE_NAME", "Tip", "TipFileError", "TipLibrary", "stem", "words"]
 

@@ -12,8 +12,8 @@ import pytest
 
 from nudgebot import commands
 from nudgebot.cli import main
+from nudgebot.engine.rules import prompts_dir
 from nudgebot.models import DIMENSIONS
-from nudgebot.rules import prompts_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PARCEL_CUSTOMER = "Where is my parcel?? It's been 2 weeks"

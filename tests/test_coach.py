@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from tests.llm.wire import BASE, completion, request_json, settings
 
 from nudgebot.coach import (
     GENERAL_INTRO,
@@ -20,10 +21,9 @@ from nudgebot.coach import (
     CoachPrompts,
     looks_like_question,
 )
-from nudgebot.llm.client import ModelClient
-from nudgebot.llm.prompts import load_prompt
+from nudgebot.engine.llm.client import ModelClient
+from nudgebot.engine.llm.prompts import load_prompt
 from nudgebot.tips import TipLibrary
-from tests.llm.wire import BASE, completion, request_json, settings
 
 LIBRARY = TipLibrary.load()
 DATA = Path(__file__).resolve().parent / "data"
@@ -425,7 +425,7 @@ def test_an_empty_question_never_reaches_the_model() -> None:
 
 
 def test_a_shared_open_breaker_answers_with_tips_without_calling_the_model() -> None:
-    from nudgebot.llm.breaker import CircuitBreaker
+    from nudgebot.engine.llm.breaker import CircuitBreaker
 
     breaker = CircuitBreaker(1, 60)
     breaker.failure()  # the reviewer saw the model fail: open

@@ -15,16 +15,17 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tests.llm.wire import settings as model_settings
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.slack.bot import Background as SlackBackground
 from nudgebot.adapters.teams.bot import Background as TeamsBackground
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
-from nudgebot.llm.reviewer import LLMReviewer
+from nudgebot.engine.llm.reviewer import LLMReviewer
+from nudgebot.engine.rules import default_rulebook
 from nudgebot.metrics import CONTENT_TYPE, METRICS, Metrics
 from nudgebot.models import Draft, Review, Scores
-from nudgebot.rules import default_rulebook
 from nudgebot.storage import Store, TipSubscription
 from nudgebot.testing import FakeModelServer, FakeSlackAPI
 from nudgebot.tip_service import PlatformTipStore, TipsCall, TipService, answer_tips
@@ -39,7 +40,6 @@ from tests.adapters.slack.harness import (
     make_settings,
     preload,
 )
-from tests.llm.wire import settings as model_settings
 
 RULEBOOK = default_rulebook(cache_dir=None)
 CUSTOMER = CUSTOMER_MESSAGE

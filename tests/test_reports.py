@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from nudgebot import commands
 from nudgebot.cli import main
+from nudgebot.engine.rules import default_rulebook
 from nudgebot.models import DIMENSIONS, Finding, Review, Scores, StoredReview
 from nudgebot.reports import (
     CSV_COLUMNS,
@@ -55,7 +56,6 @@ from nudgebot.reports import (
     top_rules,
     trend_chart_png,
 )
-from nudgebot.rules import default_rulebook
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 LABELS = rule_labels(default_rulebook().rules)

@@ -20,8 +20,8 @@ import pytest
 
 from nudgebot import commands
 from nudgebot.cli import main
+from nudgebot.engine.rules import load_rulebook, prompts_dir
 from nudgebot.models import DIMENSIONS, Scores, StoredReview
-from nudgebot.rules import load_rulebook, prompts_dir
 from nudgebot.scheduler import (
     DIMENSION_PHRASES,
     RULE_PHRASES,

@@ -44,7 +44,7 @@ from nudgebot.adapters.teams.app import TeamsApp
 from nudgebot.adapters.teams.team_commands import REFUSAL as TEAMS_REFUSAL
 from nudgebot.adapters.teams.team_commands import mount_teams
 from nudgebot.engine import ReviewEngine
-from nudgebot.llm.prompts import LeakCheck, load_prompt
+from nudgebot.engine.llm.prompts import LeakCheck, load_prompt
 from nudgebot.models import Scores, StoredReview
 from nudgebot.storage.lazy import Database
 from nudgebot.testing import FakeModelServer, FakeSlackAPI, model_answer, slack_signature

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from nudgebot.engine.rules import default_rulebook
 from nudgebot.models import DIMENSIONS, Dimension, Scores, StoredReview
 from nudgebot.reports import (
     Acceptance,
@@ -26,7 +27,6 @@ from nudgebot.reports import (
     report_data,
     rule_labels,
 )
-from nudgebot.rules import default_rulebook
 from nudgebot.storage import Store
 from tests.storage.conftest import START
 

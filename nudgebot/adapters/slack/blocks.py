@@ -6,7 +6,7 @@ Nothing here imports a Slack SDK or does I/O, so the Bolt app only sends what th
 
 Safety and limits, for every payload:
 
-- Every piece of user or model text is escaped with :func:`~nudgebot.guard.escape_mrkdwn`,
+- Every piece of user or model text is escaped with :func:`~nudgebot.engine.guard.escape_mrkdwn`,
   keeping only the Slack markup tokens of the agent's own draft (``slack_tokens(draft)``): a
   suggestion can never ping ``<!channel>`` or mention someone the draft did not. Notes (which
   may quote ``<!channel>``) and text with no draft behind it are escaped with nothing kept.
@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from nudgebot.guard import escape_mrkdwn, slack_tokens
+from nudgebot.engine.guard import escape_mrkdwn, slack_tokens
 from nudgebot.models import Finding, Review
 from nudgebot.wording import (
     LABELS,

@@ -2,9 +2,9 @@
 
 Pure functions, like :mod:`nudgebot.adapters.slack.blocks`, with the same rules: every piece
 of stored text (labels, example quotes, the kudos reply, display names) is escaped with
-:func:`~nudgebot.guard.escape_mrkdwn`; the only markup emitted is built here from validated ids
-(``<#C123>``, and in the private view ``<@U123>`` / ``<!subteam^S123>``); 50 blocks and 3,000
-characters per section at most.
+:func:`~nudgebot.engine.guard.escape_mrkdwn`; the only markup emitted is built here
+from validated ids (``<#C123>``, and in the private view ``<@U123>`` / ``<!subteam^S123>``);
+50 blocks and 3,000 characters per section at most.
 
 ``private=True`` is the lead's own view (an ephemeral message or a DM to the lead): it names
 the agents (the kudos author, the per-agent rows). ``private=False`` is safe to post where
@@ -26,7 +26,7 @@ from nudgebot.adapters.slack.blocks import (
     slack_len,
     truncate,
 )
-from nudgebot.guard import escape_mrkdwn
+from nudgebot.engine.guard import escape_mrkdwn
 from nudgebot.models import DIMENSIONS
 from nudgebot.reports import (
     Report,

@@ -33,7 +33,7 @@ from nudgebot.adapters.slack.blocks import (
     truncate,
 )
 from nudgebot.adapters.slack.command import HANDLERS
-from nudgebot.guard import escape_mrkdwn, slack_tokens
+from nudgebot.engine.guard import escape_mrkdwn, slack_tokens
 from nudgebot.models import DIMENSIONS, Finding, Review, Scores
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,286 @@
+"""The review engine: a draft in, a review out. No platform code lives here.
+
+:meth:`ReviewEngine.review` runs the rules first (they are cheap, they give the model hints,
+and they are the answer whenever the model is not asked or fails), then the LLM reviewer when
+one is configured, then the guard on whatever suggestion came out. Every model failure ends
+in the rules' review with ``engine: "rules"`` and a note naming the reason; the user always
+gets a review. Unusable input (an empty draft, one past the length limit) raises
+:class:`DraftError` with a message fit to show the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nudgebot.config import Settings
+from nudgebot.engine import guard
+from nudgebot.engine.facts import fact_texts
+from nudgebot.engine.rules import default_rulebook
+from nudgebot.engine.rules.checker import Context, check
+from nudgebot.engine.rules.language import guess_language
+from nudgebot.engine.rules.rewrite import rewrite
+from nudgebot.engine.rules.rulebook import Rulebook
+from nudgebot.engine.rules.text import clean, word_count
+from nudgebot.models import DIMENSIONS, Draft, Finding, Level, Review, Scores
+
+if TYPE_CHECKING:
+    from nudgebot.engine.llm.reviewer import LLMReviewer
+    from nudgebot.engine.llm.schema import ModelFinding, ModelReview
+
+logger = logging.getLogger(__name__)
+
+MAX_DRAFT_CHARS = 40_000
+MAX_HINTS = 6
+NO_MODEL = "no model is configured (set OPENAI_API_KEY, see .env.example)"
+
+
+class DraftError(ValueError):
+    """A draft that cannot be reviewed; the message says why in one line."""
+
+
+def score(findings: tuple[Finding, ...] | list[Finding]) -> Scores:
+    """Score each dimension 100 minus the cost of its findings (never below 0)."""
+    lost = dict.fromkeys(DIMENSIONS, 0)
+    for finding in findings:
+        lost[finding.dimension] += finding.cost
+    return Scores(**{d: max(0, 100 - lost[d]) for d in DIMENSIONS})
+
+
+class ReviewEngine:
+    """Reviews drafts. Build one per process; it is safe to share."""
+
+    def __init__(
+        self,
+        rulebook: Rulebook | None = None,
+        *,
+        max_chars: int = MAX_DRAFT_CHARS,
+        llm: LLMReviewer | None = None,
+        gate: bool = False,
+    ) -> None:
+        self.rulebook = rulebook or default_rulebook()
+        self.max_chars = max_chars
+        self.llm = llm
+        self.gate = gate
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: str | None = None) -> ReviewEngine:
+        """Build the engine the settings describe: rules, plus the model when one is set.
+
+        ``engine`` overrides ``settings.engine``; with ``rules`` no model client is built.
+        """
+        llm = None
+        if settings.llm_configured and (engine or settings.engine) != "rules":
+            from nudgebot.engine.llm.reviewer import LLMReviewer
+
+            llm = LLMReviewer(settings)
+        return cls(
+            default_rulebook(settings.prompts_dir, settings.cache_dir),
+            max_chars=settings.max_draft_chars,
+            llm=llm,
+            gate=settings.llm_gate,
+        )
+
+    @classmethod
+    def from_prompts(
+        cls,
+        prompts: Path | None,
+        *,
+        max_chars: int = MAX_DRAFT_CHARS,
+        cache_dir: Path | None = None,
+    ) -> ReviewEngine:
+        """Build an engine whose rules come from ``prompts`` (None: the bundled ones)."""
+        return cls(default_rulebook(prompts, cache_dir), max_chars=max_chars)
+
+    def prepare(self, draft: Draft) -> tuple[Draft, list[str]]:
+        """Check a draft is usable and clean it; return it with notes on what was changed."""
+        if not draft.text or not draft.text.strip():
+            raise DraftError("the draft is empty: paste the reply you want reviewed")
+        if len(draft.text) > self.max_chars:
+            raise DraftError(
+                f"the draft is {len(draft.text):,} characters; the limit is {self.max_chars:,}"
+            )
+        text, invisible = clean(draft.text)
+        customer = clean(draft.customer)[0] if draft.customer else draft.customer
+        notes = [f"removed {invisible} invisible character(s)"] if invisible else []
+        return replace(draft, text=text, customer=customer), notes
+
+    def review_rules(self, draft: Draft) -> Review:
+        """Review a draft with the rules engine alone."""
+        return self._rules(*self.prepare(draft))[0]
+
+    def _rules(self, draft: Draft, notes: list[str]) -> tuple[Review, Context | None]:
+        """Return the rules' review of a prepared draft, and its context (None if not judged)."""
+        if word_count(draft.text) == 0:
+            notes.append("nothing to review: the draft has no words")
+            return Review(False, Scores(), (), None, "rules", _note(notes), judged=False), None
+        language = guess_language(draft.text)
+        if not language.english:
+            looks_like = (
+                f"looks like '{language.language}'"
+                if language.language != "und"
+                else "does not look like English"
+            )
+            notes.append(f"the rules are written for English and this draft {looks_like}")
+            return Review(False, Scores(), (), None, "rules", _note(notes), judged=False), None
+        context = Context(self.rulebook, draft.text, draft.customer)
+        hits = check(context)
+        findings = tuple(hit.finding for hit in hits)
+        needs_nudge = any(f.level == "nudge" for f in findings)
+        suggestion = None
+        if needs_nudge:
+            facts = fact_texts(draft.text)
+            suggestion = rewrite(context, hits, facts)
+            checked = guard.guard(draft.text, suggestion, customer=draft.customer)
+            if checked.text is None or checked.repaired:  # never drop a fact or add a promise
+                notes.append("the draft's own words are kept as written, so no fact is lost")
+                suggestion = rewrite(context, hits, facts, additions_only=True)
+                if guard.check(draft.text, suggestion, customer=draft.customer):
+                    suggestion = draft.text  # tidying touched a fact: show the draft as it is
+        review = Review(needs_nudge, score(findings), findings, suggestion, "rules", _note(notes))
+        return review, context
+
+    async def review(self, draft: Draft, engine: str = "auto") -> Review:
+        """Review a draft with the chosen engine (``auto``, ``rules`` or ``llm``).
+
+        ``auto`` asks the model when one is configured; ``llm`` asks it and says so in the
+        note when none is. Either way a model that is missing or fails leaves the rules'
+        review, with the reason in ``note`` and ``meta["fallback"]``. Each review is counted
+        in :data:`nudgebot.metrics.METRICS`.
+        """
+        from nudgebot.metrics import METRICS  # here: the command line's rules path never pays
+
+        decided = await self._review(draft, engine)
+        METRICS.review_done(decided)
+        return decided
+
+    async def _review(self, draft: Draft, engine: str) -> Review:
+        prepared, notes = self.prepare(draft)
+        rules, context = self._rules(prepared, list(notes))
+        if engine == "rules" or (engine == "auto" and self.llm is None):
+            return rules
+        if self.llm is None:
+            return _fallback(rules, "no_model", NO_MODEL)
+        if rules.note and "no words" in rules.note:
+            return rules
+        calm = context is not None and not context.signal("customer_upset")
+        if self.gate and calm and not rules.findings:
+            return replace(rules, meta={**rules.meta, "gate": "skipped the model"})
+        from nudgebot.engine.llm.client import ModelFailure
+
+        started = time.monotonic()
+        hints = [_hint(f) for f in rules.findings[:MAX_HINTS]]
+        try:
+            result = await self.llm.review(prepared, hints)
+        except ModelFailure as failure:
+            elapsed = round((time.monotonic() - started) * 1000, 1)
+            return _fallback(rules, failure.code, f"the model {failure.reason}", elapsed)
+        except Exception as error:  # a bug or an odd server must still leave the user a review
+            logger.exception("model review failed unexpectedly")
+            elapsed = round((time.monotonic() - started) * 1000, 1)
+            reason = f"the model call failed unexpectedly ({type(error).__name__})"
+            return _fallback(rules, "error", reason, elapsed)
+        if result.meta.get("leak"):
+            notes.append("the model's suggestion repeated its own instructions, so it is not shown")
+        if result.meta.get("leak_findings"):
+            notes.append("findings that repeated the model's instructions are not shown")
+        return self._from_model(prepared, result.review, result.meta, rules, notes)
+
+    def _from_model(
+        self,
+        draft: Draft,
+        answer: ModelReview,
+        meta: dict[str, Any],
+        rules: Review,
+        notes: list[str],
+    ) -> Review:
+        """Turn the model's answer into a review, with the guard on its suggestion."""
+        level: Level = "nudge" if answer.needs_nudge else "hint"
+        findings = tuple(_finding(draft.text, f, level) for f in answer.findings)
+        suggestion = answer.suggestion if answer.needs_nudge else None
+        if answer.needs_nudge and not (suggestion and suggestion.strip()):
+            suggestion = rules.suggestion
+            if suggestion:
+                notes.append("the model gave no suggestion, so the rules' rewrite is shown")
+        if suggestion:
+            checked = guard.guard(draft.text, suggestion, customer=draft.customer)
+            if checked.text is not None:
+                if checked.repaired:
+                    notes.append(
+                        f"the suggestion was corrected: it {guard.describe(checked.problems)}"
+                    )
+                suggestion = checked.text
+            else:
+                problem = guard.describe(checked.problems)
+                meta = {**meta, "guard": [p.kind for p in checked.problems]}
+                if rules.suggestion and not guard.check(
+                    draft.text, rules.suggestion, customer=draft.customer
+                ):
+                    notes.append(
+                        f"the model's suggestion {problem}, so the rules' rewrite is shown"
+                    )
+                    suggestion = rules.suggestion
+                else:
+                    notes.append(f"the model's suggestion {problem}, so it is not shown")
+                    suggestion = None
+        scores = Scores(**answer.scores.model_dump())
+        return Review(
+            answer.needs_nudge, scores, findings, suggestion, "llm", _note(notes), meta=meta
+        )
+
+    async def aclose(self) -> None:
+        """Close the model client's connections, if there is one."""
+        if self.llm is not None:
+            await self.llm.aclose()
+
+
+def _hint(finding: Finding) -> str:
+    """One line for the model about a rules finding."""
+    quote = f'"{finding.quote}" ' if finding.quote else ""
+    return f"{finding.dimension}: {quote}{finding.message}"
+
+
+def _finding(draft: str, finding: ModelFinding, level: Level) -> Finding:
+    """Make a model's finding a :class:`Finding`; a quote not in the draft is dropped."""
+    quote = finding.quote.strip()
+    start = draft.find(quote) if quote else -1
+    folded = draft.lower()
+    if start < 0 and quote and len(folded) == len(draft):  # same offsets after lower()
+        start = folded.find(quote.lower())
+    start_end: tuple[int | None, int | None] = (None, None)
+    if start < 0:
+        quote = ""
+    else:
+        quote = draft[start : start + len(quote)]
+        start_end = (start, start + len(quote))
+    return Finding(
+        finding.dimension,
+        f"llm.{finding.dimension}",
+        quote,
+        finding.message,
+        finding.fix,
+        level=level,
+        start=start_end[0],
+        end=start_end[1],
+    )
+
+
+def _fallback(rules: Review, code: str, reason: str, elapsed_ms: float | None = None) -> Review:
+    """Return the rules' review, saying why the model did not write it."""
+    note = f"{reason}, so the rules reviewed this draft"
+    meta: dict[str, Any] = {**rules.meta, "fallback": code}
+    if elapsed_ms is not None:
+        meta["model_ms"] = elapsed_ms
+    return replace(rules, note=_note([note, *([rules.note] if rules.note else [])]), meta=meta)
+
+
+def _note(notes: list[str]) -> str | None:
+    return "; ".join(notes) if notes else None
+
+
+def review(text: str, customer: str | None = None) -> Review:
+    """Review one draft with the bundled rules: the shortest way in."""
+    return ReviewEngine().review_rules(Draft(text=text, customer=customer))

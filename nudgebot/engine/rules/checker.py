@@ -1,0 +1,278 @@
+"""Running the rules over a draft: context signals first, then each rule once.
+
+A rule produces at most one finding per draft (its first match that survives its ``unless``),
+so one habit costs its points once and the review stays short enough to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from nudgebot.engine.rules.patterns import Found, PatternSet
+from nudgebot.engine.rules.rulebook import Rule, Rulebook, Scope, Signal
+from nudgebot.engine.rules.text import (
+    Sentence,
+    fold,
+    lower,
+    mask,
+    rough_word_count,
+    sentence_at,
+    sentence_index,
+    sentences,
+)
+from nudgebot.models import Finding
+
+
+class Context:
+    """A draft prepared for matching, with the customer's message and lazily computed signals."""
+
+    def __init__(self, rulebook: Rulebook, draft: str, customer: str | None = None) -> None:
+        self.rulebook = rulebook
+        self.text = draft
+        self.masked = mask(draft)
+        self.folded = lower(self.masked)
+        self._sentences: list[Sentence] | None = None
+        self.customer = customer or ""
+        self._customer_folded: str | None = None
+        self._positions: dict[str, list[int]] | None = None
+        self._present: frozenset[str] | None = None
+        self._customer_positions: dict[str, list[int]] | None = None
+        self._customer_present: frozenset[str] | None = None
+        self._signals: dict[str, bool] = {}
+
+    def derive(self, draft: str) -> Context:
+        """Return a context for a new version of the draft, reusing all customer-side work."""
+        other = Context(self.rulebook, draft, None)
+        other.customer = self.customer
+        other._customer_folded = self._customer_folded
+        other._customer_present = self._customer_present
+        other._customer_positions = self._customer_positions
+        other._signals = {
+            name: value
+            for name, value in self._signals.items()
+            if _reads_customer_only(self.rulebook.signals, name)
+        }
+        return other
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """The draft's sentences (computed on first use)."""
+        if self._sentences is None:
+            self._sentences = sentences(self.folded)
+        return self._sentences
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The prefilter literals that occur in the draft (computed on first use)."""
+        if self._present is None:
+            self._present = frozenset(self.positions)
+        return self._present
+
+    @property
+    def positions(self) -> dict[str, list[int]]:
+        """Where each prefilter literal occurs in the draft (computed on first use)."""
+        if self._positions is None:
+            self._positions = self.rulebook.index.positions(self.folded)
+        return self._positions
+
+    @property
+    def customer_positions(self) -> dict[str, list[int]]:
+        """Where each prefilter literal occurs in the customer's message."""
+        if self._customer_positions is None:
+            self._customer_positions = self.rulebook.index.positions(self.customer_folded)
+        return self._customer_positions
+
+    @property
+    def customer_present(self) -> frozenset[str]:
+        """The prefilter literals that occur in the customer's message."""
+        if self._customer_present is None:
+            self._customer_present = frozenset(self.customer_positions)
+        return self._customer_present
+
+    @property
+    def customer_masked(self) -> str:
+        """The customer's message with non-prose blanked out, case kept."""
+        return mask(self.customer)
+
+    @property
+    def customer_folded(self) -> str:
+        """The customer's message, folded for matching (computed on first use)."""
+        if self._customer_folded is None:
+            self._customer_folded = fold(self.customer)
+        return self._customer_folded
+
+    def signal(self, name: str) -> bool:
+        """Return whether a signal holds; ``!name`` negates it."""
+        if name.startswith("!"):
+            return not self.signal(name[1:])
+        cached = self._signals.get(name)
+        if cached is None:
+            self._signals[name] = False  # guards against cycles between signals
+            cached = self._evaluate(self.rulebook.signals[name])
+            self._signals[name] = cached
+        return cached
+
+    def _evaluate(self, signal: Signal) -> bool:
+        if signal.source == "draft":
+            text = self.masked if signal.case_sensitive else self.folded
+            present, positions = self.present, self.positions
+        else:
+            text = self.customer_masked if signal.case_sensitive else self.customer_folded
+            present, positions = self.customer_present, self.customer_positions
+        if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
+            return True
+        if signal.pattern is not None and signal.pattern.search(text, present, 0, None, positions):
+            return True
+        return any(self.signal(other) for other in signal.any_of)
+
+    def scope(self, scope: Scope, start: int, end: int) -> tuple[int, int]:
+        """Return the span of the draft that ``scope`` means around the match ``start:end``."""
+        if scope == "draft" or not self.sentences:
+            return 0, len(self.text)
+        sentence = sentence_at(self.sentences, start)
+        if scope == "after":
+            return end, max(end, sentence.end)
+        if scope == "before":
+            return sentence.start, start
+        if scope == "following":
+            index = sentence_index(self.sentences, start)
+            last = self.sentences[min(index + 1, len(self.sentences) - 1)]
+            return end, max(end, last.end)
+        return sentence.start, sentence.end
+
+
+def _reads_customer_only(signals: Mapping[str, Signal], name: str, depth: int = 0) -> bool:
+    signal = signals[name]
+    if signal.source != "customer" or depth > 8:
+        return False
+    return all(_reads_customer_only(signals, other, depth + 1) for other in signal.any_of)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a rule fired, and which of its patterns (or swaps) fired."""
+
+    start: int
+    end: int
+    index: int
+    groups: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule that fired: the rule, where, and the finding it makes."""
+
+    rule: Rule
+    match: Match
+    finding: Finding
+
+
+def check(context: Context, *, hints: bool = True) -> list[Hit]:
+    """Return the hits of every rule on the prepared draft, in rule order.
+
+    ``hints=False`` skips hint-level rules that only cost points (the rewrite's re-check needs
+    only what it would mend).
+    """
+    hits = []
+    for rule in context.rulebook.rules:
+        if not hints and rule.level == "hint" and rule.kind != "substitution":
+            continue
+        found = first_match(rule, context)
+        if found is not None:
+            hits.append(Hit(rule, found, to_finding(rule, context, found)))
+    return hits
+
+
+def first_match(rule: Rule, context: Context) -> Match | None:
+    """Return where ``rule`` fires on the draft, or None."""
+    prefiltered = rule.kind != "conditional"
+    if prefiltered and rule.pattern is not None and not rule.pattern.may_match(context.present):
+        return None
+    if not all(context.signal(name) for name in rule.when):
+        return None
+    if rule.kind == "occurrence":
+        return _occurrence(rule, context)
+    if rule.kind == "conditional":
+        return _conditional(rule, context)
+    return next(_matches(rule, context), None)
+
+
+def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
+    """Every place an existence or substitution rule fires (the rewrite mends them all)."""
+    if rule.kind in ("existence", "substitution") and all(context.signal(n) for n in rule.when):
+        yield from _matches(rule, context)
+
+
+def _matches(rule: Rule, context: Context) -> Iterator[Match]:
+    assert rule.pattern is not None
+    text = context.masked if rule.case_sensitive else context.folded
+    present = context.present
+    draft_wide: bool | None = None  # an unless over the whole draft is the same for every match
+    for index, m in rule.pattern.finditer(text, present, context.positions):
+        if rule.unless is not None:
+            if rule.unless_scope != "draft":
+                if _found(rule.unless, context, rule.unless_scope, m):
+                    continue
+            else:
+                if draft_wide is None:
+                    draft_wide = _found(rule.unless, context, "draft", m)
+                if draft_wide:
+                    return
+        groups = {k: context.text[m.start(k) : m.end(k)] for k, v in m.groupdict().items() if v}
+        yield Match(m.start(), m.end(), index, groups)
+
+
+def _found(pattern: PatternSet, context: Context, scope: Scope, m: Found) -> bool:
+    start, end = context.scope(scope, m.start(), m.end())
+    found = pattern.search(context.folded, context.present, start, end, context.positions)
+    return found is not None
+
+
+def _occurrence(rule: Rule, context: Context) -> Match | None:
+    if rule.count == "words":
+        words = rough_word_count(context.folded)
+        too_many = rule.max is not None and words > rule.max
+        too_few = rule.min is not None and 0 < words < rule.min
+        if too_many or too_few:
+            return Match(0, len(context.text.rstrip()), 0, {})
+        return None
+    found = list(_matches(rule, context))
+    if rule.max is not None and len(found) > rule.max:
+        return found[rule.max]
+    if rule.min is not None and len(found) < rule.min:
+        return Match(0, 0, 0, {})
+    return None
+
+
+def _conditional(rule: Rule, context: Context) -> Match | None:
+    assert rule.requires is not None
+    if rule.pattern is None:  # the draft as a whole must meet the requirement
+        if rule.requires.search(context.folded, context.present, 0, None, context.positions):
+            return None
+        return Match(0, 0, 0, {})
+    for found in _matches(rule, context):
+        start, end = context.scope(rule.requires_scope, found.start, found.end)
+        need = rule.requires.search(context.folded, context.present, start, end, context.positions)
+        if need is None:
+            return found
+    return None
+
+
+def to_finding(rule: Rule, context: Context, found: Match) -> Finding:
+    """Turn a match into the finding a person reads."""
+    quote = context.text[found.start : found.end].strip()
+    message = rule.message.replace("{quote}", quote)
+    if rule.kind == "substitution":
+        message = message.replace("{replacement}", rule.swaps[found.index])
+    return Finding(
+        dimension=rule.dimension,
+        rule=rule.id,
+        quote=quote,
+        message=message,
+        fix=rule.fix,
+        cost=rule.cost,
+        level=rule.level,
+        start=found.start if quote else None,
+        end=found.end if quote else None,
+    )

@@ -1,0 +1,360 @@
+"""Loading the rule files: one rule per ``prompts/rules/<id>.toml``, plus shared data.
+
+``_signals.toml`` holds the vocabulary (named pattern fragments) and the context signals
+(is the customer upset? does the draft commit to a next step?); ``_rewrite.toml`` holds the
+sentences the rules-based rewrite may add. A broken file raises :class:`RuleFileError`
+naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from nudgebot.engine.rules import _regex_literals
+from nudgebot.engine.rules.patterns import LiteralIndex, PatternError, PatternSet, compile_patterns
+from nudgebot.models import DIMENSIONS, Dimension, Level
+
+Kind = Literal["existence", "substitution", "occurrence", "conditional"]
+KINDS: tuple[Kind, ...] = ("existence", "substitution", "occurrence", "conditional")
+Scope = Literal["sentence", "after", "before", "following", "draft"]
+SCOPES: tuple[Scope, ...] = ("sentence", "after", "before", "following", "draft")
+Action = Literal["keep", "drop", "replace", "lower"]
+ACTIONS: tuple[Action, ...] = ("keep", "drop", "replace", "lower")
+
+_COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "flag", "pass"}
+_FIELDS: dict[str, set[str]] = {
+    "existence": _COMMON
+    | {"patterns", "case_sensitive", "unless", "unless_scope", "rewrite", "replacement", "add"},
+    "substitution": _COMMON | {"swap", "unless", "unless_scope", "add"},
+    "occurrence": _COMMON
+    | {"patterns", "case_sensitive", "count", "max", "min", "rewrite", "replacement", "add"},
+    "conditional": _COMMON
+    | {"requires", "anchor", "unless", "unless_scope", "requires_scope", "add"},
+}
+
+
+class RuleFileError(ValueError):
+    """A rule or data file that cannot be used, with the file and field to look at."""
+
+    def __init__(self, path: Path, field_name: str | None, problem: str) -> None:
+        self.path = path
+        self.field = field_name
+        self.problem = problem
+        where = f"{path}: field '{field_name}'" if field_name else str(path)
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A draft (with optional customer message) that a rule must flag or must pass."""
+
+    draft: str
+    customer: str | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A fact about the conversation, true when a pattern matches or another signal holds."""
+
+    name: str
+    source: Literal["customer", "draft"]
+    pattern: PatternSet | None
+    case_sensitive: bool
+    any_of: tuple[str, ...]
+    max_words: int | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule, as read from its file. The rule id is the file name without ``.toml``."""
+
+    id: str
+    path: Path
+    kind: Kind
+    dimension: Dimension
+    level: Level
+    cost: int
+    message: str
+    fix: str
+    when: tuple[str, ...] = ()
+    pattern: PatternSet | None = None
+    case_sensitive: bool = False
+    unless: PatternSet | None = None
+    unless_scope: Scope = "sentence"
+    requires: PatternSet | None = None
+    requires_scope: Scope = "draft"
+    swaps: tuple[str, ...] = ()
+    count: Literal["matches", "words"] = "matches"
+    max: int | None = None
+    min: int | None = None
+    rewrite: Action = "keep"
+    replacement: str | None = None
+    add: str | None = None
+    flag_examples: tuple[Example, ...] = ()
+    pass_examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Everything the rules engine reads from disk, loaded once per process."""
+
+    rules: tuple[Rule, ...]
+    signals: Mapping[str, Signal]
+    templates: Mapping[str, Mapping[str, str]]
+    vocab: Mapping[str, str] = field(default_factory=dict)
+    index: LiteralIndex = field(default_factory=lambda: LiteralIndex(()))
+    """Finds which prefilter literals of all the rules' patterns occur in a text."""
+
+    def rule(self, rule_id: str) -> Rule:
+        """Return the rule with this id."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def load_rulebook(directory: Path, cache_dir: Path | None = None) -> Rulebook:
+    """Load ``_signals.toml``, ``_rewrite.toml`` and every rule file in ``directory``.
+
+    With ``cache_dir``, the prefilter literals worked out from the patterns are kept there
+    between runs (keyed by the patterns themselves, so edited rules are never served stale).
+    """
+    if cache_dir is not None:
+        _regex_literals.load_cache(cache_dir)
+    rulebook = _load(directory)
+    if cache_dir is not None:
+        _regex_literals.save_cache(cache_dir)
+    return rulebook
+
+
+def _load(directory: Path) -> Rulebook:
+    signals_path = directory / "_signals.toml"
+    signals_data = _read(signals_path)
+    vocab = _strings_table(signals_path, signals_data, "vocab")
+    signals = _load_signals(signals_path, signals_data, vocab)
+    rewrite_path = directory / "_rewrite.toml"
+    templates = _load_templates(rewrite_path, _read(rewrite_path))
+    for name, spec in templates.items():
+        if "when" in spec and spec["when"] not in signals:
+            problem = f"unknown signal {spec['when']!r}"
+            raise RuleFileError(rewrite_path, f"add.{name}.when", problem)
+        if "instead_of" in spec and spec["instead_of"] not in templates:
+            raise RuleFileError(rewrite_path, f"add.{name}.instead_of", "no such template")
+    rules = tuple(
+        _load_rule(path, _read(path), vocab, signals, templates)
+        for path in sorted(directory.glob("*.toml"))
+        if not path.name.startswith("_")
+    )
+    if not rules:
+        raise RuleFileError(directory, None, "no rule files (*.toml) found")
+    sets = [s.pattern for s in signals.values()]
+    sets += [p for r in rules for p in (r.pattern, r.unless, r.requires)]
+    index = LiteralIndex(lit for p in sets if p is not None for lit in p.literals)
+    return Rulebook(rules=rules, signals=signals, templates=templates, vocab=vocab, index=index)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise RuleFileError(path, None, "file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise RuleFileError(path, None, f"not valid TOML: {error}") from None
+
+
+def _strings_table(path: Path, data: Mapping[str, Any], name: str) -> dict[str, str]:
+    table = data.get(name, {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise RuleFileError(path, name, "must be a table of strings")
+    return dict(table)
+
+
+def _compile(
+    path: Path, name: str, value: Any, vocab: Mapping[str, str], case_sensitive: bool = False
+) -> PatternSet:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise RuleFileError(path, name, "must be a non-empty list of patterns (strings)")
+    try:
+        return compile_patterns(value, vocab, case_sensitive=case_sensitive)
+    except PatternError as error:
+        raise RuleFileError(path, name, str(error)) from None
+
+
+def _load_signals(
+    path: Path, data: Mapping[str, Any], vocab: Mapping[str, str]
+) -> dict[str, Signal]:
+    table = data.get("signals")
+    if not isinstance(table, dict) or not table:
+        raise RuleFileError(path, "signals", "must be a table of signal definitions")
+    signals: dict[str, Signal] = {}
+    for name, spec in table.items():
+        where = f"signals.{name}"
+        if not isinstance(spec, dict):
+            raise RuleFileError(path, where, "must be a table")
+        unknown = set(spec) - {"in", "patterns", "case_sensitive", "any", "max_words"}
+        if unknown:
+            raise RuleFileError(path, f"{where}.{sorted(unknown)[0]}", "unknown field")
+        source = spec.get("in", "customer")
+        if source not in ("customer", "draft"):
+            raise RuleFileError(path, f"{where}.in", "must be 'customer' or 'draft'")
+        pattern = (
+            _compile(
+                path, f"{where}.patterns", spec["patterns"], vocab, bool(spec.get("case_sensitive"))
+            )
+            if "patterns" in spec
+            else None
+        )
+        any_of = spec.get("any", [])
+        if not isinstance(any_of, list) or not all(isinstance(v, str) for v in any_of):
+            raise RuleFileError(path, f"{where}.any", "must be a list of signal names")
+        max_words = spec.get("max_words")
+        if max_words is not None and not isinstance(max_words, int):
+            raise RuleFileError(path, f"{where}.max_words", "must be an integer")
+        if pattern is None and not any_of and max_words is None:
+            raise RuleFileError(path, where, "needs 'patterns', 'any' or 'max_words'")
+        signals[name] = Signal(
+            name, source, pattern, bool(spec.get("case_sensitive")), tuple(any_of), max_words
+        )
+    for signal in signals.values():
+        for other in signal.any_of:
+            if other not in signals:
+                raise RuleFileError(path, f"signals.{signal.name}.any", f"unknown signal {other!r}")
+    return signals
+
+
+def _load_templates(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    table = data.get("add")
+    if not isinstance(table, dict):
+        raise RuleFileError(path, "add", "must be a table of sentence templates")
+    templates: dict[str, dict[str, str]] = {}
+    for name, spec in table.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("text"), str):
+            raise RuleFileError(path, f"add.{name}.text", "must be a string")
+        if spec.get("position", "end") not in ("start", "end"):
+            raise RuleFileError(path, f"add.{name}.position", "must be 'start' or 'end'")
+        if "instead_of" in spec and not isinstance(spec.get("when"), str):
+            raise RuleFileError(path, f"add.{name}.when", "needs a signal name with instead_of")
+        templates[name] = {k: str(v) for k, v in spec.items()}
+    return templates
+
+
+def _load_rule(
+    path: Path,
+    data: dict[str, Any],
+    vocab: Mapping[str, str],
+    signals: Mapping[str, Signal],
+    templates: Mapping[str, Any],
+) -> Rule:
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise RuleFileError(path, "kind", f"must be one of {', '.join(KINDS)}")
+    unknown = set(data) - _FIELDS[kind]
+    if unknown:
+        raise RuleFileError(path, sorted(unknown)[0], f"unknown field for a {kind} rule")
+
+    def text(name: str) -> str:
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise RuleFileError(path, name, "must be a non-empty string")
+        return value
+
+    def choice(name: str, options: tuple[str, ...], default: str) -> str:
+        value = data.get(name, default)
+        if value not in options:
+            raise RuleFileError(path, name, f"must be one of {', '.join(options)}")
+        return str(value)
+
+    def integer(name: str, default: int | None = None) -> int | None:
+        value = data.get(name, default)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise RuleFileError(path, name, "must be a whole number >= 0")
+        return value
+
+    dimension = choice("dimension", DIMENSIONS, "")
+    when = data.get("when", [])
+    if not isinstance(when, list) or not all(isinstance(w, str) for w in when):
+        raise RuleFileError(path, "when", "must be a list of signal names")
+    for name in when:
+        if name.lstrip("!") not in signals:
+            raise RuleFileError(path, "when", f"unknown signal {name!r}")
+    add = data.get("add")
+    if add is not None and add not in templates:
+        raise RuleFileError(path, "add", f"no template {add!r} in _rewrite.toml")
+
+    fields: dict[str, Any] = {}
+    if kind == "existence" or (kind == "occurrence" and data.get("count") != "words"):
+        sensitive = bool(data.get("case_sensitive", False))
+        fields["pattern"] = _compile(path, "patterns", data.get("patterns"), vocab, sensitive)
+    if kind == "substitution":
+        swap = data.get("swap")
+        if not isinstance(swap, dict) or not swap:
+            raise RuleFileError(path, "swap", "must be a table of pattern = replacement")
+        for key, value in swap.items():
+            if not isinstance(value, str):
+                raise RuleFileError(
+                    path, f"swap.{key}", "must be a string (put other fields above [swap])"
+                )
+        fields["pattern"] = _compile(path, "swap", list(swap), vocab)
+        fields["swaps"] = tuple(str(v) for v in swap.values())
+    if kind == "conditional":
+        fields["requires"] = _compile(path, "requires", data.get("requires"), vocab)
+        if "anchor" in data:
+            fields["pattern"] = _compile(path, "anchor", data["anchor"], vocab)
+        fields["requires_scope"] = choice("requires_scope", SCOPES, "draft")
+    if "unless" in data:
+        fields["unless"] = _compile(path, "unless", data["unless"], vocab)
+    if kind == "occurrence":
+        fields["count"] = choice("count", ("matches", "words"), "matches")
+        fields["max"] = integer("max")
+        fields["min"] = integer("min")
+        if fields["max"] is None and fields["min"] is None:
+            raise RuleFileError(path, "max", "an occurrence rule needs 'max' or 'min'")
+    rewrite = choice("rewrite", ACTIONS, "replace" if kind == "substitution" else "keep")
+    replacement = data.get("replacement")
+    if rewrite == "replace" and kind != "substitution" and not isinstance(replacement, str):
+        raise RuleFileError(path, "replacement", "must be a string when rewrite = 'replace'")
+
+    return Rule(
+        id=path.stem,
+        path=path,
+        kind=cast(Kind, kind),
+        dimension=cast(Dimension, dimension),
+        level=cast(Level, choice("level", ("nudge", "hint"), "nudge")),
+        cost=integer("cost", 20) or 0,
+        message=text("message"),
+        fix=text("fix"),
+        when=tuple(when),
+        case_sensitive=bool(data.get("case_sensitive", False)),
+        unless_scope=cast(Scope, choice("unless_scope", SCOPES, "sentence")),
+        rewrite=cast(Action, rewrite),
+        replacement=replacement,
+        add=add,
+        flag_examples=_examples(path, data, "flag"),
+        pass_examples=_examples(path, data, "pass"),
+        **fields,
+    )
+
+
+def _examples(path: Path, data: Mapping[str, Any], name: str) -> tuple[Example, ...]:
+    value = data.get(name, [])
+    if not isinstance(value, list):
+        raise RuleFileError(path, name, "must be a list of examples")
+    examples = []
+    for item in value:
+        if isinstance(item, str):
+            examples.append(Example(item))
+        elif isinstance(item, dict) and isinstance(item.get("draft"), str):
+            customer = item.get("customer")
+            if customer is not None and not isinstance(customer, str):
+                raise RuleFileError(path, name, "an example's 'customer' must be a string")
+            examples.append(Example(item["draft"], customer))
+        else:
+            raise RuleFileError(path, name, "each example is a string or {draft, customer}")
+    return tuple(examples)

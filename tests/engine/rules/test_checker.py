@@ -1,0 +1,53 @@
+"""Context signals and scopes: the parts of a check that read around a phrase."""
+
+from nudgebot.engine.rules import default_rulebook
+from nudgebot.engine.rules.checker import Context, first_match
+
+RULEBOOK = default_rulebook()
+
+
+def test_signals_read_the_customer_and_can_be_negated() -> None:
+    context = Context(RULEBOOK, "ok", "This is the THIRD time. I'm furious!!")
+    assert context.signal("customer_upset")
+    assert not context.signal("!customer_upset")
+    calm = Context(RULEBOOK, "ok", "How do I export my contacts?")
+    assert not calm.signal("customer_upset")
+
+
+def test_no_customer_message_means_no_customer_signals() -> None:
+    context = Context(RULEBOOK, "Nope.", None)
+    assert not context.signal("customer_upset")
+    assert not context.signal("customer_needs_help")
+
+
+def test_following_scope_looks_at_this_sentence_and_the_next_only() -> None:
+    rule = RULEBOOK.rule("ownership.vague-timeline")
+    fine = Context(RULEBOOK, "It'll be with you soon, by 6pm today at the latest.")
+    also_fine = Context(RULEBOOK, "Soon! It goes out on Monday 16 September.")
+    vague = Context(RULEBOOK, "It'll be with you soon. Thanks for waiting. I'm in until 6pm.")
+    assert first_match(rule, also_fine) is None
+    assert first_match(rule, fine) is None
+    assert first_match(rule, vague) is not None
+
+
+def test_draft_scope_lets_an_alternative_anywhere_count() -> None:
+    rule = RULEBOOK.rule("adaptable.flat-no")
+    context = Context(RULEBOOK, "I can't refund it. Lovely weather. What I can do is a credit.")
+    assert first_match(rule, context) is None
+
+
+def test_derive_reuses_customer_side_work() -> None:
+    first = Context(RULEBOOK, "draft one", "I'm so upset!!")
+    assert first.signal("customer_upset")
+    second = first.derive("draft two")
+    assert second.customer == first.customer
+    assert second._signals.get("customer_upset") is True
+    assert "draft_done" not in second._signals
+
+
+def test_offsets_point_at_the_original_words_despite_curly_quotes() -> None:
+    text = "That\u2019s the process \u2014 I can\u2019t skip it."
+    context = Context(RULEBOOK, text)
+    found = first_match(RULEBOOK.rule("adaptable.policy-shield"), context)
+    assert found is not None
+    assert text[found.start : found.end] == "That\u2019s the process"

@@ -1,0 +1,482 @@
+"""Tests for nudgebot.engine.guard: the checks run on every suggestion before anyone sees it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nudgebot.engine.guard import (
+    Guarded,
+    Problem,
+    check,
+    describe,
+    escape_mrkdwn,
+    guard,
+    repair,
+    slack_tokens,
+)
+
+DRAFT = "Your order ORD-55120 ships Friday."
+
+
+def kinds(problems: tuple[Problem, ...]) -> list[str]:
+    return [problem.kind for problem in problems]
+
+
+def repaired(draft: str, suggestion: str, customer: str | None = None) -> str:
+    """Guard a suggestion that must come out repaired and safe; return the repaired text."""
+    result = guard(draft, suggestion, customer=customer)
+    assert result.repaired, result
+    assert result.text is not None, result
+    assert check(draft, result.text, customer=customer) == ()
+    return result.text
+
+
+# --------------------------------------------------------------------------------------------
+# Good suggestions: no false alarms
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("draft", "suggestion"),
+    [
+        (
+            DRAFT,
+            "Thanks so much for your patience! Your order ORD-55120 ships Friday, and I'll "
+            "update you by [by when].",
+        ),
+        (
+            "Hi Priya, the return window is 30 days so I can't take these back.",
+            "Hi Priya, I'm really sorry about this - I know it's frustrating. The return window "
+            "is 30 days so I can't take these back, but what I can do instead is [the "
+            "alternative you can offer], and I'm happy to set that up for you.",
+        ),
+        (
+            "Baggage from flight 218 is handled by the ground agent. Contact them.",
+            "I'm so sorry your bag didn't arrive. Baggage from flight 218 is handled by the "
+            "ground agent, so let me look into that for you: I'll contact [the team involved] "
+            "myself, so you don't need to chase anyone, and I'll update you by [by when].",
+        ),
+        (
+            "Refund of £25 done. Takes 3-5 working days.",
+            "I've processed your refund of £25 - thank you for bearing with us. It takes 3-5 "
+            "working days to reach your account, and I'll keep an eye on the refund for you.",
+        ),
+        (
+            "Ping <@U07HR2KQ1> in <#C123ABC|it-help> or see "
+            "<https://wiki.example.com/vpn|VPN page>.",
+            "Sorry for the hassle! <@U07HR2KQ1> can help in <#C123ABC|it-help>, and the steps "
+            "are on the <https://wiki.example.com/vpn|VPN page>.",
+        ),
+        (
+            "Email claims@parcels.example.com with order 77402 by 3 October.",
+            "I'm sorry this happened. If you email claims@parcels.example.com with order 77402 "
+            "by 3 October, I'll make sure it's picked up straight away.",
+        ),
+        (
+            "Your data is safe. Send it to [EMAIL_1] or call [PHONE_2].",
+            "I understand the worry - your data is safe. Send it to [EMAIL_1] or call [PHONE_2] "
+            "and I'll take it from there.",
+        ),
+        (
+            "Thursday at 10am works. Your credit card wasn't charged.",
+            "Thanks for your patience - Thursday at 10am works, and I've checked that your "
+            "credit card wasn't charged.",
+        ),
+        (
+            "Can't do that one, sorry.",
+            "I'm sorry, I can't do that one - I can't promise a refund or guarantee a date, "
+            "but I'll [your next step] and update you by [by when].",
+        ),
+    ],
+)
+def test_a_suggestion_that_only_warms_up_the_draft_passes(draft: str, suggestion: str) -> None:
+    assert check(draft, suggestion) == ()
+    assert guard(draft, suggestion) == Guarded(suggestion, (), False)
+
+
+def test_emoji_are_fine() -> None:
+    suggestion = "🙏 Thanks for waiting! Your order ORD-55120 ships Friday 🎉"
+    assert check(DRAFT, suggestion) == ()
+    assert check("👍", "👍🙂") == ()
+
+
+def test_the_customers_own_amounts_and_dates_may_be_repeated() -> None:
+    customer = "I paid £40 for next-day delivery on 12 May and it still hasn't come."
+    draft = "Sorry, your parcel ORD-88213 is delayed at the depot."
+    suggestion = (
+        "I'm so sorry - you paid £40 for next-day delivery on 12 May, and your parcel "
+        "ORD-88213 is delayed at the depot. I'll chase it and update you by [by when]."
+    )
+    assert check(draft, suggestion, customer=customer) == ()
+    assert kinds(check(draft, suggestion)) == ["new_specific", "new_specific"]
+    # "Thursday at 10am" is one fact of the customer's; "10am" alone is in their words
+    customer = "Can someone call me Thursday at 10am?"
+    suggestion = "Sorry, your parcel ORD-88213 is delayed at the depot. I'll call you at 10am."
+    assert check(draft, suggestion, customer=customer) == ()
+    assert kinds(check(draft, suggestion)) == ["new_specific"]
+
+
+# --------------------------------------------------------------------------------------------
+# Each problem, and its repair
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_dropped_fact_is_found_and_cannot_be_repaired() -> None:
+    suggestion = "Thanks for waiting! Your order ships Friday."
+    problems = check(DRAFT, suggestion)
+    assert kinds(problems) == ["fact_dropped"]
+    assert "ORD-55120" in problems[0].detail
+    assert repair(DRAFT, suggestion, problems) == suggestion  # it cannot invent the number
+    assert guard(DRAFT, suggestion) == Guarded(None, problems, False)
+
+
+def test_a_new_refund_with_an_amount_is_a_promise_and_a_specific() -> None:
+    draft = "Sorry your parcel is late. Order ORD-55120 ships Friday."
+    suggestion = (
+        "I'm so sorry your parcel is late. I've refunded £40 to your card. "
+        "Order ORD-55120 ships Friday."
+    )
+    problems = check(draft, suggestion)
+    assert sorted(kinds(problems)) == ["new_promise", "new_specific"]
+    assert Problem("new_specific", "added '£40'") in problems
+    assert Problem("new_promise", "added 'refunded'") in problems
+    text = repaired(draft, suggestion)
+    assert text == "I'm so sorry your parcel is late. Order ORD-55120 ships Friday."
+
+
+@pytest.mark.parametrize(
+    "promise",
+    [
+        "I've added a £10 voucher to your account.",
+        "I've credited your account.",
+        "Here's a discount code for your next order.",
+        "We'll send some compensation for the trouble.",
+        "I've waived the late fee.",
+        "The replacement is free of charge.",
+        "I guarantee it will arrive tomorrow.",
+        "I promise this won't happen again.",
+        "As a goodwill gesture, dinner is on the house.",
+        "You'll get your money back.",
+    ],
+)
+def test_each_kind_of_new_promise_is_found_and_its_sentence_removed(promise: str) -> None:
+    suggestion = f"I'm sorry for the delay. {promise} Your order ORD-55120 ships Friday."
+    assert "new_promise" in kinds(check(DRAFT, suggestion))
+    text = repaired(DRAFT, suggestion)
+    assert text == "I'm sorry for the delay. Your order ORD-55120 ships Friday."
+
+
+def test_a_new_promise_next_to_a_fact_loses_only_its_clause() -> None:
+    draft = "Order ORD-55120 ships Friday. The £40 express fee was charged."
+    suggestion = (
+        "Sorry about this! Order ORD-55120 ships Friday. "
+        "The £40 express fee was charged, and I've refunded it in full."
+    )
+    assert kinds(check(draft, suggestion)) == ["new_promise"]
+    assert repaired(draft, suggestion) == (
+        "Sorry about this! Order ORD-55120 ships Friday. The £40 express fee was charged."
+    )
+
+
+def test_a_promise_the_draft_already_made_may_be_repeated_in_other_words() -> None:
+    draft = "I've refunded the delivery charge for order 77402."
+    suggestion = (
+        "I'm sorry about the delay, so I've refunded the delivery charge for order 77402 - "
+        "you'll be reimbursed within [how long]."
+    )
+    assert check(draft, suggestion) == ()
+
+
+def test_a_negated_promise_is_not_a_promise() -> None:
+    suggestion = f"{DRAFT} I can't offer a refund here, and there's no guarantee of the slot."
+    assert check(DRAFT, suggestion) == ()
+    assert kinds(check(DRAFT, f"{DRAFT} I'll refund you.")) == ["new_promise"]
+
+
+def test_a_link_path_mentioning_refunds_is_not_a_promise() -> None:
+    draft = "The steps are at https://help.example.com/refunds for order 4417."
+    suggestion = (
+        "Sorry for the trouble! The steps are at https://help.example.com/refunds for order 4417."
+    )
+    assert check(draft, suggestion) == ()
+
+
+@pytest.mark.parametrize(
+    ("added", "kind", "placeholder"),
+    [
+        ("It will reach you by 14 October.", "date", "[date]"),
+        ("I'll call you at 4pm.", "time", "[time]"),
+        ("It takes 48 hours to clear.", "duration", "[how long]"),
+        ("That's 15% of the fare.", "percent", "[amount]"),
+        ("The fee is $25.", "money", "[amount]"),
+        ("Track it at https://track.example.com/x1.", "url", "[link]"),
+        ("Write to refunds-team@example.com.", "email", "[email address]"),
+        ("Call us on 0161 496 0742.", "phone", "[phone number]"),
+    ],
+)
+def test_a_new_specific_becomes_a_placeholder(added: str, kind: str, placeholder: str) -> None:
+    suggestion = f"Sorry for the wait! Your order ORD-55120 ships Friday. {added}"
+    problems = check(DRAFT, suggestion)
+    assert kinds(problems) == ["new_specific"], (kind, problems)
+    text = repaired(DRAFT, suggestion)
+    assert placeholder in text
+
+
+def test_only_the_new_part_of_a_joined_date_and_time_is_replaced() -> None:
+    suggestion = "Sorry for the wait - your order ORD-55120 ships Friday at 5pm."
+    assert check(DRAFT, suggestion) == (Problem("new_specific", "added '5pm'"),)
+    assert repaired(DRAFT, suggestion) == (
+        "Sorry for the wait - your order ORD-55120 ships Friday at [time]."
+    )
+
+
+def test_a_fact_of_the_draft_that_ends_inside_a_word_is_known() -> None:
+    draft = "We took £1,2345 by mistake for order 4417."  # the fact is "£1,234"
+    assert check(draft, f"I'm so sorry: {draft}") == ()
+
+
+def test_a_credit_card_is_not_a_credit() -> None:
+    draft = "The payment for order 4417 failed."
+    suggestion = "Sorry, the payment for order 4417 failed - could you check your credit card?"
+    assert check(draft, suggestion) == ()
+    assert kinds(check(draft, f"{suggestion} I've added a credit too.")) == ["new_promise"]
+
+
+def test_a_changed_amount_is_new_even_when_it_contains_the_old_one() -> None:
+    draft = "I've refunded £40 for order 77402."
+    assert kinds(check(draft, "I've refunded £40 for order 77402, then £400 more.")) == [
+        "new_specific"
+    ]
+
+
+@pytest.mark.parametrize(
+    "mention",
+    [
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<!subteam^S0614TZR7|@support-leads>",
+        "<@U07HR2KQ1>",
+        "<@W024BE7LH>",
+        "<#C123ABC|general>",
+        "@channel",
+        "@here",
+        "@everyone",
+        "@sam.jones",
+    ],
+)
+def test_a_new_mention_is_found_and_removed(mention: str) -> None:
+    suggestion = f"{mention} Sorry for the wait! Your order ORD-55120 ships Friday."
+    problems = check(DRAFT, suggestion)
+    assert problems == (Problem("mention", f"added '{mention}'"),)
+    assert repaired(DRAFT, suggestion) == "Sorry for the wait! Your order ORD-55120 ships Friday."
+
+
+def test_a_broadcast_of_the_draft_may_be_dropped() -> None:
+    draft = "<!channel> order 4417 ships Friday."
+    assert check(draft, "Good news: order 4417 ships Friday.") == ()
+    assert kinds(check(draft, "Good news: order 4417 ships soon.")) == ["fact_dropped"]
+
+
+def test_mentions_and_handles_of_the_draft_are_allowed() -> None:
+    draft = "<!here> @sam.jones is on <#C123ABC|it-help> for order 4417."
+    suggestion = "<!here> Sorry all - @sam.jones is on <#C123ABC|it-help> for order 4417."
+    assert check(draft, suggestion) == ()
+
+
+def test_an_email_address_is_not_a_handle() -> None:
+    draft = "Write to help@example.com about order 4417."
+    suggestion = "Sorry! Please write to help@example.com about order 4417 and I'll follow it up."
+    assert check(draft, suggestion) == ()
+
+
+def test_a_handle_left_in_mid_sentence_is_removed_tidily() -> None:
+    suggestion = "Sorry for the wait @here, your order ORD-55120 ships Friday."
+    assert repaired(DRAFT, suggestion) == "Sorry for the wait, your order ORD-55120 ships Friday."
+
+
+@pytest.mark.parametrize(
+    ("token", "left"),
+    [
+        ("<https://evil.example.com/track|our tracker>", "see our tracker."),
+        ("<!date^1392734382^{date_short}|Feb 18, 2014>", "see Feb 18, 2014."),
+        ("<mailto:x@example.com|x@example.com>", "see x@example.com."),
+        ("<br>", "see."),
+    ],
+)
+def test_new_markup_is_found_and_a_link_keeps_its_label(token: str, left: str) -> None:
+    suggestion = f"Your order ORD-55120 ships Friday, see {token}."
+    problems = check(DRAFT, suggestion)
+    assert Problem("markup", f"added '{token}'") in problems
+    assert repair(DRAFT, suggestion, problems) == f"Your order ORD-55120 ships Friday, {left}"
+
+
+def test_markup_copied_from_the_draft_is_allowed() -> None:
+    draft = (
+        "Steps are on the <https://wiki.example.com/vpn|VPN page>, "
+        "fixed by <!date^1392734382^{date}|Feb 18>."
+    )
+    suggestion = f"Sorry for the trouble! {draft}"
+    assert check(draft, suggestion) == ()
+
+
+def test_a_long_suggestion_is_cut_at_a_sentence_end() -> None:
+    warm = "I'm so sorry about this and I really do appreciate your patience with us. "
+    suggestion = DRAFT + " " + warm * 30
+    problems = check(DRAFT, suggestion)
+    assert kinds(problems) == ["too_long"]
+    assert "1,200" in problems[0].detail
+    text = repaired(DRAFT, suggestion)
+    assert len(text) <= 1200
+    assert text.endswith("with us.")
+    assert len(text) > 1200 - len(warm)
+
+
+def test_max_chars_overrides_the_default_bound() -> None:
+    suggestion = "Sorry for the wait! Your order ORD-55120 ships Friday. I'll keep you posted."
+    assert check(DRAFT, suggestion) == ()
+    assert kinds(check(DRAFT, suggestion, max_chars=60)) == ["too_long"]
+    result = guard(DRAFT, suggestion, max_chars=60)
+    assert result.text == "Sorry for the wait! Your order ORD-55120 ships Friday."
+
+
+def test_the_default_bound_grows_with_the_draft() -> None:
+    draft = "Order 4417 is delayed. " * 40  # 920 characters: bound 3 * 920 + 600
+    assert check(draft, draft + "x" * 2400) == ()
+    assert kinds(check(draft, draft + "x" * 2500)) == ["too_long"]
+
+
+def test_a_reply_in_another_language_than_the_draft_is_found() -> None:
+    draft = "Hola Marta, tu pedido ORD-55120 sale el viernes y te escribo mañana."
+    suggestion = (
+        "Hola Marta, I'm so sorry for the wait - your order ORD-55120 ships on viernes and "
+        "I will write to you tomorrow with an update."
+    )
+    problems = check(draft, suggestion)
+    assert kinds(problems) == ["language"]
+    assert problems[0].detail == "is in another language ('en'; the draft is in 'es')"
+    assert repair(draft, suggestion, problems) == suggestion
+    assert guard(draft, suggestion).text is None
+
+
+def test_placeholders_are_no_evidence_of_english() -> None:
+    draft = "Hola Marta, gracias por tu paciencia con el pedido."
+    suggestion = (
+        "Hola Marta, gracias. [your next step] [by when] [the alternative you can offer] "
+        "[the team involved] por favor."
+    )
+    assert check(draft, suggestion) == ()
+
+
+def test_short_replies_never_raise_a_language_alarm() -> None:
+    assert check("Muchas gracias Marta!", "Thanks so much Marta!") == ()
+    assert check("Thanks so much, see you soon.", "Vale, muchas gracias.") == ()
+
+
+def test_an_empty_suggestion_is_not_safe() -> None:
+    assert check(DRAFT, "  ") == (Problem("empty", "is empty"),)
+    assert guard(DRAFT, "").text is None
+    assert check("", "") == ()
+
+
+def test_problems_left_after_the_repair_make_the_guard_give_up() -> None:
+    # The only sentence holding the order number also holds the new promise.
+    suggestion = "Sorry! I've refunded you and order ORD-55120 ships Friday."
+    result = guard(DRAFT, suggestion)
+    assert result.text is None
+    assert result.repaired
+    assert kinds(result.problems)[0] == "new_promise"
+    assert set(kinds(result.problems)) == {"new_promise", "fact_dropped"}
+
+
+# --------------------------------------------------------------------------------------------
+# Big texts and properties
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_40000_character_draft() -> None:
+    line = "Order ORD-55120 for Priya ships on 3 October at 5pm, £40 paid, see @sam.\n"
+    draft = (line * (40_000 // len(line) + 1))[:40_000]
+    assert check(draft, draft) == ()
+    assert kinds(check(draft, draft + "\nThanks!")) == ["too_long"]
+    result = guard(draft, draft + "\nThanks!")
+    assert result.text is not None and len(result.text) <= 40_000
+    longer = draft + "\n" + draft[:5_000]  # past the engine's limit: still itself safe
+    assert check(longer, longer) == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_the_unchanged_draft_is_always_safe(draft: str) -> None:
+    assert guard(draft, draft).problems == ()
+
+
+_WORDS = st.sampled_from(
+    "Priya order ORD-55120 £40 3 October 5pm refund <@U123> @here <!channel> "
+    "https://x.example.com/a help@example.com Friday 30 days 20% sorry thanks we the "
+    "[by when] [EMAIL_1] . , ! \n".split(" ")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, max_size=40).map(" ".join))
+def test_the_unchanged_draft_made_of_facts_is_always_safe(draft: str) -> None:
+    assert guard(draft, draft).problems == ()
+
+
+# --------------------------------------------------------------------------------------------
+# Wording and escaping
+# --------------------------------------------------------------------------------------------
+
+
+def test_describe_names_what_was_dropped_and_added() -> None:
+    problems = (
+        Problem("fact_dropped", "dropped 'ORD-55120'"),
+        Problem("mention", "added '<!channel>'"),
+    )
+    assert describe(problems) == "dropped 'ORD-55120' and added '<!channel>'"
+    assert describe(()) == ""
+
+
+def test_describe_stays_short() -> None:
+    problems = check(
+        "Priya, orders ORD-1, ORD-2, ORD-3, ORD-4 and ORD-5 ship.",
+        "I've refunded £40 and waived the fee on 3 May at 4pm. @here <!channel> " + "x" * 2000,
+    )
+    assert len(problems) > 12
+    phrase = describe(problems)
+    assert len(phrase) <= 160
+    assert phrase.startswith("dropped 'Priya', 'ORD-1', 'ORD-2' and 3 more; added '£40'")
+
+
+def test_slack_tokens_lists_the_markup_of_a_text() -> None:
+    text = "Hi <@U1>, see <https://x.example.com|x> and <#C1|help>, <@U1> again. 3 < 4 > 2"
+    assert slack_tokens(text) == ["<@U1>", "<https://x.example.com|x>", "<#C1|help>"]
+    assert slack_tokens("no markup & no tags") == []
+
+
+def test_escape_mrkdwn_keeps_the_drafts_tokens_and_escapes_the_rest() -> None:
+    draft = "Ask <@U07HR2KQ1> or read <https://wiki.example.com/vpn|VPN page>."
+    suggestion = (
+        "Q&A: ask <@U07HR2KQ1> or read <https://wiki.example.com/vpn|VPN page> <!channel> "
+        "<@U999> if 2 < 3 > 1."
+    )
+    assert escape_mrkdwn(suggestion, keep=slack_tokens(draft)) == (
+        "Q&amp;A: ask <@U07HR2KQ1> or read <https://wiki.example.com/vpn|VPN page> "
+        "&lt;!channel&gt; &lt;@U999&gt; if 2 &lt; 3 &gt; 1."
+    )
+
+
+def test_escape_mrkdwn_without_tokens_escapes_everything_once() -> None:
+    assert escape_mrkdwn("<!here> R&D & Q&amp;A") == "&lt;!here&gt; R&amp;D &amp; Q&amp;A"
+    assert escape_mrkdwn("plain text") == "plain text"
+
+
+def test_rewording_the_plain_words_around_an_id_keeps_the_fact() -> None:
+    draft = "Your order ORD-55120 ships Friday."
+    kept = "Good news: your order ORD-55120 will ship on Friday."
+    assert not [p for p in check(draft, kept) if p.kind == "fact_dropped"]
+    changed = "Good news: your order ORD-55121 will ship on Friday."
+    assert [p for p in check(draft, changed) if p.kind == "fact_dropped"]
