@@ -141,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--live-source", default="real-dev", help="whose false nudges bound the threshold")
     parser.add_argument("--c", type=float, default=0.5, help="inverse regularisation strength")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--curve", action="store_true", help="print precision/recall by threshold")
     args = parser.parse_args(argv)
 
     replies, items = collect(args.files)
@@ -164,6 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"F1 {f['f1']:.2f}  false nudges {f['false_nudges']:.2f}  "
             f"({int(f['nudges'])} nudges / {int(f['replies'])} replies)"
         )
+    if args.curve:
+        print(f"  the trade-off on {live} (cross-validated):")
+        for t in candidates[:: max(1, len(candidates) // 25)]:
+            f = figures(replies, best, t, live)
+            print(
+                f"    threshold {t:.3f}: precision {f['precision']:.2f}  recall "
+                f"{f['recall']:.2f}  false nudges {f['false_nudges']:.2f}"
+            )
     moves = [r for r in replies if r.move]
     if moves:
         right = sum(r.move == r.predicted_move for r in moves)

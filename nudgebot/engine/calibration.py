@@ -25,6 +25,8 @@ from nudgebot.engine.rules.checker import Context
 from nudgebot.models import Finding
 
 SITUATIONS: tuple[str, ...] = (
+    "customer_upset",
+    "customer_problem",
     "thread_upset",
     "thread_fault",
     "thread_repeats",
@@ -59,7 +61,11 @@ def features(finding: Finding, context: Context, others: int) -> list[str]:
         f"dimension*move={finding.dimension}*{move}",
     ]
     signals = context.rulebook.signals
-    names += [f"situation={s}" for s in SITUATIONS if s in signals and context.signal(s)]
+    held = [s for s in SITUATIONS if s in signals and context.signal(s)]
+    names += [f"situation={s}" for s in held]
+    names += [f"dimension*situation={finding.dimension}*{s}" for s in held]
+    agents = sum(1 for turn in context.thread if turn.role == "agent")
+    names.append(f"agent_turns={min(agents, 2)}")
     names.append(f"others={min(others, 3)}")
     return names
 
