@@ -28,6 +28,7 @@ SITUATIONS: tuple[str, ...] = (
     "customer_upset",
     "customer_problem",
     "thread_upset",
+    "thread_distressed",
     "thread_fault",
     "thread_repeats",
     "earlier_acknowledged",
@@ -38,6 +39,7 @@ SITUATIONS: tuple[str, ...] = (
     "draft_owns_fault",
     "draft_done",
     "draft_short",
+    "draft_bare",
 )
 """The signals of the reading that a finding's confidence may depend on."""
 
