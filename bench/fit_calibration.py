@@ -109,7 +109,9 @@ def out_of_fold(items: Sequence[Item], n_cases: int, c: float, repeats: int) -> 
     return [t / repeats for t in totals]
 
 
-def figures(replies: Sequence[Reply], best: Sequence[float], threshold: float, source: str) -> dict[str, float]:
+def figures(
+    replies: Sequence[Reply], best: Sequence[float], threshold: float, source: str
+) -> dict[str, float]:
     """Precision, recall and false-nudge rate of the live decision on one source."""
     tp = fp = fn = tn = 0
     for reply, score in zip(replies, best, strict=True):
@@ -138,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path, default=list(DEFAULT_FILES))
     parser.add_argument("--write", action="store_true", help=f"save {OUT.relative_to(ROOT)}")
     parser.add_argument("--max-false-nudges", type=float, default=0.10)
-    parser.add_argument("--live-source", default="real-dev", help="whose false nudges bound the threshold")
+    parser.add_argument(
+        "--live-source", default="real-dev", help="whose false nudges bound the threshold"
+    )
     parser.add_argument("--c", type=float, default=0.5, help="inverse regularisation strength")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--curve", action="store_true", help="print precision/recall by threshold")
@@ -153,7 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     live = args.live_source if args.live_source in sources else sources[-1]
     candidates = sorted({round(s, 3) for s in best if s > 0} | {0.5})
     threshold = next(
-        (t for t in candidates if figures(replies, best, t, live)["false_nudges"] <= args.max_false_nudges),
+        (
+            t
+            for t in candidates
+            if figures(replies, best, t, live)["false_nudges"] <= args.max_false_nudges
+        ),
         0.99,
     )
     print(f"{len(replies)} replies, {len(items)} findings; live threshold {threshold:.3f}")
@@ -176,12 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     moves = [r for r in replies if r.move]
     if moves:
         right = sum(r.move == r.predicted_move for r in moves)
-        print(f"  move read right: {right} of {len(moves)} labelled replies ({right / len(moves):.2f})")
+        share = right / len(moves)
+        print(f"  move read right: {right} of {len(moves)} labelled replies ({share:.2f})")
     weights, _ = fit(items, args.c)
     if args.write:
         lines = [
             "# Finding confidences and the live threshold, fitted by bench/fit_calibration.py on",
-            f"# {', '.join(p.name for p in args.files)} ({len(replies)} replies, {len(items)} findings).",
+            f"# {', '.join(p.name for p in args.files)}",
+            f"# ({len(replies)} replies, {len(items)} findings).",
             "# Edit by refitting, not by hand: see the README (quality).",
             f"threshold = {threshold:.3f}",
             "",

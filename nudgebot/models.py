@@ -180,9 +180,19 @@ class Review:
     """What the reply does in the conversation (None when it was not judged)."""
 
     @property
+    def points_raised(self) -> bool:
+        """True when a finding is worth the agent's attention if they asked for a review.
+
+        ``needs_nudge`` is the live decision (would a coach interrupt?); an agent who asks sees
+        every nudge-level finding, confident or not, and the suggestion that mends them.
+        """
+        return self.needs_nudge or any(f.level == "nudge" for f in self.findings)
+
+    @property
     def suggestion_ready(self) -> bool:
         """True when there is a suggestion with no [placeholders] left to fill in."""
-        return self.suggestion is not None and not _PLACEHOLDER.search(self.suggestion)
+        text = self.suggestion
+        return text is not None and self.needs_nudge and not _PLACEHOLDER.search(text)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON contract of ``nudgebot check --format json``."""
@@ -191,7 +201,7 @@ class Review:
             "scores": self.scores.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
             "move": self.move,
-            "suggestion": self.suggestion,
+            "suggestion": self.suggestion if self.needs_nudge else None,
             "suggestion_ready": self.suggestion_ready,
             "engine": self.engine,
             "note": self.note,

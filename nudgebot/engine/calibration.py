@@ -98,9 +98,7 @@ class Calibration:
 
     def live(self, findings: tuple[Finding, ...]) -> bool:
         """Return whether a coach would interrupt: a nudge-level finding at the threshold."""
-        return any(
-            f.level == "nudge" and (f.confidence or 0.0) >= self.threshold for f in findings
-        )
+        return any(f.level == "nudge" and (f.confidence or 0.0) >= self.threshold for f in findings)
 
 
 UNCALIBRATED = Calibration({"bias": 10.0}, threshold=0.5)

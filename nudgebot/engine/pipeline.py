@@ -140,7 +140,7 @@ class ReviewEngine:
         findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
         needs_nudge = self.calibration.live(findings)
         suggestion = None
-        if needs_nudge:
+        if any(f.level == "nudge" for f in findings):  # shown to an agent who asks
             facts = fact_texts(draft.text)
             suggestion = rewrite(context, hits, facts)
             checked = guard.guard(draft.text, suggestion, customer=draft.customer)
