@@ -31,7 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_CSV = ROOT.parent / "shared" / "eval" / "politeness-wikipedia.csv"
+CSV_NAME = Path("shared", "eval", "politeness-wikipedia.csv")
+
+
+def find_csv(root: Path = ROOT) -> Path:
+    """The corpus next to the repo (``../shared/eval``), or next to its worktrees' folder."""
+    candidates = [root.parent / CSV_NAME, root.parent.parent / CSV_NAME]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+DEFAULT_CSV = find_csv()
 
 
 def average_ranks(values: Sequence[float]) -> list[float]:
@@ -64,6 +73,17 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Spearman's rho: Pearson correlation of average ranks."""
     return pearson(average_ranks(xs), average_ranks(ys))
+
+
+def auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
+    """Area under the ROC curve (Mann-Whitney, ties half): P(a polite case outranks an impolite)."""
+    positives = sum(1 for y in labels if y)
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        return None
+    ranks = average_ranks(scores)
+    rank_sum = sum(r for r, y in zip(ranks, labels, strict=True) if y)
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def binary_accuracy(
