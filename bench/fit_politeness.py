@@ -25,14 +25,11 @@ Needs the ``fit`` extra (scikit-learn); the bot itself never does.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
 import re
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +37,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.politeness import DEFAULT_CSV, auc, spearman  # noqa: E402
+from bench.politeness import (  # noqa: E402
+    DEFAULT_CSV,
+    HELD_OUT_SHARE,
+    SEED,
+    Request,
+    load,
+    quarter_auc,
+    quarter_labels,
+    spearman,
+    split,
+)
 
 TOML = ROOT / "prompts" / "politeness.toml"
-SEED = 13
-HELD_OUT_SHARE = 0.25
 FOLDS = 5
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 BLEND_GRID = tuple(round(0.05 * i, 2) for i in range(0, 21))
@@ -52,82 +57,50 @@ MAX_BLEND = 0.4
 """The findings keep most of the respect score: they are what the coach explains."""
 
 
-@dataclass(frozen=True)
-class Request:
-    """One rated request of the corpus."""
+def respect_costs(rows: Sequence[Request]) -> list[int | None]:
+    """The cost of the rules' respect findings on each request (reviewed with no customer).
 
-    id: str
-    text: str
-    score: float
-
-
-def load(path: Path) -> list[Request]:
-    """Read the corpus: id, request text, normalized politeness score."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            Request(row["Id"], row["Request"], float(row["Normalized Score"]))
-            for row in csv.DictReader(handle)
-        ]
-
-
-def split(
-    rows: Sequence[Request], seed: int = SEED, share: float = HELD_OUT_SHARE
-) -> tuple[list[Request], list[Request]]:
-    """Return (training, held-out): a seeded shuffle of the sorted ids puts ``share`` aside."""
-    ids = sorted({r.id for r in rows})
-    random.Random(seed).shuffle(ids)
-    held = set(ids[: round(len(ids) * share)])
-    return [r for r in rows if r.id not in held], [r for r in rows if r.id in held]
-
-
-def quarters(rows: Sequence[Request]) -> tuple[float, float]:
-    """The first and third quartiles of the rows' scores."""
-    q = statistics.quantiles([r.score for r in rows], n=4, method="inclusive")
-    return q[0], q[2]
-
-
-def quarter_labels(rows: Sequence[Request]) -> list[int | None]:
-    """1 for the top quarter, 0 for the bottom quarter, None in between."""
-    q1, q3 = quarters(rows)
-    return [1 if r.score >= q3 else 0 if r.score <= q1 else None for r in rows]
-
-
-def respect_costs(rows: Sequence[Request]) -> list[int]:
-    """The cost of the rules' respect findings on each request (reviewed with no customer)."""
+    None where the engine does not judge the text (not English, no words): the bot shows
+    its respect score as 100 there, and so does :func:`blend`.
+    """
     from nudgebot.engine import DraftError, ReviewEngine
     from nudgebot.models import Draft
 
     engine = ReviewEngine()
-    costs = []
+    costs: list[int | None] = []
     for row in rows:
         try:
-            findings = engine.review_rules(Draft(text=row.text)).findings
+            result = engine.review_rules(Draft(text=row.text))
         except DraftError:
-            findings = ()
-        costs.append(sum(f.cost for f in findings if f.dimension == "respect"))
+            costs.append(None)
+            continue
+        judged = result.judged
+        costs.append(
+            sum(f.cost for f in result.findings if f.dimension == "respect") if judged else None
+        )
     return costs
 
 
-def blend(linear: Sequence[float], costs: Sequence[int], weight: float, shift: float) -> list[int]:
-    """The respect score of each request for a blend weight (as the engine computes it)."""
+def blend(
+    linear: Sequence[float], costs: Sequence[int | None], weight: float, shift: float
+) -> list[int]:
+    """The respect score of each request for a blend weight, as the engine computes it."""
     from nudgebot.engine.politeness import blend_respect
 
-    return [blend_respect(c, z, weight, shift) for z, c in zip(linear, costs, strict=True)]
+    return [
+        100 if c is None else blend_respect(c, z, weight, shift)
+        for z, c in zip(linear, costs, strict=True)
+    ]
 
 
 def figures(
     rows: Sequence[Request], estimates: Sequence[float], respect: Sequence[float]
 ) -> dict[str, Any]:
     """AUC (top vs bottom quarter of these rows) and Spearman (all rows), for both scores."""
-    labels = quarter_labels(rows)
     gold = [r.score for r in rows]
     out: dict[str, Any] = {"requests": len(rows)}
     for name, values in (("estimate", estimates), ("respect", respect)):
-        pairs = [(v, y) for v, y in zip(values, labels, strict=True) if y is not None]
-        out[name] = {
-            "auc": auc([v for v, _ in pairs], [y for _, y in pairs]),
-            "spearman": spearman(values, gold),
-        }
+        out[name] = {"auc": quarter_auc(rows, values), "spearman": spearman(values, gold)}
     return out
 
 
@@ -141,7 +114,7 @@ class Fitter:
         """Fit on the rows' top and bottom quarters (quartiles of these rows)."""
         from sklearn.linear_model import LogisticRegression
 
-        labels = quarter_labels(rows)
+        labels = quarter_labels(rows)  # quartiles of the rows fitted on
         xs = [f for f, y in zip(x, labels, strict=True) if y is not None]
         ys = [y for y in labels if y is not None]
         return LogisticRegression(C=c, max_iter=2000).fit(xs, ys)
@@ -150,7 +123,7 @@ class Fitter:
 def cross_validate(
     rows: Sequence[Request],
     x: Sequence[Sequence[int]],
-    costs: Sequence[int],
+    costs: Sequence[int | None],
     fitter: Fitter,
     shift: float,
 ) -> dict[str, Any]:
