@@ -24,6 +24,12 @@ that median is a tie and counts as half right, and the share of ties is shown.
 
 ``--part training`` or ``all`` measure data the weights were fitted on: not a fair figure,
 only a check of over-fitting.
+
+``--support`` instead reviews the labelled support replies of ``../shared/eval/dev.jsonl``
+and ``real-dev.jsonl`` (with their customer message or thread) and shows the respect score's
+distribution for good replies (``needs_nudge`` false), for replies a coach would nudge on
+respect, and for the other nudged replies, next to the findings-only score: a good, plain
+reply must still score high (80 or more).
 """
 
 from __future__ import annotations
@@ -261,12 +267,100 @@ def render(fig: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SUPPORT_FILES = ("dev.jsonl", "real-dev.jsonl")
+GROUPS = ("good", "respect nudge", "other nudge", "good, no respect finding")
+
+
+def support_figures(folder: Path) -> dict[str, Any]:
+    """The respect score's distribution on labelled support replies, by label."""
+    from nudgebot.engine import ReviewEngine
+    from nudgebot.models import Draft, Turn
+
+    engine = ReviewEngine()
+    out: dict[str, Any] = {}
+    for name in SUPPORT_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        groups: dict[str, dict[str, list[float]]] = {
+            g: {"respect": [], "findings_only": []} for g in GROUPS
+        }
+        for line in path.read_text(encoding="utf-8").splitlines():
+            case = json.loads(line)
+            thread = tuple(Turn(t["role"], t["text"]) for t in case.get("thread", []))
+            draft = Draft(text=case["draft"], customer=case.get("customer"), thread=thread)
+            if not draft.customer:
+                draft = Draft(text=draft.text, customer=draft.last_customer, thread=thread)
+            result = engine.review_rules(draft)
+            cost = sum(f.cost for f in result.findings if f.dimension == "respect")
+            if not case["needs_nudge"]:
+                labels = ["good"] + (["good, no respect finding"] if cost == 0 else [])
+            elif "respect" in case["dimensions"]:
+                labels = ["respect nudge"]
+            else:
+                labels = ["other nudge"]
+            for label in labels:
+                groups[label]["respect"].append(result.scores.respect)
+                groups[label]["findings_only"].append(max(0, 100 - cost))
+        out[name] = {
+            g: {k: _distribution(v) for k, v in scores.items()} for g, scores in groups.items()
+        }
+    return out
+
+
+def _distribution(values: Sequence[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
+    q = (
+        statistics.quantiles(values, n=4, method="inclusive")
+        if len(values) > 1
+        else [values[0]] * 3
+    )
+    return {
+        "n": len(values),
+        "min": min(values),
+        "q1": q[0],
+        "median": q[1],
+        "q3": q[2],
+        "at_least_80": sum(v >= 80 for v in values) / len(values),
+    }
+
+
+def render_support(fig: dict[str, Any]) -> str:
+    """The support replies' respect distributions as a short table."""
+    header = (
+        f"{'file':<16}{'replies':<26}{'n':>4}{'min':>6}{'q1':>7}{'median':>8}{'q3':>7}"
+        f"{'>= 80':>7}   findings only: median, >= 80"
+    )
+    lines = ["respect score on labelled support replies", "", header, "-" * len(header)]
+    for name, groups in fig.items():
+        for group, scores in groups.items():
+            d, f = scores["respect"], scores["findings_only"]
+            if not d["n"]:
+                continue
+            lines.append(
+                f"{name:<16}{group:<26}{d['n']:>4}{d['min']:>6.0f}{d['q1']:>7.1f}"
+                f"{d['median']:>8.1f}{d['q3']:>7.1f}{d['at_least_80']:>7.0%}"
+                f"   {f['median']:>5.1f}, {f['at_least_80']:.0%}"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("csv", nargs="?", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--part", choices=PARTS, default="held-out", help="which requests")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--support",
+        action="store_true",
+        help="the respect score on the labelled support replies next to the corpus instead",
+    )
     args = parser.parse_args(argv)
+    if args.support:
+        support = support_figures(args.csv.parent)
+        print(json.dumps(support, indent=2) if args.json else render_support(support))
+        return 0 if support else 2
     if not args.csv.is_file():
         print(f"politeness: no such file: {args.csv}", file=sys.stderr)
         return 2
