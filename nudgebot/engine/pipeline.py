@@ -20,6 +20,7 @@ from nudgebot.config import Settings
 from nudgebot.engine import guard
 from nudgebot.engine.calibration import Calibration, default_calibration
 from nudgebot.engine.facts import fact_texts
+from nudgebot.engine.politeness import respect_score
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.engine.rules.checker import Context, check
 from nudgebot.engine.rules.language import guess_language
@@ -43,12 +44,17 @@ class DraftError(ValueError):
     """A draft that cannot be reviewed; the message says why in one line."""
 
 
-def score(findings: tuple[Finding, ...] | list[Finding]) -> Scores:
-    """Score each dimension 100 minus the cost of its findings (never below 0)."""
+def score(findings: tuple[Finding, ...] | list[Finding], text: str | None = None) -> Scores:
+    """Score each dimension 100 minus the cost of its findings (never below 0).
+
+    With the draft's ``text``, respect also weighs how polite it reads (see
+    :func:`nudgebot.engine.politeness.respect_score`).
+    """
     lost = dict.fromkeys(DIMENSIONS, 0)
     for finding in findings:
         lost[finding.dimension] += finding.cost
-    return Scores(**{d: max(0, 100 - lost[d]) for d in DIMENSIONS})
+    scores = {d: max(0, 100 - lost[d]) for d in DIMENSIONS}
+    return Scores(**{**scores, "respect": respect_score(lost["respect"], text)})
 
 
 class ReviewEngine:
@@ -151,7 +157,7 @@ class ReviewEngine:
                     suggestion = draft.text  # tidying touched a fact: show the draft as it is
         review = Review(
             needs_nudge,
-            score(findings),
+            score(findings, draft.text),
             findings,
             suggestion,
             "rules",
