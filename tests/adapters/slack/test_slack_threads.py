@@ -133,10 +133,6 @@ def agent_replies(app: RunningApp, ts: str, text: str, thread_ts: str) -> None:
 # -- the end-to-end case ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: learn.no-prevention fires on a good reply; fixed by the reading step",
-)
 def test_a_good_reply_in_a_thread_about_a_late_parcel_gets_no_nudge(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
@@ -166,7 +162,7 @@ def test_a_deflecting_reply_in_a_thread_about_a_late_parcel_gets_a_nudge(
 def test_the_good_reply_reaches_the_engine_with_the_customer_s_message(
     app: RunningApp, engine: RecordingEngine
 ) -> None:
-    # What the xfail above depends on, checked on its own so that a failure here is not hidden.
+    # What the no-nudge case above depends on, checked on its own: the engine saw the thread.
     root = "1700012000.000100"
     customer_says(app, root, LATE)
     agent_replies(app, "1700012060.000200", GOOD, root)
