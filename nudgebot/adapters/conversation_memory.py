@@ -29,7 +29,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from nudgebot.models import Turn
+from nudgebot.models import MAX_TURN_CHARS, Turn
+from nudgebot.models import MAX_TURNS as _ENGINE_TURNS
 
 __all__ = [
     "CONVERSATIONS",
@@ -46,10 +47,10 @@ __all__ = [
 Order = tuple[int, int]
 """Where a turn sits in its conversation (compared as a tuple: earlier is smaller)."""
 
-MAX_TURNS = 12
-"""Turns kept per conversation, and given to a review at most (the latest ones)."""
-TURN_CHARS = 2_000
-"""Characters kept of one turn (a longer message is cut, with an ellipsis)."""
+MAX_TURNS = _ENGINE_TURNS
+"""Turns kept per conversation, and given to a review at most (as many as the engine reads)."""
+TURN_CHARS = MAX_TURN_CHARS
+"""Characters kept of one turn (a longer message is cut, with an ellipsis; as the engine)."""
 CONVERSATIONS = 5_000
 """Conversations kept at most (the least recently used are forgotten first)."""
 TOTAL_CHARS = 4_000_000
