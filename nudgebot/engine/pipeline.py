@@ -21,6 +21,7 @@ from nudgebot.engine import guard
 from nudgebot.engine.calibration import Calibration, default_calibration
 from nudgebot.engine.facts import fact_texts
 from nudgebot.engine.politeness import respect_score
+from nudgebot.engine.reading import read
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.engine.rules.checker import Context, check
 from nudgebot.engine.rules.language import guess_language
@@ -155,6 +156,7 @@ class ReviewEngine:
                 suggestion = rewrite(context, hits, facts, additions_only=True)
                 if guard.check(draft.text, suggestion, customer=draft.customer):
                     suggestion = draft.text  # tidying touched a fact: show the draft as it is
+        reading = read(context)
         review = Review(
             needs_nudge,
             score(findings, draft.text),
@@ -162,7 +164,8 @@ class ReviewEngine:
             suggestion,
             "rules",
             _note(notes),
-            move=context.move,
+            meta={"situation": reading.describe()} if reading.situation else {},
+            move=reading.move,
         )
         return review, context
 
