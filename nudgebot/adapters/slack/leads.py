@@ -36,6 +36,7 @@ from nudgebot.adapters.slack.convert import (
     is_human,
     slack_error,
 )
+from nudgebot.adapters.slack.problems import explain
 from nudgebot.adapters.slack.report_blocks import (
     progress_message,
     report_blocks,
@@ -67,6 +68,15 @@ REFUSAL = LEADS_ONLY
 USAGE = (
     "Usage: `/nudge review [#channel | @agent | @group] [7d | 30d | since 2026-11-01] [csv]`, "
     "or `/nudge review <message link>` for the scorecard of one conversation."
+)
+CANT_SEE = (
+    "I can't read that conversation because I'm not in it. If it's in a channel, invite me "
+    "there (`/invite @nudgebot`) and try again."
+)
+CANT_CHECK_ACCESS = (
+    "I can't check who may read that conversation: Slack hasn't given nudgebot permission to "
+    "look up channels (`channels:read`, `groups:read`, `im:read` and `mpim:read`). A workspace "
+    "admin can add them in the app's settings (OAuth & Permissions) and reinstall the app."
 )
 CSV_WORDS = frozenset({"csv", "export"})
 THREAD_PAGES = 5
@@ -168,7 +178,7 @@ async def _send_files(
     except Exception as error:  # the files are extras: the report goes out regardless
         reason = slack_error(error) if isinstance(error, SlackApiError) else "an upload failed"
         logger.warning("could not send a review's files: %s (%s)", reason, type(error).__name__)
-        return f"I couldn't send you the {what} ({reason})."
+        return explain(error, f"send you the {what}")
     return f"I've sent you the {what} in a direct message."
 
 
@@ -189,19 +199,18 @@ async def _scorecard(
             response_type="ephemeral",
         )
         return
+    if access == "no-permission":
+        await respond(text=CANT_CHECK_ACCESS, response_type="ephemeral")
+        return
+    problem: str | None = CANT_SEE
+    messages = None
     try:
         messages = await _thread(client, thread) if access == "yes" else None
     except SlackApiError as error:
         logger.info("could not read a thread for a scorecard: %s", slack_error(error))
-        messages = None
+        problem = explain(error, "read that conversation")
     if messages is None:
-        await respond(
-            text=(
-                "I can't read that conversation. If it's in a channel, invite me there "
-                "(`/invite @nudgebot`) and try again."
-            ),
-            response_type="ephemeral",
-        )
+        await respond(text=problem, response_type="ephemeral")
         return
     home = (await client.auth_test()).get("team_id")
     pairs = await _agent_replies(bot, thread.channel, messages, str(home) if home else None)

@@ -178,6 +178,29 @@ def test_the_trend_chart_and_the_csv_go_to_the_leads_dms(
     assert AGENT in csv and AGENT_TWO in csv
 
 
+def test_a_missing_files_permission_is_named_not_blamed_on_the_channel(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    api.fail("files.getUploadURLExternal", "missing_scope", needed="files:write")
+    review_as(app, api, "noscope", "7d", LEAD)
+    _, report = answers(api, "noscope", 2)
+    shown = everything(report)
+    assert "I couldn't send you the trend chart" in shown
+    assert "`files:write` permission" in shown and "reinstall the app" in shown
+    assert "missing_scope" not in shown and "invite" not in shown
+
+
+def test_a_missing_channels_permission_is_named_not_blamed_on_the_channel(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    api.fail("conversations.info", "missing_scope", needed="channels:read")
+    link = "https://fake.slack.com/archives/C0SUPPORT/p1700000150000100"
+    review_as(app, api, "noread", link, LEAD)
+    [answer] = answers(api, "noread")
+    assert "`channels:read`" in answer["text"] and "reinstall the app" in answer["text"]
+    assert "invite" not in answer["text"] and "missing_scope" not in answer["text"]
+
+
 def test_a_review_of_a_user_group_counts_its_members_only(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
