@@ -28,7 +28,10 @@ whose keywords fit the most common rule), and the message says why (:func:`tip_m
 (``claim_delivery``: unique per channel and local day) *before* the tip is posted, and posted
 only when the claim succeeded, so two instances, or a restart halfway, never post a day twice.
 If posting fails after the claim, the claim stays and the day is logged as missed: at most one
-tip per day is the promise; a retry could double-post when a post timed out but arrived.
+tip per day is the promise; a retry could double-post when a post timed out but arrived. When
+the platform *refused* the post (:class:`PostRefused`: the bot is not in the channel, a
+permission is missing), nothing arrived, so the claim is given back: the lead invites the bot
+and asks again, or the scheduler tries again a little later (:class:`TipScheduler`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import inspect
 import logging
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -53,10 +56,13 @@ __all__ = [
     "DEFAULT_GRACE",
     "DEFAULT_LOCAL_TIME",
     "DIMENSION_PHRASES",
+    "RETRY_FIRST",
+    "RETRY_MOST",
     "RULE_PHRASES",
     "TIPS_USAGE",
     "Delivery",
     "PlannedTip",
+    "PostRefused",
     "SubscriptionLike",
     "TipPreview",
     "TipScheduler",
@@ -86,6 +92,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_LOCAL_TIME = "09:30"
 """The time of day of a subscription that named none."""
 DEFAULT_GRACE = timedelta(hours=6)
+RETRY_FIRST = timedelta(minutes=5)
+"""How long the scheduler waits before trying a failed tip post again (then doubling)."""
+RETRY_MOST = timedelta(hours=1)
+"""The longest wait between two tries of a failed tip post."""
 """How long after its time a missed tip is still posted (see :func:`due_day`)."""
 
 TIPS_USAGE = (
@@ -140,6 +150,10 @@ class TipStore(Protocol[S_co]):
 
     def claim_delivery(self, channel: str, day: date, tip_id: str, /) -> bool | Awaitable[bool]:
         """Record the day's delivery; return False if one is recorded already (unique)."""
+        ...
+
+    def release_delivery(self, channel: str, day: date, tip_id: str, /) -> bool | Awaitable[bool]:
+        """Remove the day's claim for ``tip_id`` after its post failed (it may be tried again)."""
         ...
 
     def deliveries(
@@ -693,14 +707,26 @@ def plan_tip(
 DeliveryStatus = Literal["posted", "taken", "failed", "error"]
 
 
+class PostRefused(Exception):
+    """The platform answered that a tip was not posted (bot not in the channel, no permission).
+
+    Raised by a tip's ``post`` when nothing can have arrived, so the day's claim is given back
+    and the day may be tried again. Any other error keeps the claim: a post that timed out
+    may still have arrived, and a tip is never posted twice. The message is a short reason
+    for the logs (an error code, never message text).
+    """
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What happened to one channel's tip in a run.
 
     ``posted``: claimed and posted. ``taken``: another instance (or an earlier run) had
-    claimed the day, nothing posted. ``failed``: claimed, but posting raised; the day stays
-    claimed (see the module docs). ``error``: the channel could not be worked out (a store
-    error, a broken time zone); nothing was claimed, the next run tries again.
+    claimed the day, nothing posted. ``failed``: claimed, but posting raised; when the
+    platform refused it (:class:`PostRefused`) the claim is given back so the day can be tried
+    again, otherwise it stays (it may have arrived). ``error``: the channel could not be
+    worked out (a store error, a broken time zone); nothing was claimed, the next run tries
+    again.
     """
 
     channel: str
@@ -709,6 +735,8 @@ class Delivery:
     tip_id: str | None = None
     message: str | None = None
     error: str | None = None
+    released: bool = False
+    """For ``failed``: the claim was given back (the platform refused), so it may be retried."""
 
 
 Post = Callable[[S, str], Awaitable[object]]
@@ -747,15 +775,37 @@ async def deliver_tip(
     try:
         await post(sub, plan.message)
     except Exception as error:
+        if not isinstance(error, PostRefused):
+            logger.warning(
+                "daily tip for %s on %s (%s) was claimed but could not be posted (%s); it may "
+                "have arrived, so the day is not retried (never posted twice)",
+                sub.channel,
+                day,
+                plan.tip.id,
+                type(error).__name__,
+            )
+            return Delivery(sub.channel, "failed", day, plan.tip.id, plan.message, repr(error))
         logger.warning(
-            "daily tip for %s on %s (%s) was claimed but could not be posted: %r; "
-            "the day is not retried, so it is never posted twice",
+            "daily tip for %s on %s (%s) was refused (%s): the day is released so it can be "
+            "tried again",
             sub.channel,
             day,
             plan.tip.id,
             error,
         )
-        return Delivery(sub.channel, "failed", day, plan.tip.id, plan.message, repr(error))
+        try:
+            await _value(store.release_delivery(sub.channel, day, plan.tip.id))
+        except Exception as release_error:
+            logger.warning(
+                "daily tip for %s on %s: the claim could not be released (%s)",
+                sub.channel,
+                day,
+                type(release_error).__name__,
+            )
+            return Delivery(sub.channel, "failed", day, plan.tip.id, plan.message, repr(error))
+        return Delivery(
+            sub.channel, "failed", day, plan.tip.id, plan.message, repr(error), released=True
+        )
     logger.info("daily tip for %s on %s: %s", sub.channel, day, plan.tip.id)
     return Delivery(sub.channel, "posted", day, plan.tip.id, plan.message)
 
@@ -768,8 +818,12 @@ async def run_due(
     now: datetime,
     grace: timedelta = DEFAULT_GRACE,
     review_channels: ReviewChannels[S] | None = None,
+    hold: Mapping[tuple[str, date], datetime] | None = None,
 ) -> list[Delivery]:
     """Post every subscription's tip that is due at ``now``; return what happened to each.
+
+    ``hold`` maps a channel and day whose post failed to when to try again (before then it
+    is left alone, so a channel the bot was never invited to is not tried every minute).
 
     For each subscription within its window: read its deliveries, ask :func:`due_day`, plan
     the tip, claim the day in the store *first*, and post only when the claim succeeded
@@ -791,6 +845,8 @@ async def run_due(
             last = max((when for when, _ in history), default=None)
             day = due_day(sub, now, last, grace=grace, not_before=created)
             if day is None:
+                continue
+            if hold is not None and now < hold.get((sub.channel, day), now):
                 continue
             results.append(
                 await deliver_tip(
@@ -831,17 +887,37 @@ class TipScheduler(Generic[S]):
         self.interval = interval
         self.review_channels = review_channels
         self._stopping = False
+        self._retry: dict[tuple[str, date], tuple[datetime, timedelta]] = {}
 
     async def run_once(self, now: datetime) -> list[Delivery]:
-        """Post the tips due at ``now`` (see :func:`run_due`)."""
-        return await run_due(
+        """Post the tips due at ``now`` (see :func:`run_due`).
+
+        A post that failed is tried again after :data:`RETRY_FIRST`, then after twice as
+        long each time, up to :data:`RETRY_MOST` apart, while its day is still due.
+        """
+        hold = {key: when for key, (when, _) in self._retry.items()}
+        results = await run_due(
             self.store,
             self.library,
             self.post,
             now=now,
             grace=self.grace,
             review_channels=self.review_channels,
+            hold=hold,
         )
+        for result in results:
+            if result.day is None:
+                continue
+            key = (result.channel, result.day)
+            if result.status == "failed" and result.released:
+                wait = self._retry.get(key, (now, RETRY_FIRST / 2))[1] * 2
+                wait = min(wait, RETRY_MOST)
+                self._retry[key] = (now + wait, wait)
+            else:
+                self._retry.pop(key, None)
+        today = _utc(now, "now").date()
+        self._retry = {k: v for k, v in self._retry.items() if k[1] >= today - timedelta(days=2)}
+        return results
 
     def stop(self) -> None:
         """Ask :meth:`run_forever` to return after the current run or sleep."""

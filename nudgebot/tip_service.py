@@ -11,7 +11,9 @@ here, once:
   watched channel's own; for a team channel that is not watched, every channel's).
 - :class:`TipService` runs :class:`~nudgebot.scheduler.TipScheduler` beside a serving app
   (started and stopped with it); exactly once holds across instances and restarts because the
-  day is claimed in the database before the tip is posted.
+  day is claimed in the database before the tip is posted, and a post that fails gives the
+  claim back, so the day can be tried again (by the lead after inviting the bot, or by the
+  scheduler a little later).
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class PlatformTipStore:
     async def claim_delivery(self, channel: str, day: date, tip_id: str) -> bool:
         """Claim ``channel``'s tip for ``day`` (see :meth:`Store.claim_delivery`)."""
         return await self.store.claim_delivery(channel, day, tip_id)
+
+    async def release_delivery(self, channel: str, day: date, tip_id: str) -> bool:
+        """Give back a claim whose post failed (see :meth:`Store.release_delivery`)."""
+        return await self.store.release_delivery(channel, day, tip_id)
 
     async def deliveries(self, channel: str) -> list[tuple[date, str]]:
         """Return the tips claimed for ``channel`` so far."""
@@ -175,6 +181,8 @@ class TipsCall:
     """Whether tips can go to this conversation (False in a direct message)."""
     command: str = "/nudge tips"
     """How the command is typed on this platform, for the hints in answers."""
+    invite: str = "`/invite @nudgebot`"
+    """How to add the bot to this conversation on this platform."""
 
 
 @dataclass(frozen=True)
@@ -246,10 +254,16 @@ async def answer_tips(
     )
     if done.status == "taken":
         return TipsAnswer("Today's tip has already been posted here. The next one comes tomorrow.")
+    if done.status == "failed" and not done.released:
+        return TipsAnswer(
+            "I couldn't tell whether today's tip reached this channel: the connection failed "
+            "while I was posting it. If it didn't arrive, the next one comes tomorrow.",
+            error=True,
+        )
     if done.status == "failed":
         return TipsAnswer(
-            "I couldn't post today's tip here: make sure I'm a member of this channel. "
-            "Today's tip is used up; the next comes tomorrow.",
+            f"I couldn't post today's tip here. Please invite me to this channel "
+            f"({call.invite}), then try `{call.command} now` again.",
             error=True,
         )
     return TipsAnswer("Posted today's tip.")

@@ -12,11 +12,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from nudgebot.adapters.slack import blocks
 from nudgebot.adapters.slack.bot import SlackBot, sentence
-from nudgebot.scheduler import DEFAULT_GRACE
+from nudgebot.adapters.slack.convert import slack_error
+from nudgebot.scheduler import DEFAULT_GRACE, PostRefused
 from nudgebot.storage import TipSubscription
 from nudgebot.tip_service import PlatformTipStore, TipsCall, TipService, answer_tips
 from nudgebot.tips import TipLibrary
@@ -27,8 +29,19 @@ PLATFORM = "slack"
 
 
 async def post_tip(client: AsyncWebClient, channel: str, message: str) -> None:
-    """Post a daily tip to ``channel``."""
-    await client.chat_postMessage(channel=channel, **blocks.tip_message(message))
+    """Post a daily tip to ``channel``.
+
+    Raises:
+        PostRefused: Slack answered that it did not post it (the bot is not in the channel,
+            a permission is missing): nothing arrived, the day may be tried again.
+
+    """
+    try:
+        await client.chat_postMessage(channel=channel, **blocks.tip_message(message))
+    except SlackApiError as error:
+        if getattr(error.response, "status_code", None) == 200:  # Slack's own "ok": false
+            raise PostRefused(slack_error(error)) from error
+        raise
 
 
 async def tip_store(bot: SlackBot) -> PlatformTipStore:

@@ -130,6 +130,22 @@ def test_tips_now_posts_todays_tip_once(app: RunningApp, api: FakeSlackAPI) -> N
     assert len(api.calls_to("chat.postMessage")) == 1
 
 
+def test_a_failed_tip_post_can_be_retried_the_same_day_after_the_bot_is_invited(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    api.fail("chat.postMessage", "not_in_channel")  # the bot isn't in #C0NOTIN yet
+    said = answer(app, api, "out", "tips now", channel_id="C0NOTIN", user_id=LEAD)
+    assert "couldn't post today's tip here" in said and "/invite @nudgebot" in said
+    assert "not_in_channel" not in said and "already" not in said
+    # The lead invites the bot and asks again, the same day:
+    said = answer(app, api, "in", "tips now", channel_id="C0NOTIN", user_id=LEAD)
+    assert said == "Posted today's tip."
+    tries = [c for c in api.calls_to("chat.postMessage") if c.params["channel"] == "C0NOTIN"]
+    assert [call.status for call in tries] == [200, 200]  # refused once, then posted
+    said = answer(app, api, "twice", "tips now", channel_id="C0NOTIN", user_id=LEAD)
+    assert "already been posted" in said
+
+
 def next_weekday(after: date, weekday: int) -> date:
     day = after + timedelta(days=1)
     while day.weekday() != weekday:
