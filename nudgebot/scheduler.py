@@ -558,6 +558,11 @@ class WeakSpot:
         noun = "reply" if self.replies == 1 else "replies"
         return f"Yesterday {self.replies} {noun} {self.phrase}."
 
+    @property
+    def quiet_intro(self) -> str:
+        """Return the opening without figures, for channels others read: "Yesterday some ..."."""
+        return f"Yesterday some replies {self.phrase}."
+
 
 def weak_spot(
     yesterday: Sequence[StoredReview], *, min_replies: int = 5, min_share: float = 0.3
@@ -657,14 +662,15 @@ def pick_tip(
     )
 
 
-def tip_message(tip: Tip, weak: WeakSpot | None) -> str:
+def tip_message(tip: Tip, weak: WeakSpot | None, *, figures: bool = True) -> str:
     """Return the text to post: the weak spot's intro and the tip, or "Tip of the day: ...".
 
     The intro is used only when the tip is of the weak spot's dimension (when that dimension's
-    tips are used up, the tip of the day says nothing about yesterday).
+    tips are used up, the tip of the day says nothing about yesterday). Without ``figures``
+    (a channel people outside the team read) it names the weak spot without numbers.
     """
     if weak is not None and weak.dimension == tip.dimension:
-        return f"{weak.intro} Today: {tip.text}"
+        return f"{weak.intro if figures else weak.quiet_intro} Today: {tip.text}"
     return f"Tip of the day: {tip.text}"
 
 
@@ -687,17 +693,19 @@ def plan_tip(
     *,
     min_replies: int = 5,
     min_share: float = 0.3,
+    figures: bool = True,
 ) -> PlannedTip:
     """Return the tip for ``day`` given the channel's deliveries and yesterday's reviews.
 
     Only deliveries before ``day`` count, oldest first (same day: by tip id), so the plan is
-    the same whatever order the store returns them in.
+    the same whatever order the store returns them in. ``figures`` False keeps the team's
+    numbers out of the message (see :func:`tip_message`).
     """
     delivered = [tip_id for when, tip_id in sorted(history) if when < day]
     weak = weak_spot(yesterday, min_replies=min_replies, min_share=min_share)
     tip = pick_tip(library, delivered, weak_spot=weak, day=day)
     addressed = weak if weak is not None and weak.dimension == tip.dimension else None
-    return PlannedTip(day, tip, addressed, tip_message(tip, addressed))
+    return PlannedTip(day, tip, addressed, tip_message(tip, addressed, figures=figures))
 
 
 # --------------------------------------------------------------------------------------------
@@ -769,7 +777,7 @@ async def deliver_tip(
     since, until = day_bounds(day - timedelta(days=1), sub.timezone)
     channels = (review_channels or _own_channel)(sub)
     yesterday = list(await _value(store.reviews(since=since, until=until, channels=channels)))
-    plan = plan_tip(library, history, yesterday, day)
+    plan = plan_tip(library, history, yesterday, day, figures=await _shows_figures(store, sub))
     if not await _value(store.claim_delivery(sub.channel, day, plan.tip.id)):
         return Delivery(sub.channel, "taken", day, plan.tip.id, plan.message)
     try:
@@ -808,6 +816,22 @@ async def deliver_tip(
         )
     logger.info("daily tip for %s on %s: %s", sub.channel, day, plan.tip.id)
     return Delivery(sub.channel, "posted", day, plan.tip.id, plan.message)
+
+
+async def _shows_figures(store: TipStore[S], sub: S) -> bool:
+    """Whether ``sub``'s channel may see the team's figures (the store's ``shows_figures``).
+
+    A store may have an ``async shows_figures(sub) -> bool`` saying whether the channel is the
+    team's own; without one every channel is. If it fails, the figures are left out.
+    """
+    check = getattr(store, "shows_figures", None)
+    if check is None:
+        return True
+    try:
+        return bool(await _value(check(sub)))
+    except Exception as error:
+        logger.warning("could not tell who reads %s (%s): no figures", sub.channel, error)
+        return False
 
 
 async def run_due(

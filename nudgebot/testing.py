@@ -406,16 +406,25 @@ class FakeSlackAPI(LocalHTTPServer):
         self.usergroups[group] = list(users)
 
     def add_channel(
-        self, channel: str, members: list[str], *, private: bool = False, name: str = ""
+        self,
+        channel: str,
+        members: list[str],
+        *,
+        private: bool = False,
+        name: str = "",
+        shared: bool = False,
     ) -> None:
         """Add a channel and its members (``conversations.info`` / ``conversations.members``).
 
-        A channel not added is answered as one the bot cannot see (``channel_not_found``).
+        ``shared``: a Slack Connect channel (``is_shared`` and ``is_ext_shared``). A channel
+        not added is answered as one the bot cannot see (``channel_not_found``).
         """
         self.channels[channel] = {
             "id": channel,
             "name": name or channel.lower(),
             "is_private": private,
+            "is_shared": shared,
+            "is_ext_shared": shared,
             "members": list(members),
         }
 

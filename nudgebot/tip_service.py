@@ -43,6 +43,8 @@ __all__ = ["PlatformTipStore", "TipService", "TipsAnswer", "TipsCall", "answer_t
 
 Post = Callable[[TipSubscription, str], Awaitable[object]]
 Watched = Callable[[], Awaitable[Collection[str]]]
+Outsiders = Callable[[str], Awaitable[bool]]
+"""Whether people from outside the team can read a channel (Slack Connect...)."""
 
 
 async def _nothing_watched() -> Collection[str]:
@@ -54,12 +56,22 @@ class PlatformTipStore:
 
     ``watched`` returns the channels whose own reviews tailor their tips (the platform's
     watched channels); any other subscribed channel is tailored by every channel's reviews.
+    ``outsiders`` says whether people from outside the team read a channel: there, and in a
+    watched support channel (customers may read it), a tip names the weak spot without the
+    team's figures, which stay in the leads' reports.
     """
 
-    def __init__(self, store: Store, platform: str, watched: Watched = _nothing_watched) -> None:
+    def __init__(
+        self,
+        store: Store,
+        platform: str,
+        watched: Watched = _nothing_watched,
+        outsiders: Outsiders | None = None,
+    ) -> None:
         self.store = store
         self.platform = platform
         self.watched_channels = watched
+        self.outsiders = outsiders
         self._watched: frozenset[str] = frozenset()
 
     async def subscriptions(self) -> list[TipSubscription]:
@@ -84,6 +96,16 @@ class PlatformTipStore:
     ) -> list[StoredReview]:
         """Return the reviews that tailor a tip."""
         return await self.store.reviews(since=since, until=until, channels=channels)
+
+    async def shows_figures(self, sub: TipSubscription) -> bool:
+        """Whether ``sub``'s tip may give the team's figures.
+
+        Not in a watched support channel, nor where people from outside the team read (when
+        that can't be told, it counts as outsiders).
+        """
+        if sub.channel in frozenset(await self.watched_channels()):
+            return False
+        return self.outsiders is None or not await self.outsiders(sub.channel)
 
     def review_channels(self, sub: TipSubscription) -> list[str] | None:
         """Return whose reviews tailor the tip: a watched channel's own; else all (None)."""

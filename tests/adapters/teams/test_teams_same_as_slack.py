@@ -59,7 +59,7 @@ def teams_card(app: RunningTeams, connector: FakeBotConnector, text: str) -> Con
     del activity["attachments"]
     assert app.post(activity).status == 200
     app.settle()
-    [sent] = connector.messages()
+    [sent] = [call for call in connector.messages() if call.cards]  # in the agent's 1:1 chat
     return sent
 
 

@@ -112,8 +112,9 @@ def test_a_reviewed_reply_is_stored_and_its_feedback_too(
 ) -> None:
     assert app.post(fixture("message_channel_quoted_reply.json", connector)).status == 200
     app.settle()
-    [sent] = connector.messages()
+    [sent] = [call for call in connector.messages() if call.cards]  # in the 1:1 chat
     [card] = sent.cards
+    click_in = {"id": sent.conversation_id, "conversationType": "personal", "tenantId": TENANT}
     now = datetime.now(UTC)
     [row] = app.run(store_of(app).reviews(since=now - timedelta(days=1), until=now))
     assert (row.platform, row.channel, row.user, row.team) == ("teams", CHANNEL, AGENT_AAD, TENANT)
@@ -121,7 +122,7 @@ def test_a_reviewed_reply_is_stored_and_its_feedback_too(
     [button] = [a for a in actions(card) if a["verb"] == cards.VERB_HELPFUL]
     assert button["data"]["ref"] == str(row.id)
     click = fixture("invoke_card_action.json", connector, **{"from": LEAD})
-    click["conversation"] = fixture("message_channel_quoted_reply.json")["conversation"]
+    click["conversation"] = click_in
     click["value"]["action"].update(verb=cards.VERB_HELPFUL, data=button["data"])
     assert app.post(click).status == 200
     stored = app.run(store_of(app).review(row.id))
