@@ -25,7 +25,7 @@ markers. A suggestion that itself contains a fence falls back to a block quote.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nudgebot.engine.guard import escape_mrkdwn, slack_tokens
@@ -52,6 +52,7 @@ __all__ = [
     "help_message",
     "home_view",
     "nudge_message",
+    "nudge_without_buttons",
     "review_message",
     "review_modal",
     "slack_len",
@@ -337,6 +338,20 @@ def nudge_message(review: Review, draft: str, *, ref: str) -> dict[str, Any]:
         "text": _fallback(f"This reply could land better{about}{ready}."),
         "blocks": _capped(blocks),
     }
+
+
+def nudge_without_buttons(message: Mapping[str, Any], note: str) -> dict[str, Any]:
+    """Return a nudge with its Helpful / Not helpful / Mute row replaced by ``note``.
+
+    Everything else (the findings, the suggestion ready to copy) stays as it was: a button
+    press changes only the button row, into a short context line ("Thanks — noted.").
+    """
+    kept = [
+        _context(note) if block.get("block_id") == BLOCK_FEEDBACK else block
+        for block in message.get("blocks") or ()
+        if isinstance(block, Mapping)
+    ]
+    return {"text": str(message.get("text") or note), "blocks": [dict(b) for b in kept]}
 
 
 def review_message(review: Review, draft: str) -> dict[str, Any]:

@@ -426,7 +426,7 @@ def test_the_shortcut_opens_a_modal_then_fills_it_with_the_review(
     assert "could land better" in json.dumps(update.params["view"]).lower()
 
 
-def test_helpful_is_recorded_and_the_nudge_replaced_with_thanks(
+def test_helpful_is_recorded_and_only_the_button_row_changes(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
     ts = "1700001850.000100"
@@ -434,13 +434,19 @@ def test_helpful_is_recorded_and_the_nudge_replaced_with_thanks(
     [nudge] = api.wait_for("chat.postEphemeral")
     app.settle()
     ref = nudge.params["blocks"][-1]["elements"][0]["value"]
-    payload = fixture("block_actions.json")
+    payload = fixture("block_actions.json")  # as Slack sends it for an ephemeral: no blocks
+    assert "message" not in payload
     payload["response_url"] = api.response_url("feedback")
     payload["actions"][0]["value"] = ref
     assert app.send_interaction(payload).status == 200
     answer = wait_response(api, "feedback")
     assert answer["replace_original"] is True
-    assert "Thanks" in answer["text"]
+    before, after = nudge.params["blocks"], answer["blocks"]
+    suggestion = [b for b in before if "warmer version" in json.dumps(b)]
+    assert suggestion and all(block in after for block in suggestion)  # still there to copy
+    assert after[:-1] == before[:-1]  # everything but the button row, unchanged
+    assert after[-1]["type"] == "context" and "Thanks — noted" in after[-1]["elements"][0]["text"]
+    assert not [b for b in after if b["type"] == "actions"]
     store = app.run(app.app.bot.state.open())
     stored = app.run(store.review(int(ref)))
     assert stored is not None
@@ -461,7 +467,9 @@ def test_mute_pauses_live_nudges_for_an_hour(app: RunningApp, api: FakeSlackAPI)
     payload["user"]["id"] = "U0MUTER"
     payload["actions"][0].update(action_id=blocks.ACTION_MUTE)
     app.send_interaction(payload)
-    assert "muted until <!date^" in wait_response(api, "mute")["text"]
+    muted = wait_response(api, "mute")
+    assert "muted until <!date^" in muted["text"]
+    assert muted["replace_original"] is False  # a nudge not remembered here stays as it was
     until = app.run(app.app.bot.state.muted_until("U0MUTER"))
     assert until is not None and 3500 < until - time.time() <= 3600
 
