@@ -57,6 +57,7 @@ from nudgebot.reports import (
     trend_chart_png,
     zone_or_utc,
 )
+from nudgebot.wording import plural
 
 __all__ = ["REFUSAL", "USAGE", "run_review"]
 
@@ -214,10 +215,12 @@ async def _scorecard(
         return
     home = (await client.auth_test()).get("team_id")
     pairs = await _agent_replies(bot, thread.channel, messages, str(home) if home else None)
-    await respond(
-        text=f":hourglass_flowing_sand: Scoring {len(pairs)} agent replies in that conversation…",
-        response_type="ephemeral",
-    )
+    counted = plural(len(pairs), "agent reply", "agent replies")
+    if pairs:  # nothing to score is said by the scorecard itself, at once
+        await respond(
+            text=f":hourglass_flowing_sand: Scoring {counted} in that conversation…",
+            response_type="ephemeral",
+        )
     reviews = await asyncio.gather(*(_review(bot, draft) for _, draft in pairs))
     scored: list[tuple[str, Review]] = [
         (author, review)

@@ -533,8 +533,10 @@ def test_a_question_gets_coaching_from_the_real_coach_and_home_shows_a_tip(
         question = "How do I tell a customer we can't refund?"
         app.send_event(event("event_message_im.json", "Ev0COACH", text=question, ts="1700002000.1"))
         [answer] = api.wait_for("chat.postMessage")
-        shown = json.dumps(answer.params["blocks"])
-        assert "You asked:" in shown and "Tips to try" in shown
+        shown = json.dumps(answer.params["blocks"], ensure_ascii=False)
+        assert "You asked:" in shown and "coaching tips" in shown
+        listed = [tip.text for tip in tips if tip.text in shown]
+        assert listed and all(shown.count(tip) == 1 for tip in listed)  # each tip said once
         app.send_event(event("event_app_home_opened.json", "Ev0HOMETIP"))
         [published] = api.wait_for("views.publish")
         assert "Today's tip" in json.dumps(published.params["view"])

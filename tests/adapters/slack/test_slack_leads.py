@@ -246,7 +246,7 @@ def test_a_message_link_gives_the_conversations_scorecard(
     link = "<https://fake.slack.com/archives/C0SUPPORT/p1700000150000100>"
     review_as(app, api, "thread", link, LEAD)
     progress, card = answers(api, "thread", 2)
-    assert "Scoring 1 agent replies" in progress["text"]
+    assert "Scoring 1 agent reply in" in progress["text"]
     shown = everything(card)
     assert card["replace_original"] is True
     assert "Conversation scorecard" in shown and "Reply 1* · <@U0AGENT>" in shown

@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 import respx
-from tests.llm.wire import BASE, completion, request_json, settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure, TextAnswer
+from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 MESSAGES = [{"role": "system", "content": "Coach."}, {"role": "user", "content": "Question?"}]
 ANSWER = "Name the feeling first, then say what you'll do: 'Let me look into that for you.'"
@@ -120,7 +120,7 @@ def test_a_slow_model_fails_at_the_time_budget() -> None:
 
 
 def test_text_and_review_calls_share_the_concurrency_limit() -> None:
-    from tests.llm.wire import review_json
+    from tests.engine.llm.wire import review_json
 
     in_flight = peak = 0
 
