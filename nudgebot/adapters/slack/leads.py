@@ -42,6 +42,7 @@ from nudgebot.adapters.slack.report_blocks import (
     report_blocks,
     scorecard_blocks,
 )
+from nudgebot.chart import chart_alt_text, chart_title
 from nudgebot.engine import DraftError
 from nudgebot.models import Draft, Review
 from nudgebot.reports import (
@@ -150,10 +151,15 @@ async def _send_files(
 ) -> str | None:
     """DM the lead the trend chart (when there is one) and the CSV (when asked for)."""
     uploads: list[dict[str, Any]] = []
-    chart = trend_chart_png(report) if report.replies else None
+    chart = await asyncio.to_thread(trend_chart_png, report) if report.replies else None
     if chart is not None:
         uploads.append(
-            {"content": chart, "filename": "nudgebot-trend.png", "title": "Overall score by day"}
+            {
+                "content": chart,
+                "filename": "nudgebot-trend.png",
+                "title": chart_title(report),
+                "alt_txt": chart_alt_text(report),  # what screen readers say instead
+            }
         )
     if want_csv:
         uploads.append(

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,10 +21,11 @@ from typing import Any
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
-from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall
+from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall, ImageAnswer
 from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemory
 from nudgebot.adapters.teams.outgoing import TeamsSendError
 from nudgebot.adapters.teams.references import ConversationRef
+from nudgebot.chart import chart_title
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
@@ -34,6 +36,7 @@ from nudgebot.reports import (
     parse_review_args,
     report_text,
     rule_labels,
+    trend_chart_png,
     zone_or_utc,
 )
 from nudgebot.scheduler import PostRefused
@@ -92,7 +95,11 @@ class TeamsCommands:
         store = await self.database.open()
         labels = rule_labels(self.engine.rulebook.rules)
         report = await load_report(store, query, labels=labels, team=call.conversation.tenant_id)
-        return "```\n" + report_text(report).rstrip() + "\n```"
+        text = "```\n" + report_text(report).rstrip() + "\n```"
+        chart = await asyncio.to_thread(trend_chart_png, report)  # the same chart as in Slack
+        if chart is None:
+            return text
+        return ImageAnswer(text, chart, f"{chart_title(report)}.png")
 
     async def tips_command(self, call: CommandCall) -> CommandAnswer:
         """Answer ``tips`` for the conversation it was sent in."""

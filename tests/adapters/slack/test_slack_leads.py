@@ -174,6 +174,9 @@ def test_the_trend_chart_and_the_csv_go_to_the_leads_dms(
     assert complete.params["channel_id"].startswith("D")
     uploads = list(api.uploads.values())[-2:]
     assert uploads[0].startswith(b"\x89PNG\r\n\x1a\n")
+    chart, _ = api.calls_to("files.getUploadURLExternal")[-2:]
+    assert chart.params["alt_txt"].startswith("Team score by day (last 7 days). A line of")
+    assert json.loads(complete.params["files"])[0]["title"] == "Team score by day (last 7 days)"
     csv = uploads[1].decode()
     assert AGENT in csv and AGENT_TWO in csv
 
