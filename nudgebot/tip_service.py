@@ -203,8 +203,8 @@ class TipsCall:
     """Whether tips can go to this conversation (False in a direct message)."""
     command: str = "/nudge tips"
     """How the command is typed on this platform, for the hints in answers."""
-    invite: str = "`/invite @nudgebot`"
-    """How to add the bot to this conversation on this platform."""
+    invite: str = "invite me to this channel (`/invite @nudgebot`)"
+    """How to add the bot to this conversation on this platform (completes "Please ...")."""
 
 
 @dataclass(frozen=True)
@@ -284,8 +284,8 @@ async def answer_tips(
         )
     if done.status == "failed":
         return TipsAnswer(
-            f"I couldn't post today's tip here. Please invite me to this channel "
-            f"({call.invite}), then try `{call.command} now` again.",
+            f"I couldn't post today's tip here. Please {call.invite}, then try "
+            f"`{call.command} now` again.",
             error=True,
         )
     return TipsAnswer("Posted today's tip.")

@@ -113,6 +113,7 @@ class TeamsCommands:
             default_timezone=conversation.timezone or "UTC",
             can_post=conversation.kind != "personal",
             command="tips",
+            invite="add me to this team (Apps, then nudgebot, then Add to a team)",
         )
 
         async def post(message: str) -> None:

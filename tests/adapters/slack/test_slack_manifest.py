@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from nudgebot.adapters.slack.app import build_app
 from nudgebot.adapters.slack.chat import PROMPTS
+from nudgebot.adapters.slack.command import HANDLERS
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
 from tests.adapters.slack.scopes import METHOD_SCOPES, called_methods, required_scopes
@@ -135,3 +136,11 @@ def test_the_app_home_and_the_assistant_view(manifest: dict[str, Any]) -> None:
     assert assistant["assistant_description"]
     assert assistant["suggested_prompts"]
     assert all(prompt in PROMPTS for prompt in assistant["suggested_prompts"])
+
+
+def test_the_command_hint_lists_every_subcommand(manifest: dict[str, Any]) -> None:
+    [nudge] = manifest["features"]["slash_commands"]
+    hint = nudge["usage_hint"].replace("[", " ").replace("]", " ").replace("|", " ").split()
+    assert set(HANDLERS) <= set(hint), set(HANDLERS) - set(hint)
+    assert all(name in nudge["description"] for name in HANDLERS if name != "check")
+    assert len(nudge["description"]) <= 100 and len(nudge["usage_hint"]) <= 1000
