@@ -33,7 +33,8 @@ def teams_with(token: object) -> object:
 
 
 def test_a_teams_token_that_comes_back_passes() -> None:
-    token = jwt.encode({"aud": CLIENT_ID, "exp": int(time.time()) + 3600}, "k", algorithm="HS256")
+    claims = {"aud": CLIENT_ID, "exp": int(time.time()) + 3600}
+    token = jwt.encode(claims, "a-test-key-of-at-least-32-bytes!", algorithm="HS256")
     app = teams_with(lambda scope, tenant=None: token)
     assert asyncio.run(teams_credential_problem(app)) is None  # type: ignore[arg-type]
 
