@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,9 @@ def test_the_command_hint_lists_every_subcommand(manifest: dict[str, Any]) -> No
     assert set(HANDLERS) <= set(hint), set(HANDLERS) - set(hint)
     assert all(name in nudge["description"] for name in HANDLERS if name != "check")
     assert len(nudge["description"]) <= 100 and len(nudge["usage_hint"]) <= 1000
+
+
+def test_the_setup_guide_explains_exactly_the_manifests_scopes(manifest: dict[str, Any]) -> None:
+    guide = (MANIFEST.parent / "docs" / "setup-slack.md").read_text(encoding="utf-8")
+    explained = set(re.findall(r"^\| `([a-z_:.]+)` \|", guide, flags=re.MULTILINE))
+    assert explained == set(manifest["oauth_config"]["scopes"]["bot"])
