@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from nudgebot.config import Settings
 from nudgebot.engine import DraftError, ReviewEngine
 from nudgebot.engine.rules import Rulebook, load_rulebook, prompts_dir
-from nudgebot.models import Draft, Review
+from nudgebot.models import Draft, Review, ThreadError, Turn, thread_from_data
 
 __all__ = [
     "ENGINES",
@@ -104,8 +104,10 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is not None:
         if args.draft:
             args.parser.error("give either DRAFT or --batch, not both")
-        if args.customer is not None:
-            args.parser.error("--customer does not apply to --batch: put it in each line")
+        if args.customer is not None or args.thread is not None:
+            args.parser.error(
+                "--customer and --thread do not apply to --batch: put them in each line"
+            )
         with Reviewer(settings, args.engine) as review:
             return run_batch(args.batch, review)
     if args.draft and args.draft != ["-"]:
@@ -114,13 +116,30 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
         args.parser.error("no draft: give it as an argument, or pipe it in on stdin")
     else:
         text = sys.stdin.read().rstrip("\r\n")
+    thread = read_thread_file(args) if args.thread else ()
     with Reviewer(settings, args.engine) as review:
-        result = review(Draft(text=text, customer=args.customer))
+        result = review(Draft(text=text, customer=args.customer, thread=thread))
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         _screen(settings).review(result, text)
     return 0
+
+
+def read_thread_file(args: argparse.Namespace) -> tuple[Turn, ...]:
+    """Read ``--thread FILE``: a JSON list of turns, or JSON Lines of ``{"role", "text"}``."""
+    parser: argparse.ArgumentParser = args.parser
+    try:
+        raw = Path(args.thread).read_text(encoding="utf-8").strip()
+        if raw.startswith("[") or not raw:
+            return thread_from_data(json.loads(raw or "[]"))
+        return thread_from_data([json.loads(line) for line in raw.splitlines() if line.strip()])
+    except OSError as error:
+        parser.error(f"cannot read --thread {args.thread}: {error.strerror or error}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        parser.error(f"--thread {args.thread} is not JSON text ({error})")
+    except ThreadError as error:
+        parser.error(f"--thread {args.thread}: {error}")
 
 
 def run_batch(source: str, review: Callable[[Draft], Review]) -> int:
@@ -157,7 +176,13 @@ def batch_record(line: str, number: int, review: Callable[[Draft], Review]) -> d
         return {"id": ident, "line": number, "error": "needs a string 'draft'"}
     if customer is not None and not isinstance(customer, str):
         return {"id": ident, "line": number, "error": "'customer' must be a string"}
-    draft = Draft(text=text, customer=customer, id=None if ident is None else str(ident))
+    try:
+        thread = thread_from_data(data.get("thread"))
+    except ThreadError as error:
+        return {"id": ident, "line": number, "error": str(error)}
+    draft = Draft(
+        text=text, customer=customer, thread=thread, id=None if ident is None else str(ident)
+    )
     try:
         result = review(draft)
     except DraftError as error:
@@ -408,6 +433,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from nudgebot.storage.lazy import Database
     from nudgebot.tips import TipFileError, TipLibrary
 
+    if slack:  # before logging is set up: a refused token is one line, nothing else
+        from nudgebot.startup import slack_credential_problems
+
+        refused = asyncio.run(slack_credential_problems(settings, socket_mode=not args.http))
+        if refused:
+            return fail("; ".join(refused))
     setup_logging(settings)
     engine = ReviewEngine.from_settings(settings)
     try:
@@ -423,12 +454,6 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     database = Database(settings.database_url)
     router = Router(metrics=settings.metrics)
-    if slack:
-        from nudgebot.startup import slack_credential_problems
-
-        refused = asyncio.run(slack_credential_problems(settings, socket_mode=not args.http))
-        if refused:
-            return fail("; ".join(refused))
     if slack:
         state = SlackState(database=database, watch=settings.watch_channels)
         app = build_app(settings, engine, state=state, coach=coach, tips=tips)

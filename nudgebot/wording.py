@@ -117,7 +117,7 @@ def review_summary(review: Review) -> str:
     if not review.judged:
         return "I couldn't review this one."
     nudges = sum(1 for finding in one_per_phrase(review.findings) if finding.level == "nudge")
-    if review.needs_nudge:
+    if review.points_raised:
         verdict = f"{plural(max(nudges, 1), 'thing')} could land better"
     else:
         verdict = "This reply reads well"
@@ -160,7 +160,7 @@ def suggestion_label(review: Review) -> str:
     ``"A warmer version. Ready to copy:"`` or ``"A warmer version. Fill in the [brackets] and
     send:"``; for a reply that needs no nudge, ``"If you'd like, a little extra warmth. ..."``.
     """
-    what = "A warmer version" if review.needs_nudge else "If you'd like, a little extra warmth"
+    what = "A warmer version" if review.points_raised else "If you'd like, a little extra warmth"
     return f"{what}. {suggestion_state(review)}:"
 
 

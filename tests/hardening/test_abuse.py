@@ -685,8 +685,9 @@ HUGE: dict[str, tuple[str, str | None, str]] = {
         NUDGED,
         NUDGED,
     ),
-    # Alone it reads well; to the upset customer of #support, it needs empathy.
-    "a 40,000-character word": ("a" * 40_000, NUDGED, "This reply reads well"),
+    # Alone it reads well; to the upset customer of #support it lacks empathy, but a coach
+    # would not be sure enough of a word that isn't one to interrupt: no live nudge.
+    "a 40,000-character word": ("a" * 40_000, None, "This reply reads well"),
 }
 
 

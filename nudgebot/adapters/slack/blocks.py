@@ -406,9 +406,9 @@ def _review_blocks(review: Review, draft: str) -> list[dict[str, Any]]:
         if note:
             blocks.append(_context(_esc(note)))
         return blocks
-    title = "A few things could land better" if review.needs_nudge else "Looking good"
+    title = "A few things could land better" if review.points_raised else "Looking good"
     blocks = [_header(title), _context(scores_line(review), scores_verdict(review))]
-    if not review.needs_nudge:
+    if not review.points_raised:
         blocks.append(_section(_good_words(review)))
     findings = one_per_phrase(_ordered(review.findings))
     nudges = [f for f in findings if f.level == "nudge"]

@@ -322,12 +322,12 @@ def _review_card(
         body.append(_theirs((shown_draft, {"isSubtle": True, "italic": True}), id="draft"))
         body.append(_ours("I've left this draft alone: there's nothing here I can score fairly."))
     else:
-        title = "A few things could land better" if review.needs_nudge else "Looking good"
+        title = "A few things could land better" if review.points_raised else "Looking good"
         body.append(_ours(title, id="title", weight="Bolder", size="Medium"))
         body.append(_ours(scores_line(review), id="scores", isSubtle=True, spacing="None"))
         body.append(_ours(scores_verdict(review), id="verdict", isSubtle=True, spacing="None"))
         body.append(_theirs((shown_draft, {"isSubtle": True, "italic": True}), id="draft"))
-        if not review.needs_nudge:
+        if not review.points_raised:
             body.append(_ours(_good_words(review)))
         findings = one_per_phrase(review.findings)
         nudges = [f for f in findings if f.level == "nudge"][: budget.nudges]
