@@ -23,7 +23,7 @@ from nudgebot.engine.facts import fact_texts
 from nudgebot.engine.politeness import respect_score
 from nudgebot.engine.reading import read
 from nudgebot.engine.rules import default_rulebook
-from nudgebot.engine.rules.checker import Context, check
+from nudgebot.engine.rules.checker import Context, Hit, check
 from nudgebot.engine.rules.language import guess_language
 from nudgebot.engine.rules.rewrite import rewrite
 from nudgebot.engine.rules.rulebook import Rulebook
@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 MAX_DRAFT_CHARS = 40_000
 MAX_HINTS = 6
+EDIT_FLOOR = 0.5
+"""Findings below this share of the live threshold are shown but don't drive the rewrite."""
+NO_REWRITE = "I couldn't write a better version on my own; here is what to change"
+"""The note when the rules give coaching points instead of a suggested reply."""
 NO_MODEL = "no model is configured (set OPENAI_API_KEY, see .env.example)"
 
 
@@ -148,14 +152,7 @@ class ReviewEngine:
         needs_nudge = self.calibration.live(findings)
         suggestion = None
         if any(f.level == "nudge" for f in findings):  # shown to an agent who asks
-            facts = fact_texts(draft.text)
-            suggestion = rewrite(context, hits, facts)
-            checked = guard.guard(draft.text, suggestion, customer=draft.customer)
-            if checked.text is None or checked.repaired:  # never drop a fact or add a promise
-                notes.append("the draft's own words are kept as written, so no fact is lost")
-                suggestion = rewrite(context, hits, facts, additions_only=True)
-                if guard.check(draft.text, suggestion, customer=draft.customer):
-                    suggestion = draft.text  # tidying touched a fact: show the draft as it is
+            suggestion = self._suggest(draft, context, hits, findings, notes)
         reading = read(context)
         review = Review(
             needs_nudge,
@@ -168,6 +165,42 @@ class ReviewEngine:
             move=reading.move,
         )
         return review, context
+
+    def _suggest(
+        self,
+        draft: Draft,
+        context: Context,
+        hits: list[Hit],
+        findings: tuple[Finding, ...],
+        notes: list[str],
+    ) -> str | None:
+        """Return the rules' rewrite, or None (with a note) when it can't beat the draft.
+
+        Only findings at or above :data:`EDIT_FLOOR` of the live threshold drive edits; a
+        rewrite that would drop a fact or add a promise is tried again with additions only.
+        """
+        floor = self.calibration.threshold * EDIT_FLOOR
+        sure = [
+            hit
+            for hit, finding in zip(hits, findings, strict=True)
+            if finding.confidence is None or finding.confidence >= floor
+        ]
+        facts = fact_texts(draft.text)
+        suggestion = rewrite(context, sure, facts) if sure else None
+        if suggestion is not None:
+            basis = _recased(draft.text, suggestion)
+            checked = guard.guard(basis, suggestion, customer=draft.customer)
+            if checked.text is None or checked.repaired:  # never drop a fact or add a promise
+                suggestion = rewrite(context, sure, facts, additions_only=True)
+                if suggestion is not None and guard.check(
+                    draft.text, suggestion, customer=draft.customer
+                ):
+                    suggestion = None
+                elif suggestion is not None:
+                    notes.append("the draft's own words are kept as written, so no fact is lost")
+        if suggestion is None:
+            notes.append(NO_REWRITE)
+        return suggestion
 
     async def review(self, draft: Draft, engine: str = "auto") -> Review:
         """Review a draft with the chosen engine (``auto``, ``rules`` or ``llm``).
@@ -268,6 +301,20 @@ class ReviewEngine:
         """Close the model client's connections, if there is one."""
         if self.llm is not None:
             await self.llm.aclose()
+
+
+def _recased(draft: str, suggestion: str) -> str:
+    """Return the draft with shouted facts in the rewrite's case ("3 MARCH" -> "3 March").
+
+    Lowering shouting is the one edit that may touch a fact, and only its case; the guard then
+    checks every other fact verbatim.
+    """
+    for fact in fact_texts(draft):
+        if fact.isupper() and fact not in suggestion:
+            at = suggestion.lower().find(fact.lower())
+            if at >= 0:
+                draft = draft.replace(fact, suggestion[at : at + len(fact)])
+    return draft
 
 
 def _hint(finding: Finding) -> str:

@@ -1,53 +1,123 @@
-"""The rules-based rewrite: a complete suggested reply built from the draft itself.
+"""The rules-based rewrite: the draft, edited the way a careful colleague would.
 
 Each rule says what to do with the words it flagged (``drop`` the sentence or clause,
 ``replace`` them, ``lower`` shouting, or ``keep``) and which sentence to ``add`` from
-``_rewrite.toml`` (an acknowledgement first, an ownership step at the end...). The result is
-checked again with the same rules and mended until nothing is left to nudge (a few rounds at
-most). Facts of the draft (numbers, names, links, mentions) are never cut: a sentence that
-holds one loses only the clause or the words that were flagged.
+``_rewrite.toml``. The edit follows a few principles:
+
+- **replace, don't bolt on**: the flagged sentence is removed or rephrased; a sentence that is
+  its opposite is only added when it goes (a take-over replaces the deflection; when the
+  deflection has to stay, the template's ``if_kept`` sentence is used instead);
+- **the reply's shape is kept**: the greeting (with any leading @mentions) stays first, the
+  sign-off and signature ("Kind regards, ...", "^KF", "-AC") stay last, and nothing is
+  written after them; the greeting and sign-off are never edited;
+- **only what the situation calls for is added**: a template's ``needs`` signals must hold
+  (an apology only where the company is at fault, no acknowledgement after an earlier one, no
+  alternative after the draft's own, no prevention line after a real one), else its
+  ``fallback`` is tried; condolence only when someone died (``instead_of`` + ``when``);
+- **facts stay**: a sentence that holds a fact of the draft (numbers, names, links, mentions)
+  loses only the flagged clause, never the fact;
+- **the text stays clean**: shouting is lowered to sentence case with months, weekdays and "I"
+  capitalised, and cuts leave no dangling "and I'm." or ". :".
+
+When the rules cannot write something better than the draft, :func:`rewrite` returns None and
+the review shows the coaching points instead: more than :data:`MAX_PLACEHOLDERS` placeholders,
+little of the draft left, a confident flagged sentence that could not be removed, or nothing
+changed at all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import fact_texts
 from nudgebot.engine.rules.checker import Context, Hit, Match, all_matches, check
-from nudgebot.engine.rules.rulebook import Rulebook
+from nudgebot.engine.rules.rulebook import Rule, Rulebook
 from nudgebot.engine.rules.text import Sentence, sentence_at
 
+MAX_PLACEHOLDERS = 2
+"""A suggestion with more [placeholders] than this is not better than the draft."""
+MIN_KEPT = 0.5
+"""The share of the draft's words a rewrite must keep to still be the agent's reply."""
+
 _ROUNDS = 4
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
+_MENTIONS = r"(?:(?:@[\w.-]+|<@\w+>)[,:]?\s+)*"
 _GREETING_LINE = re.compile(
-    r"^(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening))\b[^\n]{0,60}$", re.I
-)
-_GREETING_INLINE = re.compile(
-    r"^(?:hi|hello|hey|hiya|dear)(?: [A-Z][\w'.-]*){0,3}\s*(?:[,!]|\s[-\u2014\u2013])\s*", re.I
-)
-_SIGN_OFF = re.compile(
-    r"^(?:(?:kind |warm |best |many )?(?:regards|wishes)|best|thanks|thank you|cheers|"
-    r"yours(?: sincerely| truly)?|sincerely|all the best|take care|speak soon)[,.!]?$",
+    r"^(?:(?:@[\w.-]+|<@\w+>)\s+)*(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening))"
+    r"\b[^\n]{0,60}$",
     re.I,
 )
-
-
+_GREETING_INLINE = re.compile(
+    _MENTIONS + r"(?:hi|hello|hey|hiya|dear)(?: (?:@[\w.-]+|[A-Z][\w'.-]*)){0,3}\s*"
+    r"(?:[,!]|\s[-\u2014\u2013])\s*",
+    re.I,
+)
+_LEADING_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)\s+)+")
+_SIGN_OFF = re.compile(
+    r"^(?:(?:kind |warm |warmest |best |many )?(?:regards|wishes)|best|thanks|thank you|cheers|"
+    r"yours(?: sincerely| truly| faithfully)?|sincerely|faithfully|all the best|take care|"
+    r"speak soon)[,.!]?$",
+    re.I,
+)
+_SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
+_INLINE_SIGNATURE = re.compile(
+    r"(?:(?<=\s)|^)(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s+)?"
+    r"(?:\^\s?[A-Za-z]{1,8}|[-\u2013\u2014*~]\s?[A-Z]{1,3}|[-\u2013\u2014]\s?[A-Z][a-z]{1,12})"
+    r"\.?\s*$"
+)
 _SUBORDINATE = re.compile(
-    r"(?:as|because|since|although|though|while|whereas|unless|which|if|when|so that)\b", re.I
+    r"(?:as|because|since|although|though|while|whereas|unless|which|if|when|so that|with|"
+    r"given|due to|despite|after|before|like|according to)\b",
+    re.I,
 )
 _LEADING_CONJUNCTION = re.compile(r"(?:and|but|so|or|then|because)\s+", re.I)
+_DANGLING = re.compile(  # what a cut can leave before a stop: "... and I'm." / "... but."
+    r",?\s+(?:(?:and|but|so|or|because)(?:\s+(?:I'm|I am|we're|we are))?|I'm|I am|we're|we are)"
+    r"(?=[.!?](?:\s|$))"
+)
 _WORDS = re.compile(r"[^\W_]+")
-_SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
-
+_CALENDAR = re.compile(
+    r"\b(?:january|february|march|april|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|i|i'm|i've|i'll|i'd)\b"
+)
+_OWN = re.compile(
+    r"(?:(?:so|and|but|then),?\s+)?"
+    r"(?:(?:you(?:'ll|'d| will| would)? (?:need|have) to|you(?:'d| would)? (?:be best to|want to)|"
+    r"please|kindly|you can|you could|you may|you should|just|best to|it's best to|"
+    r"(?:i|we)(?:'d| would) (?:suggest|recommend) (?:you|that you))\s+)?"
+    r"(?P<verb>contact|call|ring|phone|e-?mail|message|speak to|speak with|talk to|write to|"
+    r"get in touch with|reach out to|ask|chase|raise|file|log|check with)\s+"
+    r"(?P<rest>[^.!?\n]*?)\s*(?P<end>[.!?]?)$",
+    re.I,
+)
+_PARTY_TAIL = re.compile(r"\s+(?:and|or|but|so|to|for|with|on|at|in)$", re.I)
 
 _CUT_ENDS = ("", ".", "!", "?")
+_EDITING = ("drop", "replace", "lower")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A reply cut into greeting, body and sign-off, as written."""
+
+    greeting: str
+    body: str
+    sign_off: str
+    own_line: bool
+    """True when the greeting stands on its own line (a letter, not a chat message)."""
+    inline_sign_off: bool
+    """True when the sign-off ends the last line (a chat signature such as "^KF")."""
+
+    letter: bool
+    """True when the reply is laid out in paragraphs (a letter, not a chat message)."""
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """What a rewrite round needs to know about the text: sentences and facts."""
+    """What a rewrite round needs to know about the text: sentences and protected spans."""
 
     sentences: list[Sentence]
     protected: list[tuple[int, int]]
@@ -66,50 +136,123 @@ def rewrite(
     facts: Sequence[str] | None = None,
     *,
     additions_only: bool = False,
-) -> str:
-    """Return a suggested reply that fixes ``hits`` and keeps every fact of the draft.
+) -> str | None:
+    """Return a suggested reply that fixes ``hits``, or None when it can't beat the draft.
 
-    ``context`` is the checked draft and ``hits`` what the check found; ``facts`` are the
-    draft's fact texts when the caller already has them. ``additions_only`` leaves the draft's
-    own words as they are and only adds sentences (the fallback that cannot lose a fact).
+    ``context`` is the checked draft and ``hits`` the findings to act on (the caller leaves out
+    those too unsure to edit on); ``facts`` are the draft's fact texts when the caller already
+    has them. ``additions_only`` leaves the draft's own words as they are and only adds
+    sentences (the fallback that cannot lose a fact). With no hits the draft comes back as it is.
     """
-    rulebook, text = context.rulebook, context.text
-    facts = fact_texts(text) if facts is None else facts
+    draft = context.text
+    if not hits:
+        return draft
+    facts = fact_texts(draft) if facts is None else facts
+    wanted = {hit.rule.id for hit in hits}
+    original = split(draft)
+    text = draft
     added: list[str] = []
+    stubborn: set[str] = set()
+    owned: set[str] = set()
     for _ in range(_ROUNDS):
-        if not any(hit.rule.level == "nudge" or hit.rule.kind == "substitution" for hit in hits):
+        hits = [hit for hit in hits if _acts(hit.rule, context)]
+        if not hits:
             break
-        greeting = _GREETING_INLINE.match(text) or _GREETING_LINE.match(text.split("\n", 1)[0])
-        kept = _spans_of(facts, text) + ([greeting.span()] if greeting else [])
+        shape = split(text)
+        body_start = len(text) - len(text.lstrip()) + _greeting_end(text, shape)
+        body_end = body_start + len(text[body_start:]) - _tail_length(text, shape)
+        kept = [*_spans_of(facts, text), (0, body_start), (body_end, len(text) + 1)]
         layout = _Layout(context.sentences, kept)
-        edits = [
-            edit
-            for hit in ([] if additions_only else hits)
-            for match in (list(all_matches(hit.rule, context)) or [hit.match])
-            if (edit := _edit_for(hit, match, text, layout)) is not None
-        ]
-        text = _apply_edits(text, edits, facts)
-        new = _templates_for(context, hits, added)
-        text = _compose(rulebook, text, new, facts)
+        edits = []
+        if not additions_only:
+            for hit in hits:
+                owns = _owning(context.rulebook, hit.rule) and _edits_words(hit.rule, context)
+                for match in list(all_matches(hit.rule, context)) or [hit.match]:
+                    if match.start < body_start or match.end > body_end:
+                        continue
+                    edit = _own_edit(match, text, layout) if owns else None
+                    if edit is not None:
+                        owned.add(hit.rule.id)
+                    else:
+                        edit = _edit_for(hit, match, text, layout, context)
+                    if edit is not None:
+                        edits.append(edit)
+        edited = _apply_edits(text, edits, facts)
+        remaining = context.derive(edited)
+        left = {h.rule.id for h in check(remaining, hints=False)}
+        stubborn |= {
+            hit.rule.id
+            for hit in hits
+            if hit.rule.id in left and _edits_words(hit.rule, context) and hit.rule.id not in owned
+        }
+        new = _templates_for(context, remaining, hits, added, stubborn, owned)
+        text = _compose(context.rulebook, edited, new, facts)
         added.extend(name for name, _ in new)
         context = context.derive(text)
-        hits = check(context, hints=False)
+        hits = [hit for hit in check(context, hints=False) if hit.rule.id in wanted]
+    return _worth_showing(draft, original, text, stubborn, additions_only)
+
+
+def _acts(rule: Rule, context: Context) -> bool:
+    """Return whether the rule asks the rewrite to do something in this reply."""
+    return rule.add is not None or _edits_words(rule, context) or rule.kind == "substitution"
+
+
+def _edits_words(rule: Rule, context: Context) -> bool:
+    """Return whether the rule changes the draft's own words here (``rewrite_moves``)."""
+    if rule.rewrite not in _EDITING and rule.kind != "substitution":
+        return False
+    return not rule.rewrite_moves or context.move in rule.rewrite_moves
+
+
+def _worth_showing(
+    draft: str, original: Shape, text: str, stubborn: set[str], additions_only: bool
+) -> str | None:
+    """Return ``text`` when it is a better reply than ``draft``, else None."""
+    if text.strip() == draft.strip():
+        return None
+    if len(_PLACEHOLDER.findall(text)) > MAX_PLACEHOLDERS:
+        return None
+    if stubborn and not additions_only:  # the flagged words stayed: coaching points say more
+        return None
+    before = len(_WORDS.findall(original.body))
+    after = split(text).body
+    after = after.lower()
+    kept = sum(1 for word in _WORDS.findall(original.body.lower()) if word in after)
+    if before and kept / before < MIN_KEPT:
+        return None
     return text
 
 
-def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout) -> _Edit | None:
+def _greeting_end(text: str, shape: Shape) -> int:
+    stripped = text.lstrip()
+    if shape.greeting and stripped.startswith(shape.greeting):
+        return len(shape.greeting)
+    return 0
+
+
+def _tail_length(text: str, shape: Shape) -> int:
+    stripped = text.rstrip()
+    if shape.sign_off and stripped.endswith(shape.sign_off):
+        return len(shape.sign_off) + len(text) - len(stripped)
+    return 0
+
+
+def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout, context: Context) -> _Edit | None:
     rule = hit.rule
-    if match.end <= match.start:
+    if match.end <= match.start or not _edits_words(rule, context):
         return None
     action = rule.rewrite
-    if action == "replace":
+    if action == "replace" or rule.kind == "substitution":
         replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
         for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
             replacement = (replacement or "").replace("{" + name + "}", value)
-        original = text[match.start : match.end]
-        return _Edit(match.start, match.end, _match_case(replacement or "", original))
-    if action == "lower":
-        return _Edit(match.start, match.end, _calm(text, match.start, match.end))
+        starts = _at_sentence_start(text, match.start)
+        return _Edit(match.start, match.end, _match_case(replacement or "", starts))
+    if action == "lower":  # the whole shouted sentence, so no word is left in capitals
+        sentence = sentence_at(layout.sentences, match.start)
+        start, end = min(sentence.start, match.start), max(sentence.end, match.end)
+        return _Edit(start, end, _calm(text, start, end, layout))
     if action == "drop":
         span = _drop_span(text, match.start, match.end, layout)
         if span is None:
@@ -124,6 +267,42 @@ def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout) -> _Edit | Non
     return None
 
 
+def _owning(rulebook: Rulebook, rule: Rule) -> bool:
+    """Return whether the rule's sentence may become the agent's own step (``if_owned``)."""
+    return rule.add is not None and "if_owned" in rulebook.templates[rule.add]
+
+
+def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
+    """Rephrase "You'll need to contact the courier about X" as "I'll contact ... for you".
+
+    The clause that sends the customer elsewhere becomes the agent's own step, keeping every
+    word after the verb (the party, the order number, the phone number). None when the clause
+    is not such an instruction.
+    """
+    sentence = sentence_at(layout.sentences, match.start)
+    start, end = sentence.start, sentence.end
+    for brk in _CLAUSE_BREAK.finditer(text, sentence.start, sentence.end):
+        if brk.end() <= match.start:
+            start = brk.end()
+        elif brk.start() >= match.end:
+            end = brk.start()
+            break
+    clause = text[start:end]
+    found = _OWN.match(clause.rstrip())
+    if found is None or not found.group("rest"):
+        return None
+    rest = found.group("rest")
+    verb = found.group("verb").lower()
+    mine = "" if re.search(r"\b(?:for you|myself|on your behalf)\b", rest, re.I) else " for you"
+    stop = found.group("end") or ("." if end == sentence.end else "")
+    trailing = clause[len(clause.rstrip()) :]
+    return _Edit(start, end, f"I'll {verb} {rest}{mine}{stop}{trailing}")
+
+
+def _at_sentence_start(text: str, at: int) -> bool:
+    return text[:at].rstrip()[-1:] in ("", ".", "!", "?", "\n")
+
+
 def _spans_of(facts: Sequence[str], text: str) -> list[tuple[int, int]]:
     """Where the facts stand in ``text`` (every occurrence)."""
     spans = []
@@ -135,18 +314,31 @@ def _spans_of(facts: Sequence[str], text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _match_case(replacement: str, original: str) -> str:
-    if original[:1].isupper() and replacement[:1].islower():
+def _match_case(replacement: str, sentence_start: bool) -> str:
+    if sentence_start and replacement[:1].islower():
         return replacement[:1].upper() + replacement[1:]
+    if not sentence_start and replacement[:1].isupper() and replacement[1:2].islower():
+        return replacement[:1].lower() + replacement[1:]
     return replacement
 
 
-def _calm(text: str, start: int, end: int) -> str:
-    """Sentence-case shouted words and quiet runs of ! and ?."""
+def _calm(text: str, start: int, end: int, layout: _Layout) -> str:
+    """Sentence-case shouted words (not facts) and quiet runs of ! and ?."""
+
+    def lowered(m: re.Match[str]) -> str:
+        at = start + m.start()
+        word = m.group(0).lower()
+        if _CALENDAR.fullmatch(word):  # "ON 3 MARCH" -> "on 3 March": the same date
+            return word.capitalize() if word[0] != "i" else "I" + word[1:]
+        if any(a <= at < b for a, b in layout.protected):
+            return m.group(0)
+        return word
+
     span = re.sub(r"[!?]{2,}", lambda m: m.group(0)[0], text[start:end])
-    span = re.sub(r"\b[A-Z]{2,}\b", lambda m: m.group(0).lower(), span)
-    at_sentence_start = start == 0 or text[:start].rstrip()[-1:] in ("", ".", "!", "?", "\n")
-    if at_sentence_start and span[:1].islower():
+    if sum(1 for w in re.findall(r"[A-Za-z]{2,}", span) if w.isupper()) >= 2:
+        span = re.sub(r"\b[A-Z]{2,}(?:'[A-Z]+)?\b", lowered, span)
+    span = re.sub(r"\bi(?='|\b)", "I", span)
+    if _at_sentence_start(text, start) and span[:1].islower():
         span = span[:1].upper() + span[1:]
     return span
 
@@ -176,8 +368,10 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
             clause_end = conjunction.end()
     rest = text[sentence.start : clause_start] + text[clause_end : sentence.end]
     dangling = _SUBORDINATE.match(rest.strip()) is not None  # "As the flight was ..." alone
-    if (len(_WORDS.findall(rest)) < 4 or dangling) and not holds_fact(sentence.start, sentence.end):
-        return sentence.start, sentence.end
+    if len(_WORDS.findall(rest)) < 4 or dangling:
+        if not holds_fact(sentence.start, sentence.end):
+            return sentence.start, sentence.end
+        return None  # only the fact would be left, out of its sentence
     if not holds_fact(clause_start, clause_end):
         return clause_start, clause_end
     return None
@@ -199,7 +393,7 @@ def _apply_edits(text: str, edits: list[_Edit], facts: Sequence[str] = ()) -> st
             tail = _capitalise_first(tail, facts)
         text = head + tail
         taken_until = edit.start
-    return _tidy(text)
+    return tidy(text)
 
 
 def _merge_cuts(edits: list[_Edit]) -> list[_Edit]:
@@ -225,31 +419,56 @@ def _capitalise_first(text: str, facts: Sequence[str] = ()) -> str:
     return text
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
+    """Mend what cutting and joining leave behind: stray spaces and stops, dangling words."""
     text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)
-    text = re.sub(r"([,;:])\s*([.!?])", r"\2", text)
+    text = re.sub(r"([,;:])\s*([.!?])(?=\s|$)", r"\2", text)
+    text = re.sub(r"([.!?])[ \t]*[:;,]+(?=\s)", r"\1", text)  # "... this.: claims@" -> "this."
     text = re.sub(r"^[ \t]*[,;:.]+[ \t]*", "", text, flags=re.M)
     text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
+    text = re.sub(r"\]-?ish\b", "]", text)  # "[by when]-ish": the placeholder is the time
+    text = _DANGLING.sub("", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
 
 
-def _templates_for(context: Context, hits: list[Hit], added: list[str]) -> list[tuple[str, str]]:
-    """Pick the sentences to add: one per template asked for, in the situation's own words."""
+def _templates_for(
+    context: Context,
+    remaining: Context,
+    hits: list[Hit],
+    added: list[str],
+    stubborn: set[str],
+    owned: frozenset[str] | set[str] = frozenset(),
+) -> list[tuple[str, str]]:
+    """Pick the sentences to add: one per template asked for, in the situation's own words.
+
+    ``context`` is the reply as the rules read it (its move decides what was kept on purpose);
+    ``remaining`` is the reply after this round's edits, which decides what it still needs.
+    """
     rulebook = context.rulebook
     chosen: dict[str, str] = {}
     for hit in hits:
         name = hit.rule.add
         if name is None:
             continue
-        name = _fitting(context, name)
-        if name in added or name in chosen:
+        if hit.rule.id in owned:  # the flagged sentence itself now takes it on
+            name = rulebook.templates[name].get("if_owned") or None
+        elif _kept(hit.rule, context, stubborn):  # never bolt their opposite on
+            name = rulebook.templates[name].get("if_kept") or None
+        resolved = _fitting(remaining, name) if name else None
+        if resolved is None or resolved in added or resolved in chosen:
             continue
-        spec = rulebook.templates[name]
-        party = hit.match.groups.get("party") or spec.get("party", "")
-        chosen[name] = spec["text"].replace("{party}", party)
+        spec = rulebook.templates[resolved]
+        party = _party(hit.match.groups.get("party", ""), spec.get("party", ""))
+        if "{party}" in spec["text"] and not party:
+            continue
+        sentence = spec["text"].replace("{party}", party)
+        asked = set(_PLACEHOLDER.findall(remaining.text))
+        if asked & set(_PLACEHOLDER.findall(sentence)):  # "[by when]" is already asked for
+            continue
+        chosen[resolved] = sentence
     covered = {
         c.strip()
         for name in [*chosen, *added]
@@ -262,12 +481,46 @@ def _templates_for(context: Context, hits: list[Hit], added: list[str]) -> list[
     ]
 
 
-def _fitting(context: Context, name: str) -> str:
-    """Return a template made for this situation (``instead_of`` + ``when``), else ``name``."""
-    for other, spec in context.rulebook.templates.items():
-        if spec.get("instead_of") == name and context.signal(spec.get("when", "")):
-            return other
-    return name
+def _kept(rule: Rule, context: Context, stubborn: set[str]) -> bool:
+    """Return whether the flagged words stay in the reply (on purpose or for a fact)."""
+    if rule.id in stubborn:
+        return True
+    return rule.rewrite in _EDITING and not _edits_words(rule, context)
+
+
+def _party(found: str, default: str) -> str:
+    """Return the party the flagged words name ("the courier"), else the default."""
+    found = _PARTY_TAIL.sub("", found.strip())
+    if not found or len(found.split()) > 5 or found.lower() in ("them", "it"):
+        return default
+    return found
+
+
+def _fitting(context: Context, name: str) -> str | None:
+    """Return the template this situation calls for in place of ``name``, or None.
+
+    A template made for the situation (``instead_of`` + ``when``) wins; one whose ``needs``
+    do not hold gives way to its ``fallback`` (or to nothing).
+    """
+    templates = context.rulebook.templates
+    seen: set[str] = set()
+    current: str | None = name
+    while current is not None and current not in seen:
+        seen.add(current)
+        for other, spec in templates.items():
+            if spec.get("instead_of") == current and context.signal(spec.get("when", "")):
+                current = other
+                break
+        spec = templates[current]
+        if all(context.signal(need) for need in needs(spec)):
+            return current
+        current = spec.get("fallback") or None
+    return None
+
+
+def needs(spec: Mapping[str, str]) -> list[str]:
+    """Return the signals a template's ``needs`` names ("!name": must not hold)."""
+    return [part.strip() for part in spec.get("needs", "").split(",") if part.strip()]
 
 
 def _compose(
@@ -277,41 +530,54 @@ def _compose(
         return text
     starts = " ".join(t for n, t in new if rulebook.templates[n].get("position") == "start")
     ends = " ".join(t for n, t in new if rulebook.templates[n].get("position", "end") == "end")
-    greeting, body, sign_off, own_line = _split(text)
-    letter = "\n\n" in text or own_line or bool(sign_off)
+    shape = split(text)
+    body = shape.body
     if starts:
         body = f"{starts} {_capitalise_first(body, facts)}".strip()
     if ends:
         if body and body[-1].isalnum():
             body += "."
-        body = f"{body}{chr(10) * 2 if letter and body else ' '}{ends}".strip()
+        body = f"{body} {ends}".strip()  # the last paragraph goes on
     if body and body[-1].isalnum():
         body += "."
-    if not letter:
-        return _tidy(f"{greeting} {body}")
-    return _tidy("\n\n".join(p for p in (greeting, body, sign_off) if p))
+    if shape.inline_sign_off:
+        return tidy(" ".join(p for p in (shape.greeting, body, shape.sign_off) if p))
+    if not shape.letter:
+        return tidy(f"{shape.greeting} {body}")
+    return tidy("\n\n".join(p for p in (shape.greeting, body, shape.sign_off) if p))
 
 
-def _split(text: str) -> tuple[str, str, str, bool]:
-    """Split a reply into greeting, body and sign-off; say if the greeting had its own line."""
+def split(text: str) -> Shape:
+    """Split a reply into greeting, body and sign-off, each as written."""
+    text = text.strip()
     lines = text.split("\n")
     greeting, own_line = "", False
     if lines and _GREETING_LINE.match(lines[0].strip()) and len(lines[0].split()) <= 6:
-        greeting, own_line = lines[0].strip(), True
-        lines = lines[1:]
+        greeting, own_line = lines[0].strip(), len(lines) > 1
+        rest = "\n".join(lines[1:])
     else:
-        inline = _GREETING_INLINE.match(text)
+        inline = _GREETING_INLINE.match(text) or _LEADING_MENTIONS.match(text)
         if inline:
             greeting = inline.group(0).strip()
-            lines = text[inline.end() :].split("\n")
-    sign_off = ""
+            rest = text[inline.end() :]
+        else:
+            rest = text
+    lines = rest.split("\n")
+    sign_off, inline_sign_off = "", False
     for index in range(len(lines) - 1, max(len(lines) - 5, -1), -1):
-        if _SIGN_OFF.match(lines[index].strip()):
+        if _SIGN_OFF.match(lines[index].strip()) and index > 0:
             sign_off = "\n".join(line.strip() for line in lines[index:]).strip()
             lines = lines[:index]
             break
-    else:  # a bare signature ("Support Team") after a blank line
+    else:
         tail = "\n".join(lines).rsplit("\n\n", 1)
-        if len(tail) == 2 and _SIGNATURE.match(tail[1].strip()):
+        if len(tail) == 2 and _SIGNATURE.match(tail[1].strip()):  # "Support Team" alone
             sign_off, lines = tail[1].strip(), tail[0].split("\n")
-    return greeting, "\n".join(lines).strip(), sign_off, own_line
+        else:
+            last = lines[-1] if lines else ""
+            found = _INLINE_SIGNATURE.search(last)
+            if found and found.start() > 0:
+                sign_off, inline_sign_off = found.group(0).strip(), True
+                lines = [*lines[:-1], last[: found.start()]]
+    letter = "\n\n" in text or own_line or (bool(sign_off) and not inline_sign_off)
+    return Shape(greeting, "\n".join(lines).strip(), sign_off, own_line, inline_sign_off, letter)

@@ -26,6 +26,7 @@ Action = Literal["keep", "drop", "replace", "lower"]
 ACTIONS: tuple[Action, ...] = ("keep", "drop", "replace", "lower")
 
 _COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "moves", "flag", "pass"}
+_COMMON.add("rewrite_moves")  # the moves in which the rewrite edits the flagged words
 Source = Literal["customer", "draft", "thread", "agent_before"]
 SOURCES: tuple[Source, ...] = ("customer", "draft", "thread", "agent_before")
 _FIELDS: dict[str, set[str]] = {
@@ -100,6 +101,10 @@ class Rule:
     min: int | None = None
     rewrite: Action = "keep"
     replacement: str | None = None
+    rewrite_moves: tuple[Move, ...] = ()
+    """The moves in which the rewrite edits the flagged words (empty: every move); in other
+    moves they are kept as correct information and the template's ``if_kept`` sentence is
+    added instead."""
     add: str | None = None
     flag_examples: tuple[Example, ...] = ()
     pass_examples: tuple[Example, ...] = ()
@@ -148,13 +153,27 @@ def _load(directory: Path) -> Rulebook:
     signals = _load_signals(signals_path, signals_data, vocab)
     moves, default_move = _load_moves(signals_path, signals_data, signals)
     rewrite_path = directory / "_rewrite.toml"
-    templates = _load_templates(rewrite_path, _read(rewrite_path))
+    rewrite_data = _read(rewrite_path)
+    own = rewrite_data.get("signals")
+    if own is not None:  # the rewrite's own signals (does the draft already ...?)
+        if not isinstance(own, dict):
+            raise RuleFileError(rewrite_path, "signals", "must be a table of signal definitions")
+        twice = sorted(set(own) & set(signals))
+        if twice:
+            raise RuleFileError(rewrite_path, f"signals.{twice[0]}", "already in _signals.toml")
+        merged = {**signals_data["signals"], **own}
+        signals = _load_signals(rewrite_path, {"signals": merged}, vocab)
+    templates = _load_templates(rewrite_path, rewrite_data)
     for name, spec in templates.items():
-        if "when" in spec and spec["when"] not in signals:
-            problem = f"unknown signal {spec['when']!r}"
-            raise RuleFileError(rewrite_path, f"add.{name}.when", problem)
-        if "instead_of" in spec and spec["instead_of"] not in templates:
-            raise RuleFileError(rewrite_path, f"add.{name}.instead_of", "no such template")
+        names = [spec["when"]] if "when" in spec else []
+        names += [n.strip().lstrip("!") for n in spec.get("needs", "").split(",") if n.strip()]
+        for signal_name in names:
+            if signal_name not in signals:
+                problem = f"unknown signal {signal_name!r}"
+                raise RuleFileError(rewrite_path, f"add.{name}", problem)
+        for link in ("instead_of", "fallback", "if_kept", "if_owned"):
+            if link in spec and spec[link] not in templates:
+                raise RuleFileError(rewrite_path, f"add.{name}.{link}", "no such template")
     rules = tuple(
         _load_rule(path, _read(path), vocab, signals, templates)
         for path in sorted(directory.glob("*.toml"))
@@ -375,6 +394,10 @@ def _load_rule(
         if fields["max"] is None and fields["min"] is None:
             raise RuleFileError(path, "max", "an occurrence rule needs 'max' or 'min'")
     rewrite = choice("rewrite", ACTIONS, "replace" if kind == "substitution" else "keep")
+    rewrite_moves = data.get("rewrite_moves", [])
+    if not isinstance(rewrite_moves, list) or any(m not in MOVES for m in rewrite_moves):
+        problem = f"must be a list of moves ({', '.join(MOVES)})"
+        raise RuleFileError(path, "rewrite_moves", problem)
     replacement = data.get("replacement")
     if rewrite == "replace" and kind != "substitution" and not isinstance(replacement, str):
         raise RuleFileError(path, "replacement", "must be a string when rewrite = 'replace'")
@@ -394,6 +417,7 @@ def _load_rule(
         unless_scope=cast(Scope, choice("unless_scope", SCOPES, "sentence")),
         rewrite=cast(Action, rewrite),
         replacement=replacement,
+        rewrite_moves=tuple(rewrite_moves),
         add=add,
         flag_examples=_examples(path, data, "flag"),
         pass_examples=_examples(path, data, "pass"),
