@@ -122,6 +122,14 @@ def edits_words(rulebook: Rulebook, rule_id: str, move: str | None) -> bool | No
     return not moves or move in moves
 
 
+def shouting(rulebook: Rulebook, rule_id: str) -> bool:
+    """Whether the rule's fix is a change of case (its words stay, lowered)."""
+    try:
+        return rulebook.rule(rule_id).rewrite == "lower"
+    except KeyError:
+        return False
+
+
 def check_case(case: Case, review: Review, floor: float, rulebook: Rulebook) -> dict[str, Any]:
     """The counts for one reviewed case (see the module docstring)."""
     out: dict[str, Any] = {"id": case.id, "points": review.points_raised}
@@ -142,7 +150,7 @@ def check_case(case: Case, review: Review, floor: float, rulebook: Rulebook) -> 
         if f.level == "nudge"
         and f.quote
         and (f.confidence is None or f.confidence >= floor)
-        and f.quote.lower() in folded
+        and (f.quote in suggestion if shouting(rulebook, f.rule) else f.quote.lower() in folded)
     ]
     editing = {f.rule: edits_words(rulebook, f.rule, review.move) for f in kept}
     out["flagged_kept"] = [f.rule for f in kept if editing[f.rule]]

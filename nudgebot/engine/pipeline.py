@@ -176,22 +176,25 @@ class ReviewEngine:
     ) -> str | None:
         """Return the rules' rewrite, or None (with a note) when it can't beat the draft.
 
-        Only findings at or above :data:`EDIT_FLOOR` of the live threshold drive edits; a
-        rewrite that would drop a fact or add a promise is tried again with additions only.
+        Only findings at or above :data:`EDIT_FLOOR` of the live threshold drive edits, and only
+        those at the threshold may add a sentence with a [placeholder] for the agent to fill in;
+        a rewrite that would drop a fact or add a promise is tried again with additions only.
         """
-        floor = self.calibration.threshold * EDIT_FLOOR
+        threshold = self.calibration.threshold
+        rated = list(zip(hits, findings, strict=True))
         sure = [
-            hit
-            for hit, finding in zip(hits, findings, strict=True)
-            if finding.confidence is None or finding.confidence >= floor
+            h for h, f in rated if f.confidence is None or f.confidence >= threshold * EDIT_FLOOR
         ]
+        confident = {
+            h.rule.id for h, f in rated if f.confidence is None or f.confidence >= threshold
+        }
         facts = fact_texts(draft.text)
-        suggestion = rewrite(context, sure, facts) if sure else None
+        suggestion = rewrite(context, sure, facts, confident=confident) if sure else None
         if suggestion is not None:
             basis = _recased(draft.text, suggestion)
             checked = guard.guard(basis, suggestion, customer=draft.customer)
             if checked.text is None or checked.repaired:  # never drop a fact or add a promise
-                suggestion = rewrite(context, sure, facts, additions_only=True)
+                suggestion = rewrite(context, sure, facts, additions_only=True, confident=confident)
                 if suggestion is not None and guard.check(
                     draft.text, suggestion, customer=draft.customer
                 ):

@@ -28,7 +28,7 @@ changed at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import fact_texts
@@ -84,7 +84,7 @@ _CALENDAR = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|i|i'm|i've|i'll|i'd)\b"
 )
 _OWN = re.compile(
-    r"(?:(?:so|and|but|then),?\s+)?"
+    r"(?:(?<=^)|(?<=[,;:.!?]\s)|(?<=\s-\s))(?:(?:so|and|but|then),?\s+)?"
     r"(?:(?:you(?:'ll|'d| will| would)? (?:need|have) to|you(?:'d| would)? (?:be best to|want to)|"
     r"please|kindly|you can|you could|you may|you should|just|best to|it's best to|"
     r"(?:i|we)(?:'d| would) (?:suggest|recommend) (?:you|that you))\s+)?"
@@ -93,6 +93,12 @@ _OWN = re.compile(
     r"(?P<rest>[^.!?\n]*?)\s*(?P<end>[.!?]?)$",
     re.I,
 )
+_NAMED_PARTY = re.compile(
+    r"(?:the|your|their|our) [\w-]+(?: (?:team|department|desk|office|support|centre|center|"
+    r"provider|company|manager|admin|agent))?(?![\w-])",
+    re.I,
+)
+_DETERMINERS = ("the", "your", "their", "our", "his", "her")
 _PARTY_TAIL = re.compile(r"\s+(?:and|or|but|so|to|for|with|on|at|in)$", re.I)
 
 _CUT_ENDS = ("", ".", "!", "?")
@@ -136,13 +142,16 @@ def rewrite(
     facts: Sequence[str] | None = None,
     *,
     additions_only: bool = False,
+    confident: Collection[str] | None = None,
 ) -> str | None:
     """Return a suggested reply that fixes ``hits``, or None when it can't beat the draft.
 
     ``context`` is the checked draft and ``hits`` the findings to act on (the caller leaves out
     those too unsure to edit on); ``facts`` are the draft's fact texts when the caller already
     has them. ``additions_only`` leaves the draft's own words as they are and only adds
-    sentences (the fallback that cannot lose a fact). With no hits the draft comes back as it is.
+    sentences (the fallback that cannot lose a fact). ``confident`` names the rules sure enough
+    to ask the agent to fill in a [placeholder] (None: all of them); the others may still edit
+    and add sentences that are complete. With no hits the draft comes back as it is.
     """
     draft = context.text
     if not hits:
@@ -185,7 +194,8 @@ def rewrite(
             for hit in hits
             if hit.rule.id in left and _edits_words(hit.rule, context) and hit.rule.id not in owned
         }
-        new = _templates_for(context, remaining, hits, added, stubborn, owned)
+        asking = [h for h in hits if confident is None or h.rule.id in confident]
+        new = _templates_for(context, remaining, hits, added, stubborn, owned, asking)
         text = _compose(context.rulebook, edited, new, facts)
         added.extend(name for name, _ in new)
         context = context.derive(text)
@@ -289,6 +299,8 @@ def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
             break
     clause = text[start:end]
     found = _OWN.match(clause.rstrip())
+    if found is not None and found.end() != len(clause.rstrip()):
+        found = None
     if found is None or not found.group("rest"):
         return None
     rest = found.group("rest")
@@ -390,6 +402,11 @@ def _apply_edits(text: str, edits: list[_Edit], facts: Sequence[str] = ()) -> st
         head, tail = text[: edit.start] + edit.text, text[edit.end :]
         ends_sentence = edit.text in _CUT_ENDS or edit.text.rstrip().endswith((".", "!", "?"))
         if ends_sentence and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
+            if edit.text in _CUT_ENDS:  # "... process, and I can't skip it" loses its "and"
+                space = len(tail) - len(tail.lstrip())
+                conjunction = _LEADING_CONJUNCTION.match(tail, space)
+                if conjunction:
+                    tail = tail[:space] + tail[conjunction.end() :]
             tail = _capitalise_first(tail, facts)
         text = head + tail
         taken_until = edit.start
@@ -407,7 +424,13 @@ def _merge_cuts(edits: list[_Edit]) -> list[_Edit]:
             merged[-1] = _Edit(last.start, end, cut.text if cut.end >= last.end else last.text)
         else:
             merged.append(cut)
-    return merged + [e for e in edits if e.text not in _CUT_ENDS]
+    inside = [  # a cut takes the words it covers with it: no rewording of them first
+        e
+        for e in edits
+        if e.text not in _CUT_ENDS
+        and not any(c.start <= e.start and e.end <= c.end for c in merged)
+    ]
+    return merged + inside
 
 
 def _capitalise_first(text: str, facts: Sequence[str] = ()) -> str:
@@ -441,6 +464,7 @@ def _templates_for(
     added: list[str],
     stubborn: set[str],
     owned: frozenset[str] | set[str] = frozenset(),
+    asking: list[Hit] | None = None,
 ) -> list[tuple[str, str]]:
     """Pick the sentences to add: one per template asked for, in the situation's own words.
 
@@ -461,12 +485,18 @@ def _templates_for(
         if resolved is None or resolved in added or resolved in chosen:
             continue
         spec = rulebook.templates[resolved]
-        party = _party(hit.match.groups.get("party", ""), spec.get("party", ""))
+        around = ""
+        if context.sentences and hit.match.end > hit.match.start:
+            sentence = sentence_at(context.sentences, hit.match.start)
+            around = context.text[sentence.start : sentence.end].strip()
+        party = _party(hit.match.groups.get("party", ""), spec.get("party", ""), around)
         if "{party}" in spec["text"] and not party:
             continue
         sentence = spec["text"].replace("{party}", party)
-        asked = set(_PLACEHOLDER.findall(remaining.text))
-        if asked & set(_PLACEHOLDER.findall(sentence)):  # "[by when]" is already asked for
+        blanks = set(_PLACEHOLDER.findall(sentence))
+        if blanks and asking is not None and hit not in asking:  # too unsure to ask for more
+            continue
+        if blanks & set(_PLACEHOLDER.findall(remaining.text)):  # "[by when]" is already asked
             continue
         chosen[resolved] = sentence
     covered = {
@@ -488,11 +518,22 @@ def _kept(rule: Rule, context: Context, stubborn: set[str]) -> bool:
     return rule.rewrite in _EDITING and not _edits_words(rule, context)
 
 
-def _party(found: str, default: str) -> str:
-    """Return the party the flagged words name ("the courier"), else the default."""
+def _party(found: str, default: str, sentence: str = "") -> str:
+    """Return the party the flagged words name ("the courier"), else the default.
+
+    Without a named party, the party of an instruction in ``sentence`` ("ask your admin")
+    is used.
+    """
     found = _PARTY_TAIL.sub("", found.strip())
     if not found or len(found.split()) > 5 or found.lower() in ("them", "it"):
-        return default
+        own = _OWN.search(sentence)
+        named = _NAMED_PARTY.match(own.group("rest")) if own else None
+        if named is None:
+            return default
+        found = named.group(0)
+    first, _, rest = found.partition(" ")
+    if first.lower() in _DETERMINERS:
+        found = f"{first.lower()} {rest}".strip()
     return found
 
 

@@ -56,6 +56,7 @@ def test_a_minimal_rule_loads(rules_dir: Path) -> None:
         (('fix = "Give a time."', 'fix = "x"\ncost = -5'), "cost"),
         (('fix = "Give a time."', 'fix = "x"\nrewrite = "replace"'), "replacement"),
         (('flag = ["It\'ll be soon."]', "flag = [42]"), "flag"),
+        (('fix = "Give a time."', 'fix = "x"\nrewrite_moves = ["dance"]'), "rewrite_moves"),
     ],
 )
 def test_a_broken_rule_names_file_and_field(
@@ -68,6 +69,41 @@ def test_a_broken_rule_names_file_and_field(
     assert error.value.path == path
     assert error.value.field == field
     assert str(path) in str(error.value) and f"'{field}'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (("[add.take_over]\n", '[add.take_over]\nneeds = "no_such_signal"\n'), "add.take_over"),
+        (
+            ("[add.take_over]\n", '[add.take_over]\nfallback = "nothing"\n'),
+            "add.take_over.fallback",
+        ),
+        (("[add.next_step]\n", '[add.next_step]\nif_kept = "nothing"\n'), "add.next_step.if_kept"),
+        (
+            ("[signals.draft_prevents]", "[signals.draft_acknowledges]"),
+            "signals.draft_acknowledges",
+        ),
+    ],
+)
+def test_a_broken_rewrite_file_names_the_field(
+    rules_dir: Path, change: tuple[str, str], field: str
+) -> None:
+    (rules_dir / "ownership.soon.toml").write_text(GOOD_RULE)
+    path = rules_dir / "_rewrite.toml"
+    text = path.read_text()
+    assert change[0] in text
+    path.write_text(text.replace(*change, 1))
+    with pytest.raises(RuleFileError) as error:
+        load_rulebook(rules_dir)
+    assert error.value.path == path
+    assert error.value.field == field
+
+
+def test_the_rewrites_own_signals_and_rewrite_moves_load() -> None:
+    rulebook = load_rulebook(BUNDLED)
+    assert "draft_offers_alternative" in rulebook.signals
+    assert rulebook.rule("ownership.deflection").rewrite_moves == ("handoff",)
 
 
 def test_invalid_toml_names_the_file(rules_dir: Path) -> None:
