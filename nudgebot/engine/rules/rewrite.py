@@ -487,8 +487,8 @@ def _templates_for(
         spec = rulebook.templates[resolved]
         around = ""
         if context.sentences and hit.match.end > hit.match.start:
-            sentence = sentence_at(context.sentences, hit.match.start)
-            around = context.text[sentence.start : sentence.end].strip()
+            span = sentence_at(context.sentences, hit.match.start)
+            around = context.text[span.start : span.end].strip()
         party = _party(hit.match.groups.get("party", ""), spec.get("party", ""), around)
         if "{party}" in spec["text"] and not party:
             continue
