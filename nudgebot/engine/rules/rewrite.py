@@ -63,11 +63,16 @@ _SIGN_OFF = re.compile(
     re.I,
 )
 _SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
-_INLINE_SIGNATURE = re.compile(
-    r"(?:(?<=\s)|^)(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s+)?"
-    r"(?:\^\s?[A-Za-z]{1,8}|[-\u2013\u2014*~]\s?[A-Z]{1,3}|[-\u2013\u2014]\s?[A-Z][a-z]{1,12})"
-    r"\.?\s*$"
+_SIGNED = (
+    r"(?:\^\s?[A-Za-z]{1,8}|[-\u2013\u2014*~/]\s?[A-Z]{1,3}|[-\u2013\u2014]\s?[A-Z][a-z]{1,12})"
 )
+_INLINE_SIGNATURE = re.compile(  # "Thanks, ^KF", "-AC", "*TAY", "/NY", "1/2 ^AP", "Thanks-Emir"
+    r"(?:(?<=[\s.!?])|^)(?:(?:\(?\d/\d\)?\s*(?:" + _SIGNED + r")?)|"
+    r"(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s*)?" + _SIGNED + r")\.?\s*$"
+)
+_OPEN_END = re.compile(r"(?:https?://\S+|www\.\S+|\d/\d)$")
+"""A reply ending with a link or a "1/2" counter: no full stop is added after it."""
+_INTENSIFIER = re.compile(r"\b(?:very|really|quite|pretty|fairly|so) $", re.I)
 _SUBORDINATE = re.compile(
     r"(?:as|because|since|although|though|while|whereas|unless|which|if|when|so that|with|"
     r"given|due to|despite|after|before|like|according to)\b",
@@ -254,11 +259,20 @@ def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout, context: Conte
         return None
     action = rule.rewrite
     if action == "replace" or rule.kind == "substitution":
+        if (
+            text[match.end : match.end + 1].isalpha()
+            or text[match.start - 1 : match.start].isalpha()
+        ):
+            return None  # never part of a word ("soon" in "sooner")
+        start = match.start
+        before = _INTENSIFIER.search(text, 0, start)
+        if before and rule.kind == "substitution":  # "very soon" goes as a whole
+            start = before.start()
         replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
         for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
             replacement = (replacement or "").replace("{" + name + "}", value)
-        starts = _at_sentence_start(text, match.start)
-        return _Edit(match.start, match.end, _match_case(replacement or "", starts))
+        starts = _at_sentence_start(text, start)
+        return _Edit(start, match.end, _match_case(replacement or "", starts))
     if action == "lower":  # the whole shouted sentence, so no word is left in capitals
         sentence = sentence_at(layout.sentences, match.start)
         start, end = min(sentence.start, match.start), max(sentence.end, match.end)
@@ -576,16 +590,20 @@ def _compose(
     if starts:
         body = f"{starts} {_capitalise_first(body, facts)}".strip()
     if ends:
-        if body and body[-1].isalnum():
-            body += "."
-        body = f"{body} {ends}".strip()  # the last paragraph goes on
-    if body and body[-1].isalnum():
-        body += "."
+        body = f"{_stop(body)} {ends}".strip()  # the last paragraph goes on
+    body = _stop(body)
     if shape.inline_sign_off:
         return tidy(" ".join(p for p in (shape.greeting, body, shape.sign_off) if p))
     if not shape.letter:
         return tidy(f"{shape.greeting} {body}")
     return tidy("\n\n".join(p for p in (shape.greeting, body, shape.sign_off) if p))
+
+
+def _stop(body: str) -> str:
+    """End ``body`` with a full stop when it ends on a word (not on a link or a counter)."""
+    if body and body[-1].isalnum() and not _OPEN_END.search(body):
+        return body + "."
+    return body
 
 
 def split(text: str) -> Shape:

@@ -321,3 +321,25 @@ def test_the_note_without_a_rewrite_reads_as_full_sentences() -> None:
     )
     said = note_for_people(out.note)
     assert said == "I couldn't write a better version on my own. Here is what to change."
+
+
+def test_a_link_or_a_counter_at_the_end_gets_no_full_stop() -> None:
+    for draft in (
+        "@4411 Please DM us your account email here https://t.co/abc123",
+        "@4411 Please DM us your account email and we'll check it. 1/2 ^TK",
+    ):
+        context = Context(RULEBOOK, draft, "@brand my account is locked AGAIN, this is a joke!!")
+        out = rewrite(context, check(context))
+        assert out is not None
+        assert not out.endswith("abc123.") and "1/2." not in out
+        assert out.endswith(("https://t.co/abc123", "1/2 ^TK"))
+
+
+def test_a_replacement_never_splits_a_word_and_takes_its_intensifier() -> None:
+    sooner = suggest(
+        "You could call an advisor sooner if you like.",
+        "My claim is taking forever!! I'm so fed up.",
+    )
+    assert "[by when]er" not in (sooner or "")
+    very = suggest("The team will fix it very soon.", "My app keeps crashing!! So annoying.")
+    assert very is not None and "very by" not in very and "fix it by [by when]" in very
