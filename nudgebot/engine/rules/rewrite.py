@@ -265,9 +265,9 @@ def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout, context: Conte
         ):
             return None  # never part of a word ("soon" in "sooner")
         start = match.start
-        before = _INTENSIFIER.search(text, 0, start)
-        if before and rule.kind == "substitution":  # "very soon" goes as a whole
-            start = before.start()
+        intensifier = _INTENSIFIER.search(text, 0, start)
+        if intensifier and rule.kind == "substitution":  # "very soon" goes as a whole
+            start = intensifier.start()
         replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
         for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
             replacement = (replacement or "").replace("{" + name + "}", value)
