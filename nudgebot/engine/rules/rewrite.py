@@ -89,7 +89,7 @@ _CALENDAR = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|i|i'm|i've|i'll|i'd)\b"
 )
 _OWN = re.compile(
-    r"(?:(?<=^)|(?<=[,;:.!?]\s)|(?<=\s-\s))(?:(?:so|and|but|then),?\s+)?"
+    r"(?:(?<=^)|(?<=[,;:.!?]\s)|(?<=\s-\s))(?:(?P<link>so|and|but|then),?\s+)?"
     r"(?:(?:you(?:'ll|'d| will| would)? (?:need|have) to|you(?:'d| would)? (?:be best to|want to)|"
     r"please|kindly|you can|you could|you may|you should|just|best to|it's best to|"
     r"(?:i|we)(?:'d| would) (?:suggest|recommend) (?:you|that you))\s+)?"
@@ -322,7 +322,8 @@ def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
     mine = "" if re.search(r"\b(?:for you|myself|on your behalf)\b", rest, re.I) else " for you"
     stop = found.group("end") or ("." if end == sentence.end else "")
     trailing = clause[len(clause.rstrip()) :]
-    return _Edit(start, end, f"I'll {verb} {rest}{mine}{stop}{trailing}")
+    link = f"{found.group('link')} " if found.group("link") else ""
+    return _Edit(start, end, f"{link}I'll {verb} {rest}{mine}{stop}{trailing}")
 
 
 def _at_sentence_start(text: str, at: int) -> bool:
