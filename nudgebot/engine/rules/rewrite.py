@@ -177,20 +177,7 @@ def rewrite(
         body_end = body_start + len(text[body_start:]) - _tail_length(text, shape)
         kept = [*_spans_of(facts, text), (0, body_start), (body_end, len(text) + 1)]
         layout = _Layout(context.sentences, kept)
-        edits = []
-        if not additions_only:
-            for hit in hits:
-                owns = _owning(context.rulebook, hit.rule) and _edits_words(hit.rule, context)
-                for match in list(all_matches(hit.rule, context)) or [hit.match]:
-                    if match.start < body_start or match.end > body_end:
-                        continue
-                    edit = _own_edit(match, text, layout) if owns else None
-                    if edit is not None:
-                        owned.add(hit.rule.id)
-                    else:
-                        edit = _edit_for(hit, match, text, layout, context)
-                    if edit is not None:
-                        edits.append(edit)
+        edits = [] if additions_only else _edits(context, hits, text, layout, owned)
         edited = _apply_edits(text, edits, facts)
         remaining = context.derive(edited)
         left = {h.rule.id for h in check(remaining, hints=False)}
@@ -206,6 +193,45 @@ def rewrite(
         context = context.derive(text)
         hits = [hit for hit in check(context, hints=False) if hit.rule.id in wanted]
     return _worth_showing(draft, original, text, stubborn, additions_only)
+
+
+def _edits(
+    context: Context, hits: list[Hit], text: str, layout: _Layout, owned: set[str]
+) -> list[_Edit]:
+    """Return this round's edits: take-overs first, then cuts and rewordings around them.
+
+    ``layout.protected`` ends with the greeting's and the sign-off's spans; ``owned`` gathers
+    the rules whose flagged sentence became the agent's own step.
+    """
+    body_start, body_end = layout.protected[-2][1], layout.protected[-1][0]
+
+    def places(hit: Hit) -> list[Match]:
+        found = list(all_matches(hit.rule, context)) or [hit.match]
+        return [m for m in found if m.start >= body_start and m.end <= body_end]
+
+    owning: list[_Edit] = []
+    for hit in hits:
+        if _owning(context.rulebook, hit.rule) and _edits_words(hit.rule, context):
+            for match in places(hit):
+                edit = _own_edit(match, text, layout)
+                if edit is not None:
+                    owned.add(hit.rule.id)
+                    owning.append(edit)
+    spans = [(e.start, e.end) for e in owning]
+    taken = _Layout(layout.sentences, [*layout.protected, *spans])
+
+    def overlaps(start: int, end: int) -> bool:
+        return any(a < end and start < b for a, b in spans)
+
+    edits = list(owning)
+    for hit in hits:
+        for match in places(hit):
+            if overlaps(match.start, max(match.end, match.start + 1)):
+                continue  # the take-over already rewrote these words
+            edit = _edit_for(hit, match, text, taken, context)
+            if edit is not None and not overlaps(edit.start, edit.end):
+                edits.append(edit)
+    return edits
 
 
 def _acts(rule: Rule, context: Context) -> bool:
@@ -303,10 +329,15 @@ def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
     word after the verb (the party, the order number, the phone number). None when the clause
     is not such an instruction.
     """
-    sentence = sentence_at(layout.sentences, match.start)
+    at = (
+        match.start
+        + len(text[match.start : match.end])
+        - len(text[match.start : match.end].lstrip(" ,;:.!?-"))
+    )  # ", contact the courier" starts at "contact"
+    sentence = sentence_at(layout.sentences, at)
     start, end = sentence.start, sentence.end
     for brk in _CLAUSE_BREAK.finditer(text, sentence.start, sentence.end):
-        if brk.end() <= match.start:
+        if brk.end() <= at:
             start = brk.end()
         elif brk.start() >= match.end:
             end = brk.start()
