@@ -98,6 +98,10 @@ _OWN = re.compile(
     r"(?P<rest>[^.!?\n]*?)\s*(?P<end>[.!?]?)$",
     re.I,
 )
+_WHEN_AT_END = re.compile(
+    r"(?:\s+\S*[^\w\s]\S*)?\s+(?:by \[by when\]|by \S+|today|tomorrow|tonight|now|"
+    r"this (?:morning|afternoon|evening|week)|within [^,]+|in the next [^,]+)$"
+)
 _NAMED_PARTY = re.compile(
     r"(?:the|your|their|our) [\w-]+(?: (?:team|department|desk|office|support|centre|center|"
     r"provider|company|manager|admin|agent))?(?![\w-])",
@@ -209,11 +213,18 @@ def _edits(
         found = list(all_matches(hit.rule, context)) or [hit.match]
         return [m for m in found if m.start >= body_start and m.end <= body_end]
 
+    rewordings = [  # made inside a take-over's clause before it is rephrased
+        edit
+        for hit in hits
+        if hit.rule.kind == "substitution" or hit.rule.rewrite == "replace"
+        for match in places(hit)
+        if (edit := _edit_for(hit, match, text, layout, context)) is not None
+    ]
     owning: list[_Edit] = []
     for hit in hits:
         if _owning(context.rulebook, hit.rule) and _edits_words(hit.rule, context):
             for match in places(hit):
-                edit = _own_edit(match, text, layout)
+                edit = _own_edit(match, text, layout, rewordings)
                 if edit is not None:
                     owned.add(hit.rule.id)
                     owning.append(edit)
@@ -322,12 +333,15 @@ def _owning(rulebook: Rulebook, rule: Rule) -> bool:
     return rule.add is not None and "if_owned" in rulebook.templates[rule.add]
 
 
-def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
+def _own_edit(
+    match: Match, text: str, layout: _Layout, inner: Sequence[_Edit] = ()
+) -> _Edit | None:
     """Rephrase "You'll need to contact the courier about X" as "I'll contact ... for you".
 
     The clause that sends the customer elsewhere becomes the agent's own step, keeping every
-    word after the verb (the party, the order number, the phone number). None when the clause
-    is not such an instruction.
+    word after the verb (the party, the order number, the phone number), with the rewordings
+    in ``inner`` that fall inside it ("soon" -> "by [by when]"). None when the clause is not
+    such an instruction.
     """
     at = (
         match.start
@@ -343,6 +357,10 @@ def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
             end = brk.start()
             break
     clause = text[start:end]
+    for edit in sorted(inner, key=lambda e: e.start, reverse=True):
+        if start <= edit.start and edit.end <= end:
+            at_start, at_end = edit.start - start, edit.end - start
+            clause = clause[:at_start] + edit.text + clause[at_end:]
     found = _OWN.match(clause.rstrip())
     if found is not None and found.end() != len(clause.rstrip()):
         found = None
@@ -350,11 +368,13 @@ def _own_edit(match: Match, text: str, layout: _Layout) -> _Edit | None:
         return None
     rest = found.group("rest")
     verb = found.group("verb").lower()
-    mine = "" if re.search(r"\b(?:for you|myself|on your behalf)\b", rest, re.I) else " for you"
+    if not re.search(r"\b(?:for you|myself|on your behalf)\b", rest, re.I):
+        when = _WHEN_AT_END.search(rest)  # "... the courier for you by [by when]"
+        rest = f"{rest[: when.start()]} for you{when.group(0)}" if when else f"{rest} for you"
     stop = found.group("end") or ("." if end == sentence.end else "")
     trailing = clause[len(clause.rstrip()) :]
     link = f"{found.group('link')} " if found.group("link") else ""
-    return _Edit(start, end, f"{link}I'll {verb} {rest}{mine}{stop}{trailing}")
+    return _Edit(start, end, f"{link}I'll {verb} {rest}{stop}{trailing}")
 
 
 def _at_sentence_start(text: str, at: int) -> bool:

@@ -296,7 +296,11 @@ def test_a_mention_on_a_quoted_reply_reviews_that_reply(
     card = card_of(sent)
     assert text_of(element(card, "draft")) == quoted
     expected = app.run(engine.review(Draft(quoted)))
-    assert text_of(element(card, "suggestion-text")) == expected.suggestion
+    if expected.suggestion is not None:
+        assert text_of(element(card, "suggestion-text")) == expected.suggestion
+    else:  # the rules could not beat this draft: the card says so, with the coaching points
+        assert "suggestion-text" not in json.dumps(card)
+        assert "couldn't write a better version" in text_of(element(card, "note"))
     stored = hooks.reviewed[-1]
     assert stored.surface == "reply"
     assert stored.draft.author == AGENT_AAD  # the quoted reply's author, not the lead asking
