@@ -38,8 +38,10 @@ from nudgebot.engine.rules.text import Sentence, sentence_at
 
 MAX_PLACEHOLDERS = 2
 """A suggestion with more [placeholders] than this is not better than the draft."""
-MIN_KEPT = 0.5
-"""The share of the draft's words a rewrite must keep to still be the agent's reply."""
+MIN_KEPT = 0.25
+"""How much of the agent's reply (in words, edited) must be left, beside the added sentences."""
+MIN_KEPT_WORDS = 4
+"""And the fewest words of it that must be left (when the draft had more)."""
 
 _ROUNDS = 4
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
@@ -172,6 +174,7 @@ def rewrite(
     added: list[str] = []
     stubborn: set[str] = set()
     owned: set[str] = set()
+    written: list[str] = []
     for _ in range(_ROUNDS):
         hits = [hit for hit in hits if _acts(hit.rule, context)]
         if not hits:
@@ -194,9 +197,10 @@ def rewrite(
         new = _templates_for(context, remaining, hits, added, stubborn, owned, asking)
         text = _compose(context.rulebook, edited, new, facts)
         added.extend(name for name, _ in new)
+        written.extend(sentence for _, sentence in new)
         context = context.derive(text)
         hits = [hit for hit in check(context, hints=False) if hit.rule.id in wanted]
-    return _worth_showing(draft, original, text, stubborn, additions_only)
+    return _worth_showing(draft, original, text, stubborn, additions_only, facts, written)
 
 
 def _edits(
@@ -240,9 +244,23 @@ def _edits(
             if overlaps(match.start, max(match.end, match.start + 1)):
                 continue  # the take-over already rewrote these words
             edit = _edit_for(hit, match, text, taken, context)
+            if edit is None and _disclaims(hit.rule, match, text, layout, context):
+                edit = _edit_for(hit, match, text, taken, context, anyway=True)
             if edit is not None and not overlaps(edit.start, edit.end):
                 edits.append(edit)
     return edits
+
+
+def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Context) -> bool:
+    """Return whether flagged words kept in this move only disclaim ("it's really on them").
+
+    In a move where the rule's words are kept as information (``rewrite_moves``), an
+    instruction the customer needs ("you'll need to ask your admin") stays; a clause that only
+    says whose problem it is carries no information and goes.
+    """
+    if rule.rewrite != "drop" or not rule.rewrite_moves or _edits_words(rule, context):
+        return False
+    return _own_edit(match, text, layout) is None
 
 
 def _acts(rule: Rule, context: Context) -> bool:
@@ -258,7 +276,13 @@ def _edits_words(rule: Rule, context: Context) -> bool:
 
 
 def _worth_showing(
-    draft: str, original: Shape, text: str, stubborn: set[str], additions_only: bool
+    draft: str,
+    original: Shape,
+    text: str,
+    stubborn: set[str],
+    additions_only: bool,
+    facts: Sequence[str] = (),
+    written: Sequence[str] = (),
 ) -> str | None:
     """Return ``text`` when it is a better reply than ``draft``, else None."""
     if text.strip() == draft.strip():
@@ -267,13 +291,35 @@ def _worth_showing(
         return None
     if stubborn and not additions_only:  # the flagged words stayed: coaching points say more
         return None
-    before = len(_WORDS.findall(original.body))
-    after = split(text).body
-    after = after.lower()
-    kept = sum(1 for word in _WORDS.findall(original.body.lower()) if word in after)
-    if before and kept / before < MIN_KEPT:
+    body = split(text).body
+    for sentence in written:  # what is left of the agent's own words
+        body = body.replace(sentence, " ")
+    own = len(_WORDS.findall(original.body))
+    kept = len(_WORDS.findall(_PLACEHOLDER.sub(" ", body)))  # the reply's own, edited
+    if own and (kept / own < MIN_KEPT or kept < min(MIN_KEPT_WORDS, own // 2)):
+        return None
+    if _orphaned_fact(original.body, body, facts):
         return None
     return text
+
+
+def _orphaned_fact(draft: str, text: str, facts: Sequence[str]) -> bool:
+    """Return whether ``text`` has a sentence that is only a fact, cut off from its words.
+
+    A link or a signature that stood alone in the draft may stand alone in the rewrite.
+    """
+    return bool(_fact_only(text, facts) - _fact_only(draft, facts))
+
+
+def _fact_only(text: str, facts: Sequence[str]) -> set[str]:
+    found = set()
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        rest = sentence
+        for fact in facts:
+            rest = rest.replace(fact, " ")
+        if rest != sentence and not _WORDS.search(rest):
+            found.add(sentence.strip(" .!?:"))
+    return found
 
 
 def _greeting_end(text: str, shape: Shape) -> int:
@@ -290,9 +336,11 @@ def _tail_length(text: str, shape: Shape) -> int:
     return 0
 
 
-def _edit_for(hit: Hit, match: Match, text: str, layout: _Layout, context: Context) -> _Edit | None:
+def _edit_for(
+    hit: Hit, match: Match, text: str, layout: _Layout, context: Context, *, anyway: bool = False
+) -> _Edit | None:
     rule = hit.rule
-    if match.end <= match.start or not _edits_words(rule, context):
+    if match.end <= match.start or not (anyway or _edits_words(rule, context)):
         return None
     action = rule.rewrite
     if action == "replace" or rule.kind == "substitution":

@@ -343,3 +343,25 @@ def test_a_replacement_never_splits_a_word_and_takes_its_intensifier() -> None:
     assert "[by when]er" not in (sooner or "")
     very = suggest("The team will fix it very soon.", "My app keeps crashing!! So annoying.")
     assert very is not None and "very by" not in very and "fix it by [by when]" in very
+
+
+def test_a_reply_made_only_of_added_sentences_is_not_given() -> None:
+    draft = (
+        "Those emails are sent by the booking system automatically so I can't see much more "
+        "than you can."
+    )
+    context = Context(RULEBOOK, draft, "Why did I get a cancellation email for my booking??")
+    hits = check(context)
+    assert any(h.rule.rewrite == "drop" for h in hits)  # the only sentence is cut
+    assert rewrite(context, hits) is None
+
+
+def test_a_fact_left_alone_out_of_its_sentence_is_not_given() -> None:
+    from nudgebot.engine.rules.rewrite import _orphaned_fact
+
+    facts = ["returns@shop.example.com", "https://t.co/x1"]
+    draft = "Returns sit with the warehouse: returns@shop.example.com. More at https://t.co/x1"
+    assert _orphaned_fact(draft, "I'm checking it. returns@shop.example.com.", facts)
+    assert not _orphaned_fact(draft, "Write to returns@shop.example.com today.", facts)
+    alone = "All sorted.\nhttps://t.co/x1"
+    assert not _orphaned_fact(alone, alone, facts)  # a link on its own line stays as it was
