@@ -260,7 +260,21 @@ def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Co
     """
     if rule.rewrite != "drop" or not rule.rewrite_moves or _edits_words(rule, context):
         return False
-    return _own_edit(match, text, layout) is None
+    disclaimer = context.rulebook.signals.get("draft_disclaims")
+    if disclaimer is None or disclaimer.pattern is None or text != context.text:
+        return False
+    sentence = sentence_at(layout.sentences, match.start)
+    start, end = sentence.start, sentence.end
+    for brk in _CLAUSE_BREAK.finditer(text, sentence.start, sentence.end):
+        if brk.end() <= match.start:
+            start = brk.start()
+        elif brk.start() >= match.end:
+            end = brk.start()
+            break
+    found = disclaimer.pattern.search(
+        context.folded, context.present, start, end, context.positions
+    )
+    return found is not None and _own_edit(match, text, layout) is None
 
 
 def _acts(rule: Rule, context: Context) -> bool:

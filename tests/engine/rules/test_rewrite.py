@@ -365,3 +365,20 @@ def test_a_fact_left_alone_out_of_its_sentence_is_not_given() -> None:
     assert not _orphaned_fact(draft, "Write to returns@shop.example.com today.", facts)
     alone = "All sorted.\nhttps://t.co/x1"
     assert not _orphaned_fact(alone, alone, facts)  # a link on its own line stays as it was
+
+
+def test_outside_a_handoff_a_disclaimer_goes_but_a_status_stays() -> None:
+    out = review(
+        "Your new monitor comes from procurement so it's really on them. The order went in on "
+        "Monday.",
+        "My new monitor still hasn't arrived, who is sorting this?",
+    )
+    assert out.move != "handoff" and out.suggestion is not None
+    assert "really on them" not in out.suggestion
+    assert "Your new monitor comes from procurement." in out.suggestion
+    status = review(
+        "There's an outage in your area and the engineers are looking at it.",
+        "My internet has been down all day, what's going on??",
+    )
+    assert status.suggestion is not None
+    assert "the engineers are looking at it" in status.suggestion
