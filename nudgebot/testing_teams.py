@@ -8,6 +8,8 @@
 - ``PUT /v3/conversations/{id}/activities/{activityId}``: a message updated (a card replaced)
 - ``DELETE /v3/conversations/{id}/activities/{activityId}``
 - ``POST /v3/conversations``: a conversation opened (the 1:1 chat a proactive message needs)
+- ``GET /v3/conversations/{id}/members``: who is in a conversation (for a channel, its team),
+  as set with :meth:`~FakeBotConnector.set_members`; 404 for a conversation never set
 - ``POST /{tenant}/oauth2/v2.0/token``: Microsoft Entra's client-credentials token endpoint
 - ``GET /v1/.well-known/openidconfiguration`` and ``/v1/.well-known/keys``: the keys the
   Bot Framework signs its tokens with
@@ -52,9 +54,9 @@ class ConnectorCall:
     """One request the fake received.
 
     ``kind`` is ``create`` (a new message), ``reply``, ``update``, ``delete``,
-    ``create_conversation``, ``token``, ``keys``, ``openid`` or ``unknown``; ``body`` is the
-    parsed JSON (or form) body, ``token`` the bearer token sent (None without one). A token
-    request's ``client_secret`` is recorded as ``"***"``.
+    ``create_conversation``, ``members``, ``token``, ``keys``, ``openid`` or ``unknown``;
+    ``body`` is the parsed JSON (or form) body, ``token`` the bearer token sent (None without
+    one). A token request's ``client_secret`` is recorded as ``"***"``.
     """
 
     kind: str
@@ -99,6 +101,7 @@ class FakeBotConnector(LocalHTTPServer):
         self.require_auth = require_auth
         self.calls: list[ConnectorCall] = []
         self._trouble: dict[str, list[list[int | None]]] = {}
+        self._members: dict[str, list[dict[str, Any]]] = {}
         self._changed = threading.Condition()
         self._serial = 0
         self._key: Any = None
@@ -213,6 +216,16 @@ class FakeBotConnector(LocalHTTPServer):
         with self._changed:
             self._trouble.setdefault(kind, []).append([status, times, retry_after])
 
+    def set_members(self, conversation_id: str, members: list[dict[str, Any]]) -> None:
+        """Set who is in a conversation, as Teams lists them (``GET .../members``).
+
+        Each member is a ``TeamsChannelAccount``: ``{"id": "29:...", "name": "Priya Patel",
+        "aadObjectId": "..."}`` (more fields, like ``email`` or ``userRole``, may be given).
+        Members stay set across :meth:`reset`.
+        """
+        with self._changed:
+            self._members[conversation_id] = [dict(member) for member in members]
+
     # -- what the bot did --------------------------------------------------------------------
 
     def calls_to(self, kind: str) -> list[ConnectorCall]:
@@ -321,6 +334,12 @@ class FakeBotConnector(LocalHTTPServer):
             return 200, {"id": new_id, "serviceUrl": self.url}
         if kind == "delete":
             return 200, {}
+        if kind == "members":
+            with self._changed:
+                members = self._members.get(conversation_id or "")
+                if members is None:
+                    return 404, {"error": {"code": "ConversationNotFound", "message": "unknown"}}
+                return 200, [dict(member) for member in members]
         if kind == "update":
             return 200, {"id": activity_id}
         return 200, {"id": f"1{self._next():012d}"}
@@ -343,7 +362,7 @@ class FakeBotConnector(LocalHTTPServer):
             return int(status or 500), retry_after
 
 
-_MESSAGING = frozenset({"create", "reply", "update", "delete", "create_conversation"})
+_MESSAGING = frozenset({"create", "reply", "update", "delete", "create_conversation", "members"})
 
 
 def _new_key() -> Any:
@@ -371,6 +390,8 @@ def _route(method: str, path: str) -> tuple[str, str | None, str | None]:
     conversation = pieces[0]
     if len(pieces) == 2 and pieces[1] == "activities" and method == "POST":
         return "create", conversation, None
+    if len(pieces) == 2 and pieces[1] == "members" and method == "GET":
+        return "members", conversation, None
     if len(pieces) == 3 and pieces[1] == "activities":
         kinds = {"POST": "reply", "PUT": "update", "DELETE": "delete"}
         if method in kinds:

@@ -55,6 +55,7 @@ from nudgebot.adapters.teams.hooks import (
     not_set_up,
     record_nothing,
 )
+from nudgebot.adapters.teams.members import Member
 from nudgebot.adapters.teams.outgoing import (
     TeamsSendError,
     outgoing,
@@ -392,6 +393,28 @@ class TeamsApp:
         except Exception as error:
             raise send_error(error, "a proactive message") from None
         return str(sent.id)
+
+    async def members(self, ref: ConversationRef) -> list[Member]:
+        """Return the members of a stored conversation (a channel's: its team's members).
+
+        ``GET /v3/conversations/{id}/members`` through the SDK, at the reference's service
+        URL, tried again after a 429 or a 5xx like every call to Teams.
+
+        Raises:
+            TeamsSendError: Teams refused (403 or 404: the bot is no longer there) or could
+                not be reached.
+
+        """
+        await self.start()
+        api = self.sdk.api.clone(service_url=ref.service_url)
+        try:
+            accounts = await retrying(
+                lambda: api.conversations.members_client.get(ref.conversation_id),
+                "listing members",
+            )
+        except Exception as error:
+            raise send_error(error, "listing a conversation's members") from None
+        return [Member(a.id, a.aad_object_id, a.name) for a in accounts]
 
     async def open_personal_chat(
         self,

@@ -364,7 +364,8 @@ class TeamsBot:
         if isinstance(answer, dict):
             return Reply(card=answer)
         if isinstance(answer, ImageAnswer):
-            return Reply(text=answer.text, image=answer.image, image_name=answer.name)
+            text = None if answer.card is not None else answer.text
+            return Reply(text=text, card=answer.card, image=answer.image, image_name=answer.name)
         return Reply(text=str(answer))
 
     async def _tip_of_the_day(self, call: CommandCall) -> CommandAnswer:
