@@ -269,7 +269,7 @@ class TeamsBot:
         if ask.kind == "help":
             return [Reply(text=cards.help_text())]
         if ask.kind == "command":
-            return [await self._command(ask, activity)]
+            return await self._command(ask, activity)
         if ask.kind == "question":
             return [await self._coaching(ask.text, activity)]
         if ask.kind == "review" and ask.draft is not None:
@@ -353,20 +353,22 @@ class TeamsBot:
         personal = conversation_kind(activity) == "personal"
         return Reply(card=card, ai_generated=answer.engine == "llm", feedback_loop=personal)
 
-    async def _command(self, ask: Ask, activity: Activity) -> Reply:
+    async def _command(self, ask: Ask, activity: Activity) -> list[Reply]:
         where = reference_from_activity(activity)
         user_id, aad_id, name = sender(activity)
         if where is None:  # pragma: no cover - a message always says where it is
-            return Reply(text=FAILED)
+            return [Reply(text=FAILED)]
         call = CommandCall(ask.command or "", ask.text, user_id, aad_id, name, where)
         hook = self.on_review if ask.command == "review" else self.on_tips or self._tip_of_the_day
         answer: CommandAnswer = await hook(call)
         if isinstance(answer, dict):
-            return Reply(card=answer)
+            return [Reply(card=answer)]
         if isinstance(answer, ImageAnswer):
-            text = None if answer.card is not None else answer.text
-            return Reply(text=text, card=answer.card, image=answer.image, image_name=answer.name)
-        return Reply(text=str(answer))
+            if answer.card is not None:  # two messages: Teams caps each at about 28 KB
+                image = Reply(image=answer.image, image_name=answer.name)
+                return [Reply(card=answer.card), image]
+            return [Reply(text=answer.text, image=answer.image, image_name=answer.name)]
+        return [Reply(text=str(answer))]
 
     async def _tip_of_the_day(self, call: CommandCall) -> CommandAnswer:
         if not self.tips:

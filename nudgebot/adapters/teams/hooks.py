@@ -48,8 +48,8 @@ NOT_SET_UP = "That command isn't set up yet. For now, send me a draft and I'll r
 class ImageAnswer:
     """A command's answer in Teams markdown ``text`` with a PNG shown under it (a chart).
 
-    With ``card``, the Adaptive Card is shown above the image instead of the text (the text
-    is then the notification's words).
+    With ``card``, the Adaptive Card is sent instead of the text, and the image follows in a
+    message of its own (Teams caps a message at about 28 KB: keep the PNG well under 20 KB).
     """
 
     text: str

@@ -24,6 +24,7 @@ from typing import Any
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
+from nudgebot.adapters.teams.chart_image import teams_png
 from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall, ImageAnswer
 from nudgebot.adapters.teams.members import MemberNames
 from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemory
@@ -104,7 +105,7 @@ class TeamsCommands:
         tenant = call.conversation.tenant_id
         report = await load_report(store, query, labels=labels, team=tenant)
         report = await self.with_names(report, call)
-        chart = await asyncio.to_thread(trend_chart_png, report)  # the same chart as in Slack
+        chart = await asyncio.to_thread(_small_chart, report)  # the same chart as in Slack
         if chart is None:
             return report_card(report)
         card = report_card(report, chart_alt=chart_alt_text(report))
@@ -153,6 +154,12 @@ class TeamsCommands:
         view = PlatformTipStore(await self.database.open(), PLATFORM)
         answer = await answer_tips(tips_call, view, self.tips, post, now=self.clock())
         return answer.text
+
+
+def _small_chart(report: Report) -> bytes | None:
+    """Return the report's trend chart small enough for a Teams message (None: no chart)."""
+    png = trend_chart_png(report)
+    return None if png is None else teams_png(png)
 
 
 async def post_refusable(app: TeamsApp, ref: ConversationRef, message: str) -> None:

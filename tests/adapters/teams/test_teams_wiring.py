@@ -191,7 +191,7 @@ def test_the_leads_review_shows_the_same_trend_chart_as_slack(
     connector.reset()
     assert app.post(message(connector, "review 7d", **{"from": LEAD})).status == 200
     app.settle()
-    [sent] = connector.messages()
+    sent, chart = connector.messages()  # the card, then the chart under it
     [card] = sent.cards
     assert "text" not in sent.activity  # the card says it all
     assert sent.activity["summary"] == card["fallbackText"]
@@ -199,11 +199,14 @@ def test_the_leads_review_shows_the_same_trend_chart_as_slack(
     assert "Team score by day" in element(card, "chart-alt")["text"]
     agents = text_of(element(card, "agents"))
     assert "agent 1" in agents and AGENT_AAD not in json.dumps(card)  # no name known
-    [image] = [a for a in sent.activity["attachments"] if a["contentType"] == "image/png"]
+    [image] = chart.activity["attachments"]
+    assert image["contentType"] == "image/png"
     assert image["name"] == "Team score by day (last 7 days).png"
     scheme, _, data = image["contentUrl"].partition(",")
     assert scheme == "data:image/png;base64"
     assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    for each in (sent, chart):  # Teams refuses a bot message over about 28 KB
+        assert len(json.dumps(each.activity).encode()) < 28_000
 
 
 def test_the_leads_review_card_names_the_agents_from_the_teams_members(
