@@ -176,8 +176,8 @@ def _acceptance(report: Report) -> dict[str, Any]:
         return _ours("**Nudges**: none were sent in this period.", id="acceptance")
     if acceptance.answered:
         said = (
-            f"{acceptance.helpful} of the {acceptance.answered} answered found them helpful "
-            f"({_percent(acceptance.share)})."
+            f"agents answered {acceptance.answered} of them and found {acceptance.helpful} "
+            f"helpful ({_percent(acceptance.share)})."
         )
     else:
         said = "no agent has said yet whether they helped."

@@ -162,7 +162,9 @@ def test_the_reply_of_the_period_names_its_author_and_hides_personal_data() -> N
 
 def test_nudge_acceptance_in_a_sentence() -> None:
     said = element(report_card(a_week()), "acceptance")["text"]
-    assert said == "**Nudges**: 3 nudges sent; 1 of the 2 answered found them helpful (50%)."
+    assert said == (
+        "**Nudges**: 3 nudges sent; agents answered 2 of them and found 1 helpful (50%)."
+    )
     quiet = report([row(1, PRIYA)])
     assert "none were sent" in element(report_card(quiet), "acceptance")["text"]
 
