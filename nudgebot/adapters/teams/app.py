@@ -55,7 +55,7 @@ from nudgebot.adapters.teams.hooks import (
     not_set_up,
     record_nothing,
 )
-from nudgebot.adapters.teams.members import Member
+from nudgebot.adapters.teams.members import Member, MembersPage
 from nudgebot.adapters.teams.outgoing import (
     TeamsSendError,
     outgoing,
@@ -394,11 +394,15 @@ class TeamsApp:
             raise send_error(error, "a proactive message") from None
         return str(sent.id)
 
-    async def members(self, ref: ConversationRef) -> list[Member]:
-        """Return the members of a stored conversation (a channel's: its team's members).
+    async def members(
+        self, ref: ConversationRef, continuation: str | None = None, *, page_size: int = 500
+    ) -> MembersPage:
+        """Return a page of a stored conversation's members (a channel's: its team's).
 
-        ``GET /v3/conversations/{id}/members`` through the SDK, at the reference's service
-        URL, tried again after a 429 or a 5xx like every call to Teams.
+        ``GET /v3/conversations/{id}/pagedMembers`` through the SDK, at the reference's service
+        URL (Teams throttles the unpaged ``/members`` to five calls a minute and is retiring
+        it); pass the page's ``continuation`` back for the next one. Tried again after a 429
+        or a 5xx like every call to Teams.
 
         Raises:
             TeamsSendError: Teams refused (403 or 404: the bot is no longer there) or could
@@ -408,13 +412,16 @@ class TeamsApp:
         await self.start()
         api = self.sdk.api.clone(service_url=ref.service_url)
         try:
-            accounts = await retrying(
-                lambda: api.conversations.members_client.get(ref.conversation_id),
+            page = await retrying(
+                lambda: api.conversations.members_client.get_paged(
+                    ref.conversation_id, page_size, continuation
+                ),
                 "listing members",
             )
         except Exception as error:
             raise send_error(error, "listing a conversation's members") from None
-        return [Member(a.id, a.aad_object_id, a.name) for a in accounts]
+        members = [Member(a.id, a.aad_object_id, a.name) for a in page.members]
+        return MembersPage(members, page.continuation_token or None)
 
     async def open_personal_chat(
         self,

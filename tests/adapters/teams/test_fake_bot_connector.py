@@ -69,6 +69,21 @@ def test_it_lists_the_members_it_was_given(connector: FakeBotConnector) -> None:
     assert connector.calls_to("members")[0].conversation_id == "19:team@thread.tacv2"
 
 
+def test_it_pages_the_members(connector: FakeBotConnector) -> None:
+    connector.reset()
+    people = [{"id": f"29:{n}", "name": f"Person {n}"} for n in range(5)]
+    connector.set_members("19:big@thread.tacv2", people)
+    url = connector.url + "v3/conversations/19:big@thread.tacv2/pagedMembers?pageSize=2"
+    status, first = call("GET", url)
+    assert status == 200 and first["members"] == people[:2]
+    _, second = call("GET", url + "&continuationToken=" + first["continuationToken"])
+    _, third = call("GET", url + "&continuationToken=" + second["continuationToken"])
+    assert second["members"] == people[2:4]
+    assert third == {"members": people[4:]}  # the last page has no token
+    _, everyone = call("GET", connector.url + "v3/conversations/19:big@thread.tacv2/pagedMembers")
+    assert everyone == {"members": people}
+
+
 def test_fail_and_wait_for(connector: FakeBotConnector) -> None:
     connector.reset()
     connector.fail("create", 403, times=2)

@@ -233,11 +233,11 @@ def test_the_leads_review_card_names_the_agents_from_the_teams_members(
     agents = text_of(element(card, "agents"))
     assert "Priya Sharma (Support)" in agents and "agent 1" not in agents
     assert AGENT_AAD not in json.dumps(card) and "ownership." not in json.dumps(card)
-    [members] = connector.calls_to("members")
+    [members] = connector.calls_to("paged_members")
     assert members.conversation_id == TEAM
     again = said(app, connector, message(connector, "review 30d", **{"from": LEAD}))
     assert "Priya Sharma (Support)" in again
-    assert connector.calls_to("members") == []  # the names were kept for a while
+    assert connector.calls_to("paged_members") == []  # the names were kept for a while
 
 
 def test_tips_on_now_and_the_daily_post_in_a_channel(
