@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["matching_copy", "normalize"]
+__all__ = ["matching_copy", "normalize", "without_surrogates"]
 
 # Bidi embeddings, overrides and isolates, marks; zero-width spaces and joiners; BOM, soft
 # hyphen, Mongolian vowel separator, invisible operators.
@@ -52,14 +52,23 @@ _WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+def without_surrogates(text: str) -> str:
+    r"""Return ``text`` with surrogate pairs joined and every lone surrogate as U+FFFD.
+
+    JSON may carry ``\ud800`` escapes that decode to a half of a character: such text cannot
+    be encoded as UTF-8 (a database or an HTTP client would fail on it).
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def normalize(text: str) -> tuple[str, int]:
     """Return ``text`` in the form the rules and guard judge, and how many characters went.
 
     The count is of removed invisible characters (bidi controls, zero-width characters).
     """
-    if _SURROGATE.search(text):
-        # Joins the pairs that encode one character; a lone half becomes U+FFFD.
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = without_surrogates(text)
     text, removed = _INVISIBLE.subn("", text)
     if text.isascii():
         return text, removed
