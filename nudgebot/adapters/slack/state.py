@@ -61,6 +61,7 @@ def review_id_of(ref: str) -> int | None:
     number = int(ref)
     return number if 0 < number <= _LARGEST_ID else None
 
+
 logger = logging.getLogger("nudgebot.slack")
 
 
