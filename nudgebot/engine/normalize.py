@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
-__all__ = ["matching_copy", "normalize", "without_surrogates"]
+__all__ = ["matching_copy", "mend", "normalize", "without_surrogates"]
 
 # Bidi embeddings, overrides and isolates, marks; zero-width spaces and joiners; BOM, soft
 # hyphen, Mongolian vowel separator, invisible operators.
@@ -61,6 +62,38 @@ def without_surrogates(text: str) -> str:
     if not _SURROGATE.search(text):
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+_DEEPEST = 64  # platform payloads are shallow; anything deeper is left as it is
+
+
+def mend(value: Any, depth: int = 0) -> Any:
+    """Return JSON-like data with every string's lone surrogates replaced (a copy if needed).
+
+    For a platform's payload before it is used: see :func:`without_surrogates`.
+    """
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if depth >= _DEEPEST or not isinstance(value, dict | list) or not _holds_surrogate(value):
+        return value
+    if isinstance(value, dict):
+        return {mend(key, depth + 1): mend(item, depth + 1) for key, item in value.items()}
+    return [mend(item, depth + 1) for item in value]
+
+
+def _holds_surrogate(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if depth >= _DEEPEST:
+        return False
+    if isinstance(value, dict):
+        return any(
+            _holds_surrogate(key, depth + 1) or _holds_surrogate(item, depth + 1)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_holds_surrogate(item, depth + 1) for item in value)
+    return False
 
 
 def normalize(text: str) -> tuple[str, int]:

@@ -112,3 +112,19 @@ def test_a_lone_surrogate_anywhere_in_a_draft_is_reviewed_not_a_crash() -> None:
     assert "\ud800" not in prepared.text + (prepared.customer or "") + prepared.thread[0].text
     review = ENGINE.review_rules(draft)
     json.dumps(review.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+def test_mend_replaces_half_characters_anywhere_in_a_payload_and_copies_only_then() -> None:
+    from nudgebot.engine.normalize import mend
+
+    payload = {"event": {"text": "a\ud800b", "blocks": [{"text": "\udfff"}], "n": 3}, "k\ud800": 1}
+    assert mend(payload) == {
+        "event": {"text": "a\ufffdb", "blocks": [{"text": "\ufffd"}], "n": 3},
+        "k\ufffd": 1,
+    }
+    whole = {"event": {"text": "fine", "blocks": [1, None, True]}}
+    assert mend(whole) is whole
+    deep: list[object] = ["\ud800"]
+    for _ in range(100):
+        deep = [deep]
+    mend(deep)  # deeper than any payload: left as it is, and no RecursionError
