@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from nudgebot.engine.pii.cues import ORDER_CUE, PHONE_CUE, cue_before
@@ -58,6 +58,7 @@ _GLUED_AFTER = re.compile(r"\w|[.,/:-][0-9]")
 _GROUP = re.compile(r"\([0-9]{1,5}\)|[0-9]+")
 _DATE = re.compile(r"[0-9]{1,2}([./-])[0-9]{1,2}\1[0-9]{2,4}|[0-9]{4}([./-])[0-9]{1,2}\2[0-9]{1,2}")
 _SHORTEST_NATIONAL, _LONGEST_NATIONAL = 9, 13
+_MATCHER_TRIES = 200
 
 _IBAN = re.compile(
     r"[A-Za-z](?<![A-Za-z0-9].)[A-Za-z][0-9]{2}(?:[ .-]?[A-Za-z0-9]{1,4}){3,9}(?![A-Za-z0-9])"
@@ -158,7 +159,11 @@ def _find_ibans(text: str) -> Iterator[Span]:
 def _find_library_phones(text: str, region: str) -> Iterator[Span]:
     import phonenumbers
 
-    matcher = phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID)
+    # At most _MATCHER_TRIES candidates: the matcher is pure Python and a 40,000-character
+    # draft of numbers would take it a second; the national finder below still sees them all.
+    matcher = phonenumbers.PhoneNumberMatcher(
+        text, region, phonenumbers.Leniency.VALID, max_tries=_MATCHER_TRIES
+    )
     for match in matcher:
         start = match.start
         if match.raw_string.count("(") > match.raw_string.count(")"):
@@ -202,7 +207,7 @@ def _windows(run: str) -> Iterator[tuple[int, int]]:
                 yield groups[first][0], groups[last][1]
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a server sees new numbers all day
 def _parsed_valid(digits: str, region: str) -> tuple[bool, bool]:
     """Return whether a national number is valid in ``region``, and whether it is a mobile."""
     import phonenumbers
