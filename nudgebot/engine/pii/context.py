@@ -43,7 +43,8 @@ _DOB = re.compile(
     r"(?<!\w)(?:d\.?o\.?b\.?|date of birth|birth ?date|born(?: on| in)?|birthday(?: is)?|"
     r"geboren(?: am)?|geburtsdatum|n[ée]e? le|date de naissance|fecha de nacimiento|"
     r"nacid[oa] el|data de nascimento|nascid[oa] em|data di nascita|nat[oa] il|生年月日)"
-    rf"(?:[^\w\n]{{0,3}}(?:is|was|on|am|le|el|em|il|:)?[^\w\n]{{0,3}}){{0,2}}(?P<value>{_DATE})",
+    # then up to three short words ("is", "ist der", "was on", "é", ":") before the date
+    rf"(?:[^\w\n]{{0,3}}[^\W\d_]{{1,4}}){{0,3}}[^\w\n]{{0,3}}(?P<value>{_DATE})",
     re.IGNORECASE,
 )
 
@@ -88,14 +89,17 @@ _STREET = re.compile(
     rf"|(?<![\w-])(?:(?:{_CAP} )?(?:Stra(?:ß|ss)e|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm)"
     rf"|[A-ZÀ-ÖØ-Þ][\w'-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|allee|platz|ring|damm|"
     rf"straat|laan|gracht|kade|plein|steeg|vej|gade|gatan|vägen)|(?:Calle|C/|Avenida|Avda\.|"
-    rf"Paseo|Plaza|Via|Viale|Piazza|Corso|Rua|Travessa|Carrer)(?: (?:de(?:l| la| los)?|do|da|"
-    rf"di|della))? {_CAP}(?: {_CAP}){{0,2}}),? (?:n[º°o]\.? ?)?{_NUMBER}(?!\w){_CONTINUATIONS}"
+    rf"Av\.|Paseo|Plaza|Praça|Via|Viale|Piazza|Corso|Rua|Travessa|Carrer|Rue|Avenue)"
+    rf"(?: (?:de(?:l| la| los| las)?|do|da|dos|das|di|della|du|des))? {_CAP}(?: {_CAP}){{0,2}})"
+    rf",? (?:n[º°o]\.? ?)?{_NUMBER}(?!\w){_CONTINUATIONS}"
 )
 _ADDRESS_CUE = re.compile(
     r"(?<!\w)(?:(?:my|our|his|her|their|home|new|billing|shipping|delivery|postal) address"
     r"(?: is| to| as| at)?|address(?: is|:)|lives? at|living at|moved to|reside[sd]? at|"
     r"ship(?:ped)? (?:it )?to|deliver(?:ed)? (?:it )?to|send (?:it|them) to|post (?:it )?to|"
-    r"wohnt in|adresse(?: est)?|dirección(?: es)?|endereço(?: é)?|indirizzo(?: è)?)"
+    r"wohn\w*(?: jetzt)?(?: in| am| an)?(?: der| dem)?|adresse(?: est)?|j'habite(?: au| à)?|"
+    r"dirección(?: es)?|vivo en|endereço(?: é)?|morada(?: é)?|moro (?:na|no|em)|"
+    r"entreg\w* (?:na|no|em|a|en)|envi\w* (?:a|para)|indirizzo(?: è)?|abito (?:in|a))"
     r"[^\w\n]{0,3}",
     re.IGNORECASE,
 )
@@ -120,6 +124,7 @@ _CUED_NUMBERS: tuple[tuple[str, str, str], ...] = (
         r"[0-9A-Z][0-9A-Z .-]{5,22}[0-9A-Z]",
     ),
     (r"my ?number(?: card)?", "ID", r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}"),  # Japan's, 12 digits
+    (r"pan(?: card)?", "ID", r"[A-Z]{5}[0-9]{4}[A-Z]"),  # India's, in any case
     (
         r"(?:national |identity |id(?:entity)? )(?:card )?(?:number|no|#)|id(?:entity)? card|"
         r"id ?#|id number|driver'?s? licen[cs]e(?: number)?|driving licen[cs]e(?: number)?|"

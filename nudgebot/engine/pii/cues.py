@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ORDER_CUE", "PHONE_CUE", "cue_before"]
+__all__ = ["ORDER_CUE", "PHONE_CUE", "cue_before", "inside_a_code"]
 
 _WINDOW = 40
 
@@ -33,3 +33,16 @@ ORDER_CUE = re.compile(
 def cue_before(text: str, start: int, cue: re.Pattern[str], window: int = _WINDOW) -> bool:
     """Return whether ``cue`` ends right before ``start`` (within ``window`` characters)."""
     return cue.search(text, max(0, start - window), start) is not None
+
+
+# A word mixing letters and digits right before a number (one space between).
+_CODE_BEFORE = re.compile(r"(?<![\w-])(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]+ $")
+
+
+def inside_a_code(text: str, start: int) -> bool:
+    """Return whether the number at ``start`` continues a code of letters and digits.
+
+    ``1Z 999 AA1 01 2345 6784`` (a UPS tracking number): the word before the number mixes
+    letters and digits, so the digits after it are the rest of that code, not a phone.
+    """
+    return _CODE_BEFORE.search(text, max(0, start - 24), start) is not None

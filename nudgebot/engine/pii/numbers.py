@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from typing import Any
 
-from nudgebot.engine.pii.cues import ORDER_CUE, PHONE_CUE, cue_before
+from nudgebot.engine.pii.cues import ORDER_CUE, PHONE_CUE, cue_before, inside_a_code
 
 __all__ = ["DEFAULT_REGION", "REGIONS", "find", "id_ok"]
 
@@ -179,12 +179,12 @@ def _find_library_phones(text: str, region: str) -> Iterator[Span]:
 def _order_number(text: str, start: int, end: int) -> bool:
     """Return whether the number at ``text[start:end]`` is named as an order, ticket...
 
-    Only an unbroken number (digits, perhaps with one dash: ``2024-000123``) counts: an order
-    word does not make a number written like a phone (``07700 900123``, ``+44 ...``,
-    ``200-555-0100``) any less of a phone.
+    Only a number without spaces or brackets counts (``2024-000123``, ``0123-4567-89``): an
+    order word does not make a number written like a phone (``07700 900123``, ``+44 ...``)
+    any less of a phone.
     """
     number = text[start:end]
-    unbroken = len(_NON_DIGITS.sub("", number)) >= len(number) - 1 and number[0].isdigit()
+    unbroken = number[0].isdigit() and not any(char in number for char in " ()")
     return unbroken and cue_before(text, start, ORDER_CUE)
 
 
@@ -246,6 +246,8 @@ def _find_national_phones(text: str, region: str) -> Iterator[Span]:
         if _digit_count(run.group()) < _SHORTEST_NATIONAL:
             continue
         cued = cue_before(text, run.start(), PHONE_CUE)
+        if not cued and inside_a_code(text, run.start()):
+            continue
         taken = 0
         for start, end in _windows(run.group()):
             if start < taken:

@@ -15,9 +15,9 @@
     required). A number glued to a word, or following ``#``, ``-``, ``/`` or a currency sign,
     is not one, so order numbers (``ORD-55120``, ``#48213``), dates, times and amounts stay.
 ``CARD``
-    13 to 19 digits not starting with ``0``, unbroken or in groups separated by single spaces,
-    dashes or dots (every group but the last at least four digits long), when the Luhn check
-    passes.
+    13 to 19 digits not starting with ``0``, unbroken or in groups separated by one or two
+    spaces, a dash or a dot (every group but the last at least four digits long), when the
+    Luhn check passes.
 ``SSN``
     US Social Security numbers ``123-45-6789``, ``123 45 6789``, ``123.45.6789`` (one kind of
     separator; area 000, 666 and 9xx, group 00 and serial 0000 are never issued and are left
@@ -36,7 +36,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from nudgebot.engine.pii.cues import ORDER_CUE, cue_before
+from nudgebot.engine.pii.cues import ORDER_CUE, cue_before, inside_a_code
 
 __all__ = ["find"]
 
@@ -61,8 +61,8 @@ _BRACKET_AT = r"\s?[\[({<]\s?at\s?[\])}>]\s?"
 _SPELLED_DOT = r"(?:\s?[\[({<]\s?dot\s?[\])}>]\s?|\s+dot\s+)"
 _LABEL = r"[^\W_](?:[\w-]{0,62}[^\W_])?"
 _SPELLED_EMAIL = re.compile(
-    r"(?<![\w.%+'-])[^\W_][\w.%+'-]{0,63}"  # local part
-    rf"(?:{_BRACKET_AT}(?:{_LABEL}(?:{_SPELLED_DOT}|\.))+"  # [at], then any dots
+    rf"(?<![\w.%+'-])[^\W_][\w.%+'-]{{0,63}}(?:{_SPELLED_DOT}[^\W_][\w.%+'-]{{0,63}}){{0,3}}"
+    rf"(?:{_BRACKET_AT}(?:{_LABEL}(?:{_SPELLED_DOT}|\.))+"  # local part, [at], then any dots
     rf"|\s+at\s+(?:{_LABEL}{_SPELLED_DOT})+)"  # " at ", then spelled-out dots only
     r"[^\W\d_]{2,24}(?![\w-])",
     re.IGNORECASE,
@@ -96,8 +96,8 @@ _NATIONAL_BRACKETED = re.compile(r"\(0[0-9]*\)[ .-]?[0-9]+(?:([ .-])[0-9]+(?:\1[
 
 # Maximal runs of digit groups separated by one space, dash or dot, at least 13 characters
 # long; cards are windows of a run.
-_CARD_RUN = re.compile(r"[0-9](?<![0-9].)(?=[0-9 .-]{12})[0-9]*(?:[ .-][0-9]+)*")
-_CARD_SEPARATORS = re.compile(r"[ .-]")
+_CARD_RUN = re.compile(r"[0-9](?<![0-9].)(?=[0-9 .-]{12})[0-9]*(?:(?:[.-]| {1,2})[0-9]+)*")
+_CARD_GROUP = re.compile(r"[0-9]+")
 
 # Matched from its first separator; the area is checked by look-behind, the rest in code.
 _SSN = re.compile(r"[- .](?<=(?<![\w.-])[0-8][0-9]{2}[- .])[0-9]{2}[- .][0-9]{4}(?![\w-]|\.[0-9])")
@@ -186,8 +186,11 @@ def _find_phones(text: str) -> Iterator[Span]:
         pos = start + 1
         if len(candidate) < _SHORTEST_PHONE:
             continue
-        if candidate[0] == "0" and candidate.isdigit() and cue_before(text, start, ORDER_CUE):
-            continue  # "order 0123456789" is an order number; "order 07700 900123" a phone
+        if candidate[0] == "0":
+            if inside_a_code(text, start):
+                continue  # "1Z 999 AA1 01 2345 6784": the end of a tracking number
+            if not any(c in candidate for c in " ()") and cue_before(text, start, ORDER_CUE):
+                continue  # "order 0123-4567": an order number; "order 07700 900123": a phone
         if candidate[0] in "123456789":  # North American, matched exactly by the pattern
             yield start, match.end(), "PHONE"
             pos = match.end()
@@ -205,11 +208,10 @@ def _find_cards(text: str) -> Iterator[Span]:
     # Every Luhn-valid window of whole groups is a finding; overlapping ones are merged later,
     # so a number glued to a card ("12 4111 1111 1111 1111") can never hide part of it.
     for run in _CARD_RUN.finditer(text):
-        groups = _CARD_SEPARATORS.split(run.group())
-        starts = [run.start()]
-        for group in groups[:-1]:
-            starts.append(starts[-1] + len(group) + 1)
-        remaining = len(run.group()) - len(groups) + 1  # digits from groups[first] on
+        found = list(_CARD_GROUP.finditer(run.group()))
+        groups = [group.group() for group in found]
+        starts = [run.start() + group.start() for group in found]
+        remaining = sum(len(group) for group in groups)  # digits from groups[first] on
         for first, group in enumerate(groups):
             if remaining < 13:
                 break
