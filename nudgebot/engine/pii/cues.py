@@ -9,9 +9,10 @@ __all__ = ["ORDER_CUE", "PHONE_CUE", "cue_before", "inside_a_code"]
 _WINDOW = 40
 
 #: Words that introduce a phone number, in several languages, up to three words before it.
+#: ("number" alone too: callers check :data:`ORDER_CUE` first, so "order number" is not one.)
 PHONE_CUE = re.compile(
     r"(?:(?<!\w)(?:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whats ?app|"
-    r"(?:my|his|her|our|their|contact|home|work|direct|best|new|personal) number|"
+    r"number|"
     r"reach (?:me|us|her|him)|contact|handy\w*|telefon\w*|festnetz|anruf\w*|ruf\w*|"
     r"t[ée]l[ée]phone|portable|joindre|appel\w*|celular|m[óo]vil|tel[ée]fono|telefone|"
     r"ll[aá]m\w*|lig\w*|cham\w*|cellulare|chiam\w*|numero|número|bel\w*|nummer|"

@@ -245,7 +245,9 @@ def _find_national_phones(text: str, region: str) -> Iterator[Span]:
     for run in _RUN.finditer(text):
         if _digit_count(run.group()) < _SHORTEST_NATIONAL:
             continue
-        cued = cue_before(text, run.start(), PHONE_CUE)
+        cued = cue_before(text, run.start(), PHONE_CUE) and not cue_before(
+            text, run.start(), ORDER_CUE
+        )
         if not cued and inside_a_code(text, run.start()):
             continue
         taken = 0
