@@ -236,6 +236,13 @@ def test_a_realistic_draft_without_personal_data_is_unchanged() -> None:
         ("EMAIL", "email me at ann at example dot com", "ann at example dot com"),
         ("PHONE", "my number is 98765 43210", "98765 43210"),
         ("PHONE", "Llámame al 55 1234 5678 por favor", "55 1234 5678"),
+        ("PHONE", "please disconnect my idea number 9868210681", "9868210681"),
+        (
+            "EMAIL",
+            "write to john dot smith at example dot com",
+            "john dot smith at example dot com",
+        ),
+        ("CARD", "Refund the card 4012  8888  8888  1881 please.", "4012  8888  8888  1881"),
     ],
 )
 def test_what_its_context_names_is_replaced(kind: str, text: str, value: str) -> None:
@@ -254,6 +261,8 @@ def test_what_its_context_names_is_replaced(kind: str, text: str, value: str) ->
         "Windows 10.0.19045.3803 is supported.",
         "tracking number 9400 1000 0000 0000 0000 00",
         "Amazon order 112-4567890-1234567 was cancelled.",  # Luhn-valid digits, not a card's groups
+        "UPS tracking 1Z 999 AA1 01 2345 6784.",  # its tail is not a phone
+        "The router's serial 0123-4567-89 is out of warranty.",
     ],
 )
 def test_context_look_alikes_are_left_alone(text: str) -> None:
