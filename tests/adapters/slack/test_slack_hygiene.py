@@ -110,7 +110,10 @@ def test_feedback_on_another_agents_review_is_refused_and_not_recorded(
     assert app.run(stored).helpful is None  # type: ignore[union-attr]
     assert not app.run(app.app.bot.state.record_feedback(ref, "U0INTRUDER", helpful=False))
     click(app, api, "owner", ref)
-    assert wait_response(api, "owner")["text"] == THANKS
+    answer = wait_response(api, "owner")
+    assert answer["replace_original"] is True and THANKS in json.dumps(answer, ensure_ascii=False)
+    stored = app.run(app.app.bot.state.open()).review(int(ref))
+    assert app.run(stored).helpful is True  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -169,4 +172,3 @@ def test_a_command_for_another_app_is_refused(app: RunningApp, api: FakeSlackAPI
 )
 def test_foreign(body: dict[str, Any], app_id: str, team_id: str, expected: str | None) -> None:
     assert foreign(body, app_id=app_id, team_id=team_id) == expected
-    json.dumps(body)
