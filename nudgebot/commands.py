@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from nudgebot.arguments import day, identifier, keep_days
 from nudgebot.config import Settings
 from nudgebot.engine import DraftError, ReviewEngine
 from nudgebot.engine.rules import Rulebook, load_rulebook, prompts_dir
@@ -332,20 +333,10 @@ def run_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 def purge_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``nudgebot purge`` to its subparser."""
-
-    def days(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = -1
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"not a number of days (0 or more): {text}")
-        return value
-
     add = parser.add_argument
     add(
         "--days",
-        type=days,
+        type=keep_days,
         metavar="N",
         help="keep message text N days (default: $NUDGEBOT_RETENTION_DAYS, else 30)",
     )
@@ -353,7 +344,7 @@ def purge_arguments(parser: argparse.ArgumentParser) -> None:
         "--user",
         action="append",
         default=[],
-        type=lambda t: t.strip().lstrip("@"),
+        type=identifier,
         metavar="U",
         help="instead, forget this user entirely (repeat for more)",
     )
@@ -491,13 +482,7 @@ async def _socket_mode(app: Any, app_token: str, database: Any) -> None:
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``nudgebot report`` to its subparser."""
-    from datetime import date, tzinfo
-
-    def day(text: str) -> date:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+    from datetime import tzinfo
 
     def count(text: str) -> int:
         try:
@@ -513,15 +498,12 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
         except (ZoneInfoNotFoundError, ValueError):
             raise argparse.ArgumentTypeError(f"not a time zone: {text}") from None
 
-    def ident(text: str) -> str:
-        return text.strip().lstrip("#@")
-
     add = parser.add_argument
     add(
         "--channel",
         action="append",
         default=[],
-        type=ident,
+        type=identifier,
         metavar="C",
         help="a channel id (repeat for more)",
     )
@@ -529,7 +511,7 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
         "--user",
         action="append",
         default=[],
-        type=ident,
+        type=identifier,
         metavar="U",
         help="an agent's user id (repeat for more)",
     )
@@ -621,13 +603,6 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def tips_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``nudgebot tips`` to its subparser."""
-    from datetime import date
-
-    def day(text: str) -> date:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
     def zone(text: str) -> str:
         from nudgebot.scheduler import parse_timezone
@@ -639,7 +614,7 @@ def tips_arguments(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("action", nargs="?", choices=("preview",), default="preview")
-    add("--channel", required=True, metavar="C", type=lambda t: t.strip().lstrip("#"))
+    add("--channel", required=True, metavar="C", type=identifier)
     add("--date", type=day, metavar="YYYY-MM-DD", help="default: today in the channel's zone")
     add("--timezone", type=zone, metavar="ZONE", help="default: the subscription's, else UTC")
     add("--format", choices=("text", "json"), default="text", help="default: text")

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import Fact, extract_facts, fact_texts
+from nudgebot.engine.normalize import normalize
 from nudgebot.engine.rules.language import guess_language
 from nudgebot.engine.rules.text import fold, sentence_at, sentences
 
@@ -145,8 +146,11 @@ def check(
     """Return what is wrong with ``suggestion`` as a reply in place of ``draft`` (empty: safe).
 
     ``customer`` is the customer's message: a suggestion may repeat its amounts and dates.
-    ``max_chars`` bounds the length (default: :func:`default_max_chars`).
+    ``max_chars`` bounds the length (default: :func:`default_max_chars`). The suggestion is
+    judged in its normal form (:func:`~nudgebot.engine.normalize.normalize`), so a hidden
+    control or a look-alike letter does not smuggle a mention or a promise past the checks.
     """
+    suggestion = normalize(suggestion)[0]
     return tuple(issue.problem for issue in _issues(draft, suggestion, customer, max_chars))
 
 
@@ -166,6 +170,7 @@ def repair(
     label); a text still too long is cut at a sentence end within the bound. A dropped fact,
     another language or an empty text are left as they are: only the caller can fix those.
     """
+    suggestion = normalize(suggestion)[0]
     kinds = {problem.kind for problem in problems}
     issues = [i for i in _issues(draft, suggestion, customer, max_chars) if i.problem.kind in kinds]
     return _repair(draft, suggestion, issues, max_chars)
@@ -176,9 +181,10 @@ def guard(
 ) -> Guarded:
     """Check ``suggestion``, repair it once if needed, and check it again.
 
-    The result's ``text`` is the suggestion (as given, or repaired) when it passes, and None
-    when it does not: then the caller falls back to the rules rewrite.
+    The result's ``text`` is the suggestion (normalised, perhaps repaired) when it passes, and
+    None when it does not: then the caller falls back to the rules rewrite.
     """
+    suggestion = normalize(suggestion)[0]
     issues = _issues(draft, suggestion, customer, max_chars)
     if not issues:
         return Guarded(suggestion, (), False)

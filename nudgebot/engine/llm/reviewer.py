@@ -131,7 +131,7 @@ class LLMReviewer:
 
     async def review(self, draft: Draft, hints: Sequence[str] = ()) -> LLMResult:
         """Review one (already cleaned) draft; raise :class:`ModelFailure` with the reason."""
-        redactor = Redactor() if self.settings.redact else None
+        redactor = Redactor(self.settings.phone_region) if self.settings.redact else None
         customer = draft.customer
         text = draft.text
         if redactor is not None:
