@@ -148,9 +148,10 @@ def check(
     ``customer`` is the customer's message: a suggestion may repeat its amounts and dates.
     ``max_chars`` bounds the length (default: :func:`default_max_chars`). The suggestion is
     judged in its normal form (:func:`~nudgebot.engine.normalize.normalize`), so a hidden
-    control or a look-alike letter does not smuggle a mention or a promise past the checks.
+    control or a look-alike letter does not smuggle a mention or a promise past the checks; the
+    draft is compared in the same form (the engine reviews drafts in it already).
     """
-    suggestion = normalize(suggestion)[0]
+    draft, suggestion = normalize(draft)[0], normalize(suggestion)[0]
     return tuple(issue.problem for issue in _issues(draft, suggestion, customer, max_chars))
 
 
@@ -170,7 +171,7 @@ def repair(
     label); a text still too long is cut at a sentence end within the bound. A dropped fact,
     another language or an empty text are left as they are: only the caller can fix those.
     """
-    suggestion = normalize(suggestion)[0]
+    draft, suggestion = normalize(draft)[0], normalize(suggestion)[0]
     kinds = {problem.kind for problem in problems}
     issues = [i for i in _issues(draft, suggestion, customer, max_chars) if i.problem.kind in kinds]
     return _repair(draft, suggestion, issues, max_chars)
@@ -184,7 +185,7 @@ def guard(
     The result's ``text`` is the suggestion (normalised, perhaps repaired) when it passes, and
     None when it does not: then the caller falls back to the rules rewrite.
     """
-    suggestion = normalize(suggestion)[0]
+    draft, suggestion = normalize(draft)[0], normalize(suggestion)[0]
     issues = _issues(draft, suggestion, customer, max_chars)
     if not issues:
         return Guarded(suggestion, (), False)
