@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from tests.llm.wire import BASE, completion, request_json, settings
+from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 from nudgebot.coach import (
     GENERAL_INTRO,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from tests.llm.wire import settings as model_settings
+from tests.engine.llm.wire import settings as model_settings
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.slack.bot import Background as SlackBackground

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from tests.llm.wire import BASE, completion, request_json, review_json, settings
+from tests.engine.llm.wire import BASE, completion, request_json, review_json, settings
 
 from nudgebot.engine import ReviewEngine
 from nudgebot.engine.llm.breaker import CircuitBreaker

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 import respx
-from tests.llm.wire import BASE, completion, request_json, review_json, settings
+from tests.engine.llm.wire import BASE, completion, request_json, review_json, settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure, retry_after
 

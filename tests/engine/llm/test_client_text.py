@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 import respx
-from tests.llm.wire import BASE, completion, request_json, settings
+from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure, TextAnswer
 
@@ -120,7 +120,7 @@ def test_a_slow_model_fails_at_the_time_budget() -> None:
 
 
 def test_text_and_review_calls_share_the_concurrency_limit() -> None:
-    from tests.llm.wire import review_json
+    from tests.engine.llm.wire import review_json
 
     in_flight = peak = 0
 

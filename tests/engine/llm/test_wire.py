@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import respx
 from respx.models import AllMockedAssertionError
-from tests.llm.wire import settings
+from tests.engine.llm.wire import settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure
 
