@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 from nudgebot.coach import (
     GENERAL_INTRO,
@@ -24,6 +23,7 @@ from nudgebot.coach import (
 from nudgebot.engine.llm.client import ModelClient
 from nudgebot.engine.llm.prompts import load_prompt
 from nudgebot.tips import TipLibrary
+from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 LIBRARY = TipLibrary.load()
 DATA = Path(__file__).resolve().parent / "data"

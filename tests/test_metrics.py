@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from tests.engine.llm.wire import settings as model_settings
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.slack.bot import Background as SlackBackground
@@ -40,6 +39,7 @@ from tests.adapters.slack.harness import (
     make_settings,
     preload,
 )
+from tests.engine.llm.wire import settings as model_settings
 
 RULEBOOK = default_rulebook(cache_dir=None)
 CUSTOMER = CUSTOMER_MESSAGE

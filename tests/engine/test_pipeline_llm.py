@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from tests.engine.llm.wire import BASE, completion, request_json, review_json, settings
 
 from nudgebot.engine import ReviewEngine
 from nudgebot.engine.llm.breaker import CircuitBreaker
 from nudgebot.engine.llm.reviewer import LLMReviewer
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.models import Draft, Review
+from tests.engine.llm.wire import BASE, completion, request_json, review_json, settings
 
 RULEBOOK = default_rulebook(cache_dir=None)
 CUSTOMER = "My parcel ORD-55120 never arrived and I'm furious."

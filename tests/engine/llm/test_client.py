@@ -10,9 +10,9 @@ from email.utils import format_datetime
 import httpx
 import pytest
 import respx
-from tests.engine.llm.wire import BASE, completion, request_json, review_json, settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure, retry_after
+from tests.engine.llm.wire import BASE, completion, request_json, review_json, settings
 
 MESSAGES = [{"role": "system", "content": "Review."}, {"role": "user", "content": "Draft."}]
 

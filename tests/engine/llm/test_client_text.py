@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 import respx
-from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure, TextAnswer
+from tests.engine.llm.wire import BASE, completion, request_json, settings
 
 MESSAGES = [{"role": "system", "content": "Coach."}, {"role": "user", "content": "Question?"}]
 ANSWER = "Name the feeling first, then say what you'll do: 'Let me look into that for you.'"

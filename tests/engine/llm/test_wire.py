@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 import respx
 from respx.models import AllMockedAssertionError
-from tests.engine.llm.wire import settings
 
 from nudgebot.engine.llm.client import ModelClient, ModelFailure
+from tests.engine.llm.wire import settings
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 
