@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import Fact, extract_facts, fact_texts
+from nudgebot.engine.letter import frame
 from nudgebot.engine.rules.language import guess_language
 from nudgebot.engine.rules.text import fold, sentence_at, sentences
 
@@ -30,10 +31,12 @@ __all__ = [
     "Guarded",
     "Problem",
     "check",
+    "check_text",
     "describe",
     "escape_mrkdwn",
     "guard",
     "repair",
+    "required_facts",
     "slack_tokens",
 ]
 
@@ -109,7 +112,29 @@ _PROMISES = re.compile(
     r"|no charge|(?:won't|will not) be charged|on the house|complimentary|free (?:replacement"
     r"|delivery|shipping|upgrade|return|collection|repair)s?)"
     r"|(?P<guarantee>guarant\w*|promis\w*)"
+    r"|(?P<exception>(?:make|made|making) an exception|as an exception|one-off exception)"
+    r"|(?P<policy>pre-?approved"
+    r"|(?:new|updated|changed|revised) (?:refund |returns? )?polic(?:y|ies)"
+    r"|polic(?:y|ies) (?:has |have )?(?:changed|been (?:changed|updated|waived))"
+    r"|(?:are|is|you're|you are) (?:now )?(?:entitled|eligible) (?:to|for))"
     r")(?![\w@]|[.-]\w)"  # not the start of an address or a host either
+)
+# Claims about policy are not undone by a negation ("no new policy" still states one).
+_ALWAYS_CLAIMS = frozenset({"policy"})
+# A negation right after the commitment word: "refunds aren't possible", "the refund request
+# was declined". It reaches two words at most, and never over a new subject.
+_NEGATED_AFTER = re.compile(
+    r"(?:[ \t]+(?!(?:i|we|you|they|he|she|it|this|that|these|those|there|nothing|anything)\b)"
+    r"[a-z]+){0,2}?[ \t]+"
+    r"(?:(?:is|are|was|were|can|could|will|would|has|have|had|do|does|did)[ \t]+(?:not|never)"
+    r"|[a-z]+n't|cannot|declined|rejected|denied|refused|impossible|unavailable)\b"
+)
+# A placeholder standing for an amount of money: "I'll refund you [amount] extra" is a new
+# promise with its terms left blank, not a safe sentence.
+_AMOUNT_PLACEHOLDER = re.compile(
+    r"\[(?:[^\]\n]*\b(?:amount|sum|value|figure|total|percent(?:age)?|refund|credit|voucher"
+    r"|discount|compensation|gesture|fee|price|cost)s?\b[^\]\n]*|[£$€¥₹][^\]\n]*)\]",
+    re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|without|nor)\b|n't\b")
 # A negation reaches over a few words of its own clause; a new clause or subject ends it.
@@ -248,11 +273,13 @@ class _Known:
     """What a suggestion is compared with: the draft and the customer's message, read once."""
 
     facts: tuple[str, ...]
-    """The draft's facts, each once."""
+    """The facts a suggestion must keep (see :func:`required_facts`)."""
     all_facts: frozenset[str]
     """The facts of the draft and of the customer's message, normalised."""
     text: str
     """The draft and the customer's message, normalised (see :func:`_norm`)."""
+    loose: str
+    """``text`` with hyphens as spaces and plural "s" dropped ("30-day" is "30 days")."""
     promises: frozenset[str]
     """The kinds of commitment the draft makes (the group names of ``_PROMISES``)."""
     tokens: frozenset[str]
@@ -266,17 +293,75 @@ class _Known:
 @functools.lru_cache(maxsize=16)
 def _known(draft: str, customer: str | None) -> _Known:
     """Read the draft once for every check of its suggestions (guard checks twice)."""
-    facts = tuple(fact_texts(draft))
+    facts = required_facts(draft)
     customer_facts = fact_texts(customer) if customer else []
+    folded = fold(draft)
+    text = _norm(draft) + ("\n" + _norm(customer) if customer else "")
     return _Known(
         facts=facts,
-        all_facts=frozenset(_norm(fact) for fact in (*facts, *customer_facts)),
-        text=_norm(draft) + ("\n" + _norm(customer) if customer else ""),
-        promises=frozenset(m.lastgroup or "" for m in _PROMISES.finditer(fold(draft))),
+        all_facts=frozenset(_norm(fact) for fact in (*fact_texts(draft), *customer_facts)),
+        text=text,
+        loose=_loose(text),
+        promises=frozenset(
+            m.lastgroup or ""
+            for m in _PROMISES.finditer(folded)
+            if m.lastgroup in _ALWAYS_CLAIMS
+            or not (_negated(folded, m.start()) or _NEGATED_AFTER.match(folded, m.end()))
+        ),
         tokens=frozenset(slack_tokens(draft)),
         handles=frozenset(_HANDLE.findall(draft)) if "@" in draft else frozenset(),
         language=guess_language(_unplaced(draft)).language,
     )
+
+
+def required_facts(draft: str) -> tuple[str, ...]:
+    """Return the facts of ``draft`` a suggestion must keep, each once, in order.
+
+    They are the draft's facts (:func:`nudgebot.engine.facts.extract_facts`) read with the
+    emphasis taken off (``*everyone*`` is a tone, ``*ORD-55120*`` is still ``ORD-55120``),
+    without the names of its greeting and sign-off ("Hi Priya," may become "Hello Priya"; a
+    sign-off may be adjusted) and without broadcasts (``<!here>`` is never needed).
+    """
+    facts = extract_facts(draft)
+    if any(fact.kind == "emphasis" for fact in facts):
+        facts = extract_facts(_unemphasised(draft, facts))
+    where = frame(draft)
+    return tuple(
+        dict.fromkeys(
+            fact.text
+            for fact in facts
+            if not (fact.kind == "name" and where.holds(fact.start, fact.end))
+            and not _BROADCAST.fullmatch(fact.text)
+        )
+    )
+
+
+def _unemphasised(text: str, facts: Sequence[Fact]) -> str:
+    """Return ``text`` with the markers of its emphasis facts blanked (offsets unchanged)."""
+    chars = list(text)
+    for fact in facts:
+        if fact.kind != "emphasis":
+            continue
+        width = 2 if fact.text[:2] in ("**", "__") and fact.text[-2:] == fact.text[:2] else 1
+        for i in (*range(fact.start, fact.start + width), *range(fact.end - width, fact.end)):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def check_text(draft: str, text: str, *, customer: str | None = None) -> tuple[Problem, ...]:
+    """Return what model-written text other than the reply adds to ``draft`` (empty: safe).
+
+    For a finding's message and fix: new amounts, dates, times, links, addresses, phone
+    numbers, new commitments (refunds, compensation, discounts, guarantees...), new policy
+    claims ("pre-approved", "the policy has changed"), mentions and markup. A finding need
+    not keep the draft's facts, and it is never repaired: a finding with a problem is dropped.
+    """
+    if not text.strip():
+        return ()
+    known = _known(draft, customer)
+    specifics = _new_specifics(known, text)
+    issues = [*specifics, *_new_promises(known, text, specifics), *_new_markup(known, text)]
+    return tuple(issue.problem for issue in issues)
 
 
 def _issues(
@@ -289,10 +374,11 @@ def _issues(
     issues = [
         _Issue(Problem("fact_dropped", f"dropped {_quote(fact)}"))
         for fact in known.facts
-        if not _kept(fact, suggestion) and not _BROADCAST.fullmatch(fact)
+        if not _kept(fact, suggestion)
     ]
-    issues += _new_specifics(known, suggestion)
-    issues += _new_promises(known, suggestion)
+    specifics = _new_specifics(known, suggestion)
+    issues += specifics
+    issues += _new_promises(known, suggestion, specifics)
     issues += _new_markup(known, suggestion)
     bound = default_max_chars(draft) if max_chars is None else max_chars
     if len(suggestion) > bound:
@@ -334,6 +420,14 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+_PLURAL = re.compile(r"(?<=[a-z])s\b")
+
+
+def _loose(normed: str) -> str:
+    """Return normalised text with hyphens as spaces and plural "s" dropped, for durations."""
+    return _PLURAL.sub("", normed.replace("-", " "))
+
+
 def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
     """Find amounts, dates, times, links, addresses... in neither the draft nor the customer's.
 
@@ -346,7 +440,11 @@ def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
         parts = _parts(fact)
         for start, end in parts:
             piece = _norm(suggestion[start:end])
-            if _occurs(piece, known.text) or piece in known.all_facts:
+            if (
+                _occurs(piece, known.text)
+                or piece in known.all_facts
+                or _occurs(_loose(piece), known.loose)
+            ):
                 continue
             kind = fact.kind if len(parts) == 1 else _kind(suggestion[start:end], fact.kind)
             problem = Problem("new_specific", f"added {_quote(suggestion[start:end])}")
@@ -385,25 +483,49 @@ def _occurs(piece: str, text: str) -> bool:
     return False
 
 
-def _new_promises(known: _Known, suggestion: str) -> list[_Issue]:
-    """Find commitments (refund, voucher, credit, guarantee...) of a kind the draft never made."""
+def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -> list[_Issue]:
+    """Find commitments and policy claims the draft never made.
+
+    A commitment is new when the draft made none of its kind (a refusal, "we don't refund
+    stays", makes none), or when it comes with an amount the draft does not have, written
+    out or left as a placeholder ("I'll refund you [amount] extra"). Its sentence goes (only
+    its clause when the sentence also holds a fact of the draft): a new promise becomes no
+    promise, never a promise with a blank in it.
+    """
     folded = fold(suggestion)
     found = list(_PROMISES.finditer(folded))
     if not found:
         return []
     spans = sentences(folded)
+    amounts = [(i.start, i.end) for i in specifics if i.fix == _PLACEHOLDERS["money"]]
     issues = []
     for match in found:
-        if match.lastgroup in known.promises or _negated(folded, match.start()):
+        kind = match.lastgroup or ""
+        if kind not in _ALWAYS_CLAIMS and (
+            _negated(folded, match.start()) or _NEGATED_AFTER.match(folded, match.end())
+        ):
             continue
-        words = suggestion[match.start() : match.end()]
         sentence = sentence_at(spans, match.start())
         start, end = sentence.start, sentence.end
         if any(fact in suggestion[start:end] for fact in known.facts):
             start, end = _clause(folded, start, end, match.start())  # keep the draft's facts
-        problem = Problem("new_promise", f"added {_quote(words)}")
-        issues.append(_Issue(problem, start, end, ""))
+        if kind in known.promises and not _new_amount(known, suggestion, start, end, amounts):
+            continue
+        words = suggestion[match.start() : match.end()]
+        name = "new_policy" if kind == "policy" else "new_promise"
+        issues.append(_Issue(Problem(name, f"added {_quote(words)}"), start, end, ""))
     return issues
+
+
+def _new_amount(
+    known: _Known, text: str, start: int, end: int, amounts: Sequence[tuple[int, int]]
+) -> bool:
+    """Tell whether ``text[start:end]`` holds a new amount, or a placeholder for one."""
+    if any(start <= a and b <= end for a, b in amounts):
+        return True
+    return any(
+        _norm(m.group()) not in known.text for m in _AMOUNT_PLACEHOLDER.finditer(text, start, end)
+    )
 
 
 def _clause(folded: str, start: int, end: int, at: int) -> tuple[int, int]:
