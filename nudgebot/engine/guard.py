@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from nudgebot.engine.facts import Fact, extract_facts, fact_texts
 from nudgebot.engine.letter import frame
 from nudgebot.engine.rules.language import guess_language
-from nudgebot.engine.rules.text import fold, sentence_at, sentences
+from nudgebot.engine.rules.text import Sentence, fold, sentence_at, sentences
 
 __all__ = [
     "Guarded",
@@ -128,6 +128,12 @@ _NEGATED_AFTER = re.compile(
     r"[a-z]+){0,2}?[ \t]+"
     r"(?:(?:is|are|was|were|can|could|will|would|has|have|had|do|does|did)[ \t]+(?:not|never)"
     r"|[a-z]+n't|cannot|declined|rejected|denied|refused|impossible|unavailable)\b"
+)
+# A commitment word naming the customer's own request rather than making a promise: "the
+# status of your refund", "an update on the refund".
+_REFERENCE = re.compile(
+    r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
+    r"|about|regarding|on|into)(?:[ \t]+(?:of|on|about|for))?[ \t]+(?:your|the|this|that)[ \t]+\Z"
 )
 # A placeholder standing for an amount of money: "I'll refund you [amount] extra" is a new
 # promise with its terms left blank, not a safe sentence.
@@ -280,6 +286,8 @@ class _Known:
     """The draft and the customer's message, normalised (see :func:`_norm`)."""
     loose: str
     """``text`` with hyphens as spaces and plural "s" dropped ("30-day" is "30 days")."""
+    asked: frozenset[str]
+    """The kinds of commitment the customer's message (or the thread) mentions."""
     promises: frozenset[str]
     """The kinds of commitment the draft makes (the group names of ``_PROMISES``)."""
     tokens: frozenset[str]
@@ -302,6 +310,7 @@ def _known(draft: str, customer: str | None) -> _Known:
         all_facts=frozenset(_norm(fact) for fact in (*fact_texts(draft), *customer_facts)),
         text=text,
         loose=_loose(text),
+        asked=frozenset(m.lastgroup or "" for m in _PROMISES.finditer(fold(customer or ""))),
         promises=frozenset(
             m.lastgroup or ""
             for m in _PROMISES.finditer(folded)
@@ -400,8 +409,17 @@ def _kept(fact: str, suggestion: str) -> bool:
     """
     if fact in suggestion:
         return True
-    strong = [word for word in fact.split() if not word.islower() or not word.isalpha()]
-    if not strong or len(strong) == len(fact.split()):
+    words = fact.split()
+    # "Booking HX-30912" at a sentence start is "booking HX-30912" mid-sentence.
+    label = len(words) > 1 and words[0].isalpha() and words[0].istitle()
+    strong = [
+        word
+        for i, word in enumerate(words)
+        if (not word.islower() or not word.isalpha()) and not (label and i == 0)
+    ]
+    if not strong or (len(strong) == len(words)):
+        return False
+    if label and not re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", suggestion, re.I):
         return False
     return all(_word_in(word.strip(".,;:!?"), suggestion) for word in strong)
 
@@ -420,6 +438,8 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# "three times" counts how often, it is no duration to invent.
+_TIMES = re.compile(r"\btimes?$", re.IGNORECASE)
 _PLURAL = re.compile(r"(?<=[a-z])s\b")
 
 
@@ -434,7 +454,11 @@ def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
     A fact is known when its words occur in the draft or the customer's message, or when it
     is one of their facts (a fact need not end at a word boundary: "£1,234" of "£1,2345").
     """
-    facts = [f for f in extract_facts(suggestion) if f.kind in _PLACEHOLDERS]
+    facts = [
+        f
+        for f in extract_facts(suggestion)
+        if f.kind in _PLACEHOLDERS and not (f.kind == "duration" and _TIMES.search(f.text))
+    ]
     issues = []
     for fact in facts:
         parts = _parts(fact)
@@ -497,9 +521,14 @@ def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -
     if not found:
         return []
     spans = sentences(folded)
-    amounts = [(i.start, i.end) for i in specifics if i.fix == _PLACEHOLDERS["money"]]
+    amounts = [i.start for i in specifics if i.fix == _PLACEHOLDERS["money"]]
+    amounts += [
+        m.start()
+        for m in _AMOUNT_PLACEHOLDER.finditer(suggestion)
+        if _norm(m.group()) not in known.text
+    ]
     issues = []
-    for match in found:
+    for index, match in enumerate(found):
         kind = match.lastgroup or ""
         if kind not in _ALWAYS_CLAIMS and (
             _negated(folded, match.start()) or _NEGATED_AFTER.match(folded, match.end())
@@ -509,23 +538,33 @@ def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -
         start, end = sentence.start, sentence.end
         if any(fact in suggestion[start:end] for fact in known.facts):
             start, end = _clause(folded, start, end, match.start())  # keep the draft's facts
-        if kind in known.promises and not _new_amount(known, suggestion, start, end, amounts):
+        if kind in known.promises and not _owns_amount(found, index, sentence, amounts):
             continue
+        if kind in known.asked and _REFERENCE.search(folded, 0, match.start()):
+            continue  # "the status of your refund": the customer's own request, not a promise
         words = suggestion[match.start() : match.end()]
         name = "new_policy" if kind == "policy" else "new_promise"
         issues.append(_Issue(Problem(name, f"added {_quote(words)}"), start, end, ""))
     return issues
 
 
-def _new_amount(
-    known: _Known, text: str, start: int, end: int, amounts: Sequence[tuple[int, int]]
+def _owns_amount(
+    found: Sequence[re.Match[str]], index: int, sentence: Sentence, amounts: Sequence[int]
 ) -> bool:
-    """Tell whether ``text[start:end]`` holds a new amount, or a placeholder for one."""
-    if any(start <= a and b <= end for a, b in amounts):
-        return True
-    return any(
-        _norm(m.group()) not in known.text for m in _AMOUNT_PLACEHOLDER.finditer(text, start, end)
-    )
+    """Tell whether a new amount belongs to the commitment ``found[index]``.
+
+    An amount belongs to the last commitment before it in its sentence (to the first one when
+    none comes before): in "I've refunded the £40 fee, and I'll refund you [amount] extra" the
+    blank is the second refund's, and in "I've refunded £40, and £4 more" the £4 is the first's.
+    """
+    match = found[index]
+    start = match.start()
+    if index == 0 or found[index - 1].start() < sentence.start:
+        start = sentence.start
+    end = sentence.end
+    if index + 1 < len(found) and found[index + 1].start() < sentence.end:
+        end = found[index + 1].start()
+    return any(start <= at < end for at in amounts)
 
 
 def _clause(folded: str, start: int, end: int, at: int) -> tuple[int, int]:

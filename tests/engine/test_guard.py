@@ -626,3 +626,28 @@ def test_an_added_apology_is_no_false_alarm() -> None:
         "and should arrive by Thursday."
     )
     assert check(draft, suggestion) == ()
+
+
+def test_a_label_word_capitalised_at_a_sentence_start_may_go_lower_case() -> None:
+    draft = "We don't refund stays. Booking HX-30912 is non-refundable."
+    suggestion = "I'm sorry, but we don't refund stays, and booking HX-30912 is non-refundable."
+    assert check(draft, suggestion) == ()
+    assert kinds(check(draft, "I'm sorry, HX-30912 is non-refundable.")) == ["fact_dropped"]
+
+
+def test_how_often_is_no_invented_duration() -> None:
+    draft = "Your order OR-7730 is out for delivery today."
+    suggestion = (
+        "I'm sorry you've had to ask three times. Your order OR-7730 is out for delivery today."
+    )
+    assert check(draft, suggestion, customer="This is the THIRD time I've asked!") == ()
+
+
+def test_naming_the_customers_own_request_is_no_promise() -> None:
+    customer = "Any news on my refund for order WB-1193?"
+    draft = "We're looking into it."
+    asked = "We're looking into it: I've asked finance for the status of your refund."
+    assert check(draft, asked, customer=customer) == ()
+    assert kinds(check(draft, asked)) == ["new_promise"]  # nobody asked: it reads as a promise
+    granted = "We're looking into it, and I've approved your refund."
+    assert kinds(check(draft, granted, customer=customer)) == ["new_promise"]
