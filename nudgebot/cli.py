@@ -87,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         "review one draft (or a JSON Lines batch)",
         "Review a reply draft and suggest a warmer one.\n\n"
         "The draft is the argument, or standard input when it is '-' or absent.\n"
-        "With --batch, each input line is a JSON object with 'draft' and optional 'id'\n"
-        "and 'customer'; each output line is the result for that line, in order, echoing\n"
+        "--thread FILE gives the conversation before the draft: a JSON list (or JSON Lines)\n"
+        "of {\"role\": \"customer\"|\"agent\", \"text\"}, oldest first.\n"
+        "With --batch, each input line is a JSON object with 'draft' and optional 'id',\n"
+        "'customer' and 'thread'; each output line is the result for that line, in order, echoing\n"
         '\'id\'. A bad line gives {"id", "line", "error"} in its place and a message on\n'
         "stderr; the exit status is then 2 (0 when every line was reviewed).\n\n"
         "examples:\n"
@@ -99,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("draft", nargs="*", metavar="DRAFT", help="the reply draft, or '-'")
     check.add_argument("--customer", metavar="TEXT", help="the customer's last message")
+    check.add_argument(
+        "--thread", metavar="FILE", help="the conversation before the draft (JSON turns)"
+    )
     check.add_argument(
         "--engine", choices=ENGINES, help="who reviews (default: $NUDGEBOT_ENGINE, else auto)"
     )

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from nudgebot.config import Settings
 from nudgebot.engine import DraftError, ReviewEngine
 from nudgebot.engine.rules import Rulebook, load_rulebook, prompts_dir
-from nudgebot.models import Draft, Review
+from nudgebot.models import Draft, Review, ThreadError, Turn, thread_from_data
 
 __all__ = [
     "ENGINES",
@@ -122,8 +122,10 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch is not None:
         if args.draft:
             args.parser.error("give either DRAFT or --batch, not both")
-        if args.customer is not None:
-            args.parser.error("--customer does not apply to --batch: put it in each line")
+        if args.customer is not None or args.thread is not None:
+            args.parser.error(
+                "--customer and --thread do not apply to --batch: put them in each line"
+            )
         with Reviewer(settings, args.engine) as review:
             return run_batch(args.batch, review)
     if args.draft and args.draft != ["-"]:
@@ -132,13 +134,30 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
         args.parser.error("no draft: give it as an argument, or pipe it in on stdin")
     else:
         text = sys.stdin.read().rstrip("\r\n")
+    thread = read_thread_file(args) if args.thread else ()
     with Reviewer(settings, args.engine) as review:
-        result = review(Draft(text=text, customer=args.customer))
+        result = review(Draft(text=text, customer=args.customer, thread=thread))
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         _screen(settings).review(result, text)
     return 0
+
+
+def read_thread_file(args: argparse.Namespace) -> tuple[Turn, ...]:
+    """Read ``--thread FILE``: a JSON list of turns, or JSON Lines of ``{"role", "text"}``."""
+    parser: argparse.ArgumentParser = args.parser
+    try:
+        raw = Path(args.thread).read_text(encoding="utf-8").strip()
+        if raw.startswith("[") or not raw:
+            return thread_from_data(json.loads(raw or "[]"))
+        return thread_from_data([json.loads(line) for line in raw.splitlines() if line.strip()])
+    except OSError as error:
+        parser.error(f"cannot read --thread {args.thread}: {error.strerror or error}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        parser.error(f"--thread {args.thread} is not JSON text ({error})")
+    except ThreadError as error:
+        parser.error(f"--thread {args.thread}: {error}")
 
 
 def run_batch(source: str, review: Callable[[Draft], Review]) -> int:
@@ -175,7 +194,13 @@ def batch_record(line: str, number: int, review: Callable[[Draft], Review]) -> d
         return {"id": ident, "line": number, "error": "needs a string 'draft'"}
     if customer is not None and not isinstance(customer, str):
         return {"id": ident, "line": number, "error": "'customer' must be a string"}
-    draft = Draft(text=text, customer=customer, id=None if ident is None else str(ident))
+    try:
+        thread = thread_from_data(data.get("thread"))
+    except ThreadError as error:
+        return {"id": ident, "line": number, "error": str(error)}
+    draft = Draft(
+        text=text, customer=customer, thread=thread, id=None if ident is None else str(ident)
+    )
     try:
         result = review(draft)
     except DraftError as error:

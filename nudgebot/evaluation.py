@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nudgebot.models import DIMENSIONS, Draft, Review
+from nudgebot.models import DIMENSIONS, MOVES, Draft, Review, ThreadError, Turn, thread_from_data
 
 
 class CaseError(ValueError):
@@ -31,6 +31,18 @@ class Case:
     needs_nudge: bool
     dimensions: tuple[str, ...]
     facts: tuple[str, ...]
+    thread: tuple[Turn, ...] = ()
+    move: str | None = None
+    """The labelled move of the reply, when the file gives one."""
+
+    def as_draft(self, text: str | None = None) -> Draft:
+        """Return the case as the engine sees it: the draft (or ``text``) and its conversation."""
+        return Draft(
+            text=self.draft if text is None else text,
+            customer=self.customer,
+            thread=self.thread,
+            id=self.id,
+        )
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -62,6 +74,13 @@ def _case(data: Any, where: str) -> Case:
     if unknown:
         raise CaseError(f"{where}: unknown dimension {unknown[0]!r}")
     customer = data.get("customer")
+    try:
+        thread = thread_from_data(data.get("thread"))
+    except ThreadError as error:
+        raise CaseError(f"{where}: {error}") from None
+    move = data.get("move")
+    if move is not None and move not in MOVES:
+        raise CaseError(f"{where}: unknown move {move!r}")
     return Case(
         id=str(data.get("id", where)),
         draft=draft,
@@ -69,6 +88,8 @@ def _case(data: Any, where: str) -> Case:
         needs_nudge=label,
         dimensions=dimensions,
         facts=tuple(str(f) for f in data.get("facts") or ()),
+        thread=thread,
+        move=move,
     )
 
 
@@ -153,11 +174,11 @@ def evaluate(cases: Iterable[Case], review: Callable[[Draft], Review]) -> Metric
     """Review every case, then re-review each suggestion, and collect the metrics."""
     metrics = Metrics()
     for case in cases:
-        result = review(Draft(text=case.draft, customer=case.customer, id=case.id))
+        result = review(case.as_draft())
         outcome = Outcome(case, result)
         if result.suggestion is not None:
             outcome.facts_kept = all(fact in result.suggestion for fact in case.facts)
-            again = review(Draft(text=result.suggestion, customer=case.customer, id=case.id))
+            again = review(case.as_draft(result.suggestion))
             outcome.recheck_passed = not again.needs_nudge
         metrics.outcomes.append(outcome)
     return metrics

@@ -34,6 +34,48 @@ class Turn:
     text: str
 
 
+MAX_TURNS = 12
+"""How many turns before a reply are kept (the latest ones)."""
+MAX_TURN_CHARS = 2_000
+"""How much of each earlier turn is kept (its start)."""
+
+
+class ThreadError(ValueError):
+    """A ``thread`` that is not a list of ``{"role": "customer"|"agent", "text": ...}``."""
+
+
+def thread_from_data(value: object) -> tuple[Turn, ...]:
+    """Return the turns of a JSON ``thread`` (oldest first), bounded to the latest turns.
+
+    Raises :class:`ThreadError` with a one-line reason when the value has the wrong shape.
+    """
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ThreadError("'thread' must be a list of {\"role\", \"text\"} objects")
+    turns = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            raise ThreadError(f"turn {number} of 'thread' must be an object with role and text")
+        role, text = item.get("role"), item.get("text")
+        if role not in ROLES:
+            raise ThreadError(f"turn {number} of 'thread' needs a role of customer or agent")
+        if not isinstance(text, str):
+            raise ThreadError(f"turn {number} of 'thread' needs a string text")
+        turns.append(Turn(role, text))
+    return bound_thread(turns)
+
+
+def bound_thread(turns: tuple[Turn, ...] | list[Turn]) -> tuple[Turn, ...]:
+    """Keep the latest :data:`MAX_TURNS` turns, each cut to :data:`MAX_TURN_CHARS`."""
+    kept = list(turns)[-MAX_TURNS:]
+    return tuple(
+        Turn(t.role, t.text[:MAX_TURN_CHARS]) if len(t.text) > MAX_TURN_CHARS else t
+        for t in kept
+        if t.text.strip()
+    )
+
+
 @dataclass(frozen=True)
 class Draft:
     """An agent's reply, with what is known about the conversation around it."""
@@ -138,9 +180,19 @@ class Review:
     """What the reply does in the conversation (None when it was not judged)."""
 
     @property
+    def points_raised(self) -> bool:
+        """True when a finding is worth the agent's attention if they asked for a review.
+
+        ``needs_nudge`` is the live decision (would a coach interrupt?); an agent who asks sees
+        every nudge-level finding, confident or not, and the suggestion that mends them.
+        """
+        return self.needs_nudge or any(f.level == "nudge" for f in self.findings)
+
+    @property
     def suggestion_ready(self) -> bool:
         """True when there is a suggestion with no [placeholders] left to fill in."""
-        return self.suggestion is not None and not _PLACEHOLDER.search(self.suggestion)
+        text = self.suggestion
+        return text is not None and self.needs_nudge and not _PLACEHOLDER.search(text)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON contract of ``nudgebot check --format json``."""
@@ -149,7 +201,7 @@ class Review:
             "scores": self.scores.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
             "move": self.move,
-            "suggestion": self.suggestion,
+            "suggestion": self.suggestion if self.needs_nudge else None,
             "suggestion_ready": self.suggestion_ready,
             "engine": self.engine,
             "note": self.note,

@@ -43,7 +43,8 @@ def run_examples(rulebook: Rulebook) -> tuple[int, list[ExampleFailure]]:
                 )
             for example in examples:
                 ran += 1
-                fired = first_match(rule, Context(rulebook, example.draft, example.customer))
+                context = Context(rulebook, example.draft, example.customer, example.thread)
+                fired = first_match(rule, context)
                 if kind == "flag" and fired is None:
                     failures.append(ExampleFailure(rule.id, kind, example, "did not fire"))
                 elif kind == "pass" and fired is not None:

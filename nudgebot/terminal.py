@@ -44,7 +44,7 @@ def verdict(review: Review) -> str:
     nudges = sum(1 for f in review.findings if f.level == "nudge")
     hints = len(review.findings) - nudges
     extra = f" (and {_plural(hints, 'small hint')})" if hints else ""
-    if review.needs_nudge:
+    if review.points_raised:
         return f"▲ Worth a nudge: {_plural(nudges, 'thing')} could land better{extra}"
     if hints:
         return f"✓ Looks good, with {_plural(hints, 'small hint')}"
@@ -190,7 +190,7 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
     from rich.text import Text
 
     parts: list[RenderableType] = []
-    style = "bold yellow" if review.needs_nudge else "bold green"
+    style = "bold yellow" if review.points_raised else "bold green"
     parts.append(
         Text.assemble((verdict(review), style), (f"  reviewed by {_reviewer(review)}", "dim"))
     )

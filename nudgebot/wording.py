@@ -56,7 +56,7 @@ def review_summary(review: Review) -> str:
     if not review.judged:
         return "I couldn't review this one."
     nudges = sum(1 for finding in review.findings if finding.level == "nudge")
-    if review.needs_nudge:
+    if review.points_raised:
         verdict = f"{plural(max(nudges, 1), 'thing')} could land better"
     else:
         verdict = "This reply reads well"

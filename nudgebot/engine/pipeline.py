@@ -18,15 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from nudgebot.config import Settings
 from nudgebot.engine import guard
+from nudgebot.engine.calibration import Calibration, default_calibration
 from nudgebot.engine.facts import fact_texts
 from nudgebot.engine.llm.context import hint_lines, thread_of
+from nudgebot.engine.politeness import respect_score
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.engine.rules.checker import Context, check
 from nudgebot.engine.rules.language import guess_language
 from nudgebot.engine.rules.rewrite import rewrite
 from nudgebot.engine.rules.rulebook import Rulebook
 from nudgebot.engine.rules.text import clean, word_count
-from nudgebot.models import DIMENSIONS, Draft, Finding, Level, Review, Scores
+from nudgebot.models import DIMENSIONS, Draft, Finding, Level, Review, Scores, Turn, bound_thread
 
 if TYPE_CHECKING:
     from nudgebot.engine.llm.reviewer import LLMReviewer
@@ -43,12 +45,17 @@ class DraftError(ValueError):
     """A draft that cannot be reviewed; the message says why in one line."""
 
 
-def score(findings: tuple[Finding, ...] | list[Finding]) -> Scores:
-    """Score each dimension 100 minus the cost of its findings (never below 0)."""
+def score(findings: tuple[Finding, ...] | list[Finding], text: str | None = None) -> Scores:
+    """Score each dimension 100 minus the cost of its findings (never below 0).
+
+    With the draft's ``text``, respect also weighs how polite it reads (see
+    :func:`nudgebot.engine.politeness.respect_score`).
+    """
     lost = dict.fromkeys(DIMENSIONS, 0)
     for finding in findings:
         lost[finding.dimension] += finding.cost
-    return Scores(**{d: max(0, 100 - lost[d]) for d in DIMENSIONS})
+    scores = {d: max(0, 100 - lost[d]) for d in DIMENSIONS}
+    return Scores(**{**scores, "respect": respect_score(lost["respect"], text)})
 
 
 class ReviewEngine:
@@ -61,8 +68,10 @@ class ReviewEngine:
         max_chars: int = MAX_DRAFT_CHARS,
         llm: LLMReviewer | None = None,
         gate: bool = False,
+        calibration: Calibration | None = None,
     ) -> None:
         self.rulebook = rulebook or default_rulebook()
+        self.calibration = calibration or default_calibration()
         self.max_chars = max_chars
         self.llm = llm
         self.gate = gate
@@ -83,6 +92,7 @@ class ReviewEngine:
             max_chars=settings.max_draft_chars,
             llm=llm,
             gate=settings.llm_gate,
+            calibration=default_calibration(settings.prompts_dir),
         )
 
     @classmethod
@@ -94,7 +104,11 @@ class ReviewEngine:
         cache_dir: Path | None = None,
     ) -> ReviewEngine:
         """Build an engine whose rules come from ``prompts`` (None: the bundled ones)."""
-        return cls(default_rulebook(prompts, cache_dir), max_chars=max_chars)
+        return cls(
+            default_rulebook(prompts, cache_dir),
+            max_chars=max_chars,
+            calibration=default_calibration(prompts),
+        )
 
     def prepare(self, draft: Draft) -> tuple[Draft, list[str]]:
         """Check a draft is usable and clean it; return it with notes on what was changed."""
@@ -105,9 +119,10 @@ class ReviewEngine:
                 f"the draft is {len(draft.text):,} characters; the limit is {self.max_chars:,}"
             )
         text, invisible = clean(draft.text)
-        customer = clean(draft.customer)[0] if draft.customer else draft.customer
+        customer = clean(draft.last_customer)[0] if draft.last_customer else None
+        thread = bound_thread([Turn(t.role, clean(t.text)[0]) for t in draft.thread])
         notes = [f"removed {invisible} invisible character(s)"] if invisible else []
-        return replace(draft, text=text, customer=customer), notes
+        return replace(draft, text=text, customer=customer, thread=thread), notes
 
     def review_rules(self, draft: Draft) -> Review:
         """Review a draft with the rules engine alone."""
@@ -127,12 +142,12 @@ class ReviewEngine:
             )
             notes.append(f"the rules are written for English and this draft {looks_like}")
             return Review(False, Scores(), (), None, "rules", _note(notes), judged=False), None
-        context = Context(self.rulebook, draft.text, draft.customer)
+        context = Context(self.rulebook, draft.text, draft.customer, draft.thread)
         hits = check(context)
-        findings = tuple(hit.finding for hit in hits)
-        needs_nudge = any(f.level == "nudge" for f in findings)
+        findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
+        needs_nudge = self.calibration.live(findings)
         suggestion = None
-        if needs_nudge:
+        if any(f.level == "nudge" for f in findings):  # shown to an agent who asks
             facts = fact_texts(draft.text)
             suggestion = rewrite(context, hits, facts)
             checked = guard.guard(draft.text, suggestion, customer=draft.customer)
@@ -141,7 +156,15 @@ class ReviewEngine:
                 suggestion = rewrite(context, hits, facts, additions_only=True)
                 if guard.check(draft.text, suggestion, customer=draft.customer):
                     suggestion = draft.text  # tidying touched a fact: show the draft as it is
-        review = Review(needs_nudge, score(findings), findings, suggestion, "rules", _note(notes))
+        review = Review(
+            needs_nudge,
+            score(findings, draft.text),
+            findings,
+            suggestion,
+            "rules",
+            _note(notes),
+            move=context.move,
+        )
         return review, context
 
     async def review(self, draft: Draft, engine: str = "auto") -> Review:
@@ -234,7 +257,14 @@ class ReviewEngine:
                     suggestion = None
         scores = Scores(**answer.scores.model_dump())
         return Review(
-            answer.needs_nudge, scores, findings, suggestion, "llm", _note(notes), meta=meta
+            answer.needs_nudge,
+            scores,
+            findings,
+            suggestion,
+            "llm",
+            _note(notes),
+            meta=meta,
+            move=rules.move,
         )
 
     async def aclose(self) -> None:

@@ -800,6 +800,11 @@ def post_event(base: str, ts: str) -> None:
         assert answer.status == 200
 
 
+async def forget_conversations(app: RunningApp) -> None:
+    """Forget the turns the app remembers of the support channel, as a restart would."""
+    app.app.bot.state.conversations.forget(SUPPORT)
+
+
 def rows_in(database: Path) -> list[sqlite3.Row]:
     with contextlib.closing(sqlite3.connect(database)) as connection:
         connection.row_factory = sqlite3.Row
@@ -849,6 +854,7 @@ def test_work_still_running_when_the_drain_ends_is_cancelled_and_recorded_as_not
             api.wait_for("chat.postEphemeral")
             app.settle()
             api.reset()
+            app.run(forget_conversations(app))  # so each message reads the channel from Slack
             api.delay = 1.0
             for ts in messages:
                 send(app, ts)

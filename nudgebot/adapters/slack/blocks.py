@@ -380,9 +380,9 @@ def _review_blocks(review: Review, draft: str) -> list[dict[str, Any]]:
         if review.note:
             blocks.append(_context(_esc(review.note)))
         return blocks
-    title = "A few things could land better" if review.needs_nudge else "Looking good"
+    title = "A few things could land better" if review.points_raised else "Looking good"
     blocks = [_header(title), _context(scores_line(review))]
-    if not review.needs_nudge:
+    if not review.points_raised:
         blocks.append(_section(_good_words(review)))
     findings = _ordered(review.findings)
     nudges = [f for f in findings if f.level == "nudge"]
@@ -397,7 +397,7 @@ def _review_blocks(review: Review, draft: str) -> list[dict[str, Any]]:
     if review.suggestion and review.suggestion.strip():
         label = (
             "A warmer version, ready to copy:"
-            if review.needs_nudge
+            if review.points_raised
             else "If you'd like, a version with a little extra warmth:"
         )
         blocks.append(_divider())

@@ -2,7 +2,7 @@
 
 Text that reads like a question ("how do I say no kindly?") gets coaching; anything else is a
 draft and gets a review with a suggested reply. Direct messages are answered in the DM, a
-mention in its thread (with the thread's last customer message as context), the assistant in
+mention in its thread (with the thread's conversation before it as context), the assistant in
 its thread, with a "reviewing..." status while the answer is made.
 """
 
@@ -28,6 +28,8 @@ from nudgebot.adapters.slack.convert import (
     strip_mention,
     thread_root,
 )
+from nudgebot.adapters.slack.thread import thread_before
+from nudgebot.models import Turn
 
 __all__ = ["GREETING", "PROMPTS", "answer_dm", "register"]
 
@@ -102,10 +104,11 @@ async def _answer_mention(
     if not text:
         message = blocks.help_message()
     else:
-        customer = None
+        thread: tuple[Turn, ...] = ()
         if event.get("thread_ts"):
-            customer = await bot.directory.customer_message(channel, ts, root, home)
-        draft = draft_from_message(event, text=text, customer=customer)
+            keep = await bot.state.is_watched(channel)
+            thread = await thread_before(bot, channel, ts, root, home, keep=keep)
+        draft = draft_from_message(event, text=text, thread=thread)
         message = await bot.reply(text, draft)
     # Only the agent who asked sees the answer: coaching is private, and the channel may be a
     # Slack Connect channel the customer is in.

@@ -9,19 +9,20 @@ message addressed to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from nudgebot.models import Draft
+from nudgebot.adapters.conversation_memory import MAX_TURNS, Order, clip
+from nudgebot.models import Draft, Turn
 
 __all__ = [
     "HUMAN_SUBTYPES",
     "author_team",
     "draft_from_message",
-    "earlier_messages",
     "is_human",
     "mentions",
+    "message_turn",
     "skip_reason",
     "slack_error",
     "slack_time",
@@ -29,6 +30,7 @@ __all__ = [
     "strip_mention",
     "thread_root",
     "ts_key",
+    "turns_before",
 ]
 
 HUMAN_SUBTYPES = frozenset({"thread_broadcast", "file_share", "me_message"})
@@ -100,30 +102,59 @@ def strip_mention(text: str, user_id: str | None) -> str:
 
 
 def draft_from_message(
-    message: Event, *, text: str | None = None, customer: str | None = None
+    message: Event,
+    *,
+    text: str | None = None,
+    customer: str | None = None,
+    thread: Sequence[Turn] = (),
 ) -> Draft:
-    """Return the :class:`Draft` a Slack message holds (``text`` overrides its text)."""
+    """Return the :class:`Draft` a Slack message holds (``text`` overrides its text).
+
+    ``thread`` is the conversation before the message, oldest first; ``customer`` (the
+    customer's last message) defaults to the thread's last customer turn.
+    """
+    if customer is None:
+        customer = next((turn.text for turn in reversed(thread) if turn.role == "customer"), None)
     return Draft(
         text=str(message.get("text") or "") if text is None else text,
         customer=customer,
         channel=message.get("channel"),
         author=message.get("user"),
         id=message.get("ts"),
+        thread=tuple(thread),
     )
 
 
-def earlier_messages(messages: Iterable[Event], ts: str) -> list[Event]:
-    """Return the human messages with text written before ``ts``, newest first."""
-    limit = ts_key(ts)
-    earlier = [
-        message
-        for message in messages
-        if message.get("ts")
-        and message.get("text")
-        and is_human(message)
-        and ts_key(str(message["ts"])) < limit
-    ]
-    return sorted(earlier, key=lambda message: ts_key(str(message["ts"])), reverse=True)
+def message_turn(message: Event, agents: Collection[str]) -> Turn | None:
+    """Return a message (event or history entry) as a turn of its conversation.
+
+    A person in ``agents`` (user ids) speaks as the agent, anyone else as the customer. None
+    for what is not a person writing (bots, this one too; joins, edits) or has no words.
+    """
+    text = clip(str(message.get("text") or ""))
+    if not text or not is_human(message):
+        return None
+    return Turn("agent" if message.get("user") in agents else "customer", text)
+
+
+def turns_before(
+    messages: Iterable[Event], ts: str, agents: Collection[str], *, limit: int = MAX_TURNS
+) -> list[tuple[Order, Turn]]:
+    """Return the turns written before ``ts``, oldest first: the last ``limit`` of them.
+
+    ``messages`` are Slack's (``conversations.replies`` oldest first, ``conversations.history``
+    newest first: either will do); each turn comes with its ``ts`` as an :data:`Order`.
+    """
+    latest = ts_key(ts)
+    found: dict[Order, Turn] = {}
+    for message in messages:
+        if not message.get("ts"):
+            continue
+        order = ts_key(str(message["ts"]))
+        turn = message_turn(message, agents) if order < latest else None
+        if turn is not None:
+            found[order] = turn
+    return [(order, found[order]) for order in sorted(found)][-limit:] if limit > 0 else []
 
 
 def split_command(

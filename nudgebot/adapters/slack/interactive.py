@@ -16,6 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from nudgebot.adapters.slack import blocks
 from nudgebot.adapters.slack.bot import SlackBot, home_team
 from nudgebot.adapters.slack.convert import draft_from_message, slack_time
+from nudgebot.adapters.slack.thread import thread_before
+from nudgebot.models import Turn
 
 __all__ = ["SHORTCUT", "register"]
 
@@ -112,14 +114,15 @@ async def _warm_up(
     channel = str(shortcut["channel"]["id"])
     message = {**shortcut.get("message", {}), "channel": channel}
     ts = str(message.get("ts") or "")
-    customer = None
+    watched = not channel.startswith("D") and await bot.state.is_watched(channel)
+    thread: tuple[Turn, ...] = ()
     if ts:
-        thread = message.get("thread_ts")
-        customer = await bot.directory.customer_message(channel, ts, thread, home)
-    draft = draft_from_message(message, customer=customer)
+        root = message.get("thread_ts")
+        thread = await thread_before(bot, channel, ts, root, home, keep=watched)
+    draft = draft_from_message(message, thread=thread)
     review = await bot.review(draft)
     own = message.get("user") == user and ts and not channel.startswith("D")
-    if own and not await bot.state.is_watched(channel):  # (a watched one is stored already)
+    if own and not watched:  # (a watched one is stored already)
         # The agent's own reply in a channel counts like a live one (reports, App Home).
         await bot.state.record_review(
             review,
@@ -127,7 +130,7 @@ async def _warm_up(
             channel=channel,
             team=home,
             text=draft.text,
-            customer=customer,
+            customer=draft.customer,
             message_ts=ts,
         )
     await client.views_update(view_id=opened["view"], view=blocks.review_modal(review, draft.text))

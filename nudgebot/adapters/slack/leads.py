@@ -13,8 +13,8 @@ trend chart (a PNG) and, with ``csv``, the CSV export go to the lead's direct me
 the bot, where files can be private.
 
 ``/nudge review <message link>`` fetches that thread, reviews each agent reply in order (with
-the customer's message before it as context) and shows the scorecard, provided the lead can
-read the channel: a member of a private channel, or any member of the workspace for a public
+the turns before it as its thread) and shows the scorecard, provided the lead can read the
+channel: a member of a private channel, or any member of the workspace for a public
 one. These reviews are not stored: the conversation is looked at, not counted again.
 """
 
@@ -28,12 +28,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from nudgebot.adapters.conversation_memory import MAX_TURNS
 from nudgebot.adapters.slack import blocks
 from nudgebot.adapters.slack.bot import SlackBot, sentence
 from nudgebot.adapters.slack.convert import (
     author_team,
     draft_from_message,
-    is_human,
+    message_turn,
     slack_error,
 )
 from nudgebot.adapters.slack.report_blocks import (
@@ -42,7 +43,7 @@ from nudgebot.adapters.slack.report_blocks import (
     scorecard_blocks,
 )
 from nudgebot.engine import DraftError
-from nudgebot.models import Draft, Review
+from nudgebot.models import Draft, Review, Turn
 from nudgebot.reports import (
     LEADS_ONLY,
     Report,
@@ -247,17 +248,20 @@ async def _thread(client: AsyncWebClient, thread: ThreadQuery) -> list[dict[str,
 async def _agent_replies(
     bot: SlackBot, channel: str, messages: list[dict[str, Any]], home: str | None
 ) -> list[tuple[str, Draft]]:
-    """Pair each agent reply with its draft (the customer's message before it as context)."""
+    """Pair each agent reply with its draft: the turns before it (the last few) as its thread."""
     pairs: list[tuple[str, Draft]] = []
-    customer: str | None = None
+    before: list[Turn] = []
+    agents: dict[str, bool] = {}
     for message in messages:
-        text = str(message.get("text") or "")
-        if not is_human(message) or not text.strip():
+        turn = message_turn(message, ())  # a customer's, unless its author is an agent
+        if turn is None:
             continue
         user = str(message["user"])
-        if await bot.directory.is_agent(user, author_team(message), home):
-            draft = draft_from_message({**message, "channel": channel}, customer=customer)
-            pairs.append((user, draft))
-        else:
-            customer = text
+        if user not in agents:
+            agents[user] = await bot.directory.is_agent(user, author_team(message), home)
+        if agents[user]:
+            turn = Turn("agent", turn.text)
+            thread = before[-MAX_TURNS:]
+            pairs.append((user, draft_from_message({**message, "channel": channel}, thread=thread)))
+        before.append(turn)
     return pairs

@@ -3,7 +3,8 @@
 Every message event is acknowledged at once. Edits, deletions, joins, bots (this one too) and
 messages already handled are dropped; a direct message goes to :mod:`.chat`; a new message in a
 watched channel, from an agent who wants nudges, is reviewed in the background, with the
-customer's last message as context. When the reply needs a nudge, the agent alone gets an
+conversation before it as context (:mod:`.thread`: the turns remembered from earlier events,
+else read from Slack once). When the reply needs a nudge, the agent alone gets an
 ephemeral message in the thread; a good reply gets nothing.
 
 Exactly once across instances: before reviewing, the message is claimed in the database
@@ -43,6 +44,7 @@ from nudgebot.adapters.slack.convert import (
     thread_root,
 )
 from nudgebot.adapters.slack.state import SlackState
+from nudgebot.adapters.slack.thread import remember, thread_before
 from nudgebot.engine import DraftError
 from nudgebot.metrics import METRICS
 from nudgebot.storage import StorageError
@@ -95,8 +97,9 @@ async def nudge(
     """Review an agent's message in a watched channel; nudge the agent if it needs one."""
     user, channel, ts = str(event["user"]), str(event["channel"]), str(event["ts"])
     thread_ts = event.get("thread_ts")
-    if not await bot.directory.is_agent(user, author_team(event), home):
-        bot.state.remember_customer(channel, ts, thread_ts, str(event.get("text") or ""))
+    agent = await bot.directory.is_agent(user, author_team(event), home)
+    remember(bot, event, agent=agent)  # a turn of the conversation, whoever wrote it
+    if not agent:
         return
     state = bot.state
     try:
@@ -110,10 +113,8 @@ async def nudge(
         return
     if not claimed:
         return
-    customer = state.customer_before(channel, ts, thread_ts)
-    if customer is None:  # not seen since start-up: ask Slack
-        customer = await bot.directory.customer_message(channel, ts, thread_ts, home)
-    draft = draft_from_message(event, customer=customer)
+    thread = await thread_before(bot, channel, ts, thread_ts, home)
+    draft = draft_from_message(event, thread=thread)
     try:
         review = await bot.review(draft)
     except DraftError:  # an empty or oversized message: nobody asked, so nothing to say
@@ -125,7 +126,7 @@ async def nudge(
             channel=channel,
             team=home or author_team(event),
             text=draft.text,
-            customer=customer,
+            customer=draft.customer,
             message_ts=ts,
         )
     except StorageError as error:  # the claim is ours, so the nudge can still go out once

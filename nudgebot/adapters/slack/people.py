@@ -1,4 +1,4 @@
-"""Who is who in Slack: agents, leads and customers, and the customer's last message.
+"""Who is who in Slack: agents, leads and customers, and the conversation before a reply.
 
 Agents are the user ids and user groups (``S...``) of ``NUDGEBOT_AGENTS``; when that is unset,
 every member of the app's home workspace is an agent and people from other workspaces (Slack
@@ -14,10 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.slack.convert import author_team, earlier_messages, slack_error
+from nudgebot.adapters.conversation_memory import Order
+from nudgebot.adapters.slack.convert import author_team, is_human, slack_error, turns_before
+from nudgebot.models import Turn
 
 __all__ = ["Access", "Directory"]
 
@@ -78,14 +81,16 @@ class Directory:
         """Whether ``user`` is a team lead (may watch and unwatch channels)."""
         return user in self._leads or await self._in_groups(user, self._lead_groups)
 
-    async def customer_message(
+    async def conversation_before(
         self, channel: str, ts: str, thread_ts: str | None, home_team: str | None
-    ) -> str | None:
-        """Return the latest message before ``ts`` written by someone who is not an agent.
+    ) -> list[tuple[Order, Turn]] | None:
+        """Read the conversation before ``ts`` from Slack: its last turns, oldest first.
 
-        In a thread, the thread's messages are read (``conversations.replies``); for a
-        top-level message, the few messages before it (``conversations.history``). None when
-        there is no such message or Slack refuses to say.
+        One Web API call: in a thread, the thread's messages (``conversations.replies``, up
+        to :data:`REPLIES_LIMIT`); for a top-level message, the :data:`HISTORY_LIMIT` messages
+        before it (``conversations.history``). Each person is an agent or a customer as
+        :meth:`is_agent` says; bots are left out. None when Slack refuses or cannot be
+        reached (logged without any message text): the caller keeps what it knows.
         """
         try:
             if thread_ts and thread_ts != ts:
@@ -99,10 +104,15 @@ class Directory:
         except SlackApiError as error:
             logger.warning("could not read the conversation for context: %s", slack_error(error))
             return None
-        for message in earlier_messages(answer.get("messages") or (), ts):
-            if not await self.is_agent(str(message["user"]), author_team(message), home_team):
-                return str(message["text"])
-        return None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("could not read the conversation for context (%s)", type(error).__name__)
+            return None
+        messages = list(answer.get("messages") or ())
+        people = {str(m["user"]): author_team(m) for m in messages if is_human(m)}
+        agents = {
+            user for user, team in people.items() if await self.is_agent(user, team, home_team)
+        }
+        return turns_before(messages, ts, agents)
 
     # -- lookups -----------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ channels watched with ``/nudge watch``, each agent's nudge settings, every live 
 whether its nudge was sent), the agents' feedback on nudges, and the claims that let exactly
 one instance nudge for one message. What only saves work stays in this process: the keys of
 events already handled (a retried delivery is dropped before it reaches the database) and
-the customers' messages seen in watched channels (context for the next reply; Slack can be
-asked again).
+the recent turns of the threads and channels watched (:attr:`SlackState.conversations`:
+context for the next reply; Slack can be asked again).
 
 Only replies in watched channels (and an agent's own message reviewed with the shortcut) are
 stored; drafts sent to the bot privately are practice and are not. The clock returns epoch
@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from nudgebot.adapters.conversation_memory import CONVERSATIONS, ConversationMemory
 from nudgebot.models import Review
 from nudgebot.storage import StorageError, Store, UserSettings
 from nudgebot.storage.lazy import Database
@@ -106,10 +107,6 @@ class ReviewRecord:
     """Whether the reply needed a nudge."""
 
 
-CUSTOMER_TTL = 24 * 3600.0
-"""Seconds a customer's message is remembered as context for the agent's reply."""
-
-
 class SlackState:
     """The Slack app's memory (see the module docs).
 
@@ -120,7 +117,8 @@ class SlackState:
     whatever ``/nudge unwatch`` says.
     ``clock`` returns seconds since the epoch (``time.time`` by default); tests pass their
     own. ``dedupe_ttl`` is how long a handled event is remembered in memory (Slack retries
-    within about an hour at most), ``dedupe_size`` bounds how many are.
+    within about an hour at most), ``dedupe_size`` bounds how many are. ``conversations``
+    bounds how many threads and channels have their recent turns remembered.
     """
 
     def __init__(
@@ -133,7 +131,7 @@ class SlackState:
         clock: Clock = time.time,
         dedupe_ttl: float = 3600.0,
         dedupe_size: int = 50_000,
-        customers_size: int = 10_000,
+        conversations: int = CONVERSATIONS,
     ) -> None:
         self.clock = clock
         self.database = database or Database(database_url, store=store, clock=self.now)
@@ -142,9 +140,8 @@ class SlackState:
         self._watched: frozenset[str] = frozenset()
         self._watched_at: float | None = None
         self._seen = TTLSet(dedupe_ttl, dedupe_size, clock)
-        self._customers: OrderedDict[tuple[str, str], tuple[str, str, float]] = OrderedDict()
-        self._customers_size = customers_size
-        self._customers_ttl = CUSTOMER_TTL
+        self.conversations = ConversationMemory(conversations=conversations, clock=clock)
+        """The recent turns of each thread and channel seen (see :mod:`.thread`)."""
         self._settings: OrderedDict[str, tuple[float, UserSettings]] = OrderedDict()
 
     # -- the database ------------------------------------------------------------------------
@@ -161,38 +158,6 @@ class SlackState:
         """Close the database, unless it was given (shared: its owner closes it)."""
         if self._owns_database:
             await self.database.close()
-
-    # -- customers' messages -----------------------------------------------------------------
-
-    def remember_customer(self, channel: str, ts: str, thread_ts: str | None, text: str) -> None:
-        """Keep a customer's message seen in a watched channel, as context for the next reply.
-
-        Remembering what the events already carry saves a ``conversations.history`` or
-        ``conversations.replies`` call per nudge: those are the Web API's most tightly
-        rate-limited methods. Kept in memory only, for :data:`CUSTOMER_TTL` seconds.
-        """
-        now = self.clock()
-        keys = (
-            [(channel, thread_ts)]
-            if thread_ts and thread_ts != ts
-            else [(channel, ts), (channel, "")]
-        )
-        for key in keys:
-            self._customers[key] = (ts, text, now)
-            self._customers.move_to_end(key)
-        while len(self._customers) > self._customers_size:
-            self._customers.popitem(last=False)
-
-    def customer_before(self, channel: str, ts: str, thread_ts: str | None) -> str | None:
-        """Return the remembered customer message a reply at ``ts`` answers, if any."""
-        key = (channel, thread_ts) if thread_ts and thread_ts != ts else (channel, "")
-        found = self._customers.get(key)
-        if found is None:
-            return None
-        seen_ts, text, at = found
-        if self.clock() - at > self._customers_ttl or float(seen_ts) >= float(ts):
-            return None
-        return text
 
     # -- channels ----------------------------------------------------------------------------
 

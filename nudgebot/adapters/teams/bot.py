@@ -18,21 +18,24 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from nudgebot.adapters import background
 from nudgebot.adapters.background import MAX_PENDING
+from nudgebot.adapters.conversation_memory import ConversationMemory
 from nudgebot.adapters.teams import cards
 from nudgebot.adapters.teams.convert import (
     Activity,
+    activity_order,
     base_conversation_id,
     conversation_kind,
     draft_from_activity,
     is_review_request,
     message_text,
     quoted_message,
+    quoted_turn,
     reference_from_activity,
     sender,
     split_command,
@@ -54,7 +57,7 @@ from nudgebot.adapters.teams.hooks import (
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
-from nudgebot.models import Draft, Review
+from nudgebot.models import Draft, Review, Turn
 from nudgebot.tips import TipLibrary
 
 __all__ = [
@@ -211,6 +214,8 @@ class TeamsBot:
     """None: today's tip from :attr:`tips` when there is a library, else "not set up yet"."""
     tasks: Background = field(default_factory=Background)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    conversations: ConversationMemory = field(default_factory=ConversationMemory)
+    """The turns each channel thread and group chat showed the bot (:meth:`_in_conversation`)."""
     _cards: _Recent = field(default_factory=lambda: _Recent(REMEMBERED_CARDS), repr=False)
     _seen: _Recent = field(default_factory=lambda: _Recent(SEEN_ACTIVITIES), repr=False)
 
@@ -247,11 +252,12 @@ class TeamsBot:
             return Ask("command", text=rest, command=command, surface=surface)
         if looks_like_question(text):
             return Ask("question", text=text, surface=surface)
-        customer = None
+        thread: tuple[Turn, ...] = ()
         if quoted is not None and quoted.sender_id != bot_id:
             own = quoted.sender_id in (user_id, f"8:orgid:{sender(activity)[1]}")
-            customer = None if own and kind != "personal" else quoted.text
-        draft = draft_from_activity(activity, text=text, customer=customer)
+            if not own or kind == "personal":  # in the 1:1 chat, a quote is what was pasted
+                thread = (Turn("customer", quoted.text),)
+        draft = draft_from_activity(activity, text=text, thread=thread)
         return Ask("review", text=text, draft=draft, surface=surface)
 
     async def answer(self, ask: Ask, activity: Activity) -> list[Reply]:
@@ -280,7 +286,39 @@ class TeamsBot:
 
         await _safely(note(ref), "keeping a conversation reference")
 
+    def _in_conversation(self, ask: Ask, activity: Activity) -> Draft:
+        """Return the draft with the turns before it, remembering the ones this message shows.
+
+        In a channel thread or a group chat, each message quoted to the bot is remembered as
+        a turn of that conversation (the agent's own reply, or the customer's message), so a
+        later review there gets every turn shown so far (bounded: see
+        :class:`~nudgebot.adapters.conversation_memory.ConversationMemory`), oldest first. A
+        quoted reply under review is the agent's turn, and gets the turns before it. The 1:1
+        chat is practice: its drafts get only the message they quote.
+        """
+        assert ask.draft is not None
+        draft = ask.draft
+        key = _get(activity, "conversation", "id")
+        if not isinstance(key, str) or not key or conversation_kind(activity) == "personal":
+            return draft
+        quoted = quoted_turn(activity)
+        memory = self.conversations
+        if ask.surface == "reply":
+            if quoted is None:  # pragma: no cover - a reply surface always quotes
+                return draft
+            order, turn = quoted
+            thread = memory.before(key, order).turns
+            memory.add(key, order, Turn("agent", turn.text))
+        else:
+            if quoted is not None:
+                memory.add(key, *quoted)
+            thread = memory.before(key, activity_order(activity)).turns or draft.thread
+        customer = next((t.text for t in reversed(thread) if t.role == "customer"), None)
+        return replace(draft, thread=thread, customer=customer)
+
     async def _review(self, ask: Ask, activity: Activity) -> Reply:
+        assert ask.draft is not None
+        ask = replace(ask, draft=self._in_conversation(ask, activity))
         assert ask.draft is not None
         try:
             review = await self.engine.review(ask.draft, "auto")

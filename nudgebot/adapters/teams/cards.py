@@ -249,7 +249,7 @@ def _suggestion(review: Review, budget: _Budget) -> tuple[dict[str, Any], str]:
     shown = shorten(text, budget.suggestion, "…")
     label = (
         "**A warmer version, ready to use:**"
-        if review.needs_nudge
+        if review.points_raised
         else "**If you'd like, a version with a little extra warmth:**"
     )
     items = [_ours(label), _theirs(shown, id="suggestion-text")]
@@ -318,11 +318,11 @@ def _review_card(
         body.append(_theirs((shown_draft, {"isSubtle": True, "italic": True}), id="draft"))
         body.append(_ours("I've left this draft alone: there's nothing here I can score fairly."))
     else:
-        title = "A few things could land better" if review.needs_nudge else "Looking good"
+        title = "A few things could land better" if review.points_raised else "Looking good"
         body.append(_ours(title, id="title", weight="Bolder", size="Medium"))
         body.append(_ours(scores_line(review), id="scores", isSubtle=True, spacing="None"))
         body.append(_theirs((shown_draft, {"isSubtle": True, "italic": True}), id="draft"))
-        if not review.needs_nudge:
+        if not review.points_raised:
             body.append(_ours(_good_words(review)))
         nudges = [f for f in review.findings if f.level == "nudge"][: budget.nudges]
         hints = [f for f in review.findings if f.level != "nudge"][: budget.hints]

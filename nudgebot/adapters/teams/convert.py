@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from nudgebot.adapters.conversation_memory import Order, clip
 from nudgebot.adapters.teams.references import KINDS, ConversationRef, Kind
-from nudgebot.models import Draft
+from nudgebot.models import Draft, Turn
 
 __all__ = [
     "COMMANDS",
     "Activity",
     "Quoted",
+    "activity_order",
     "base_conversation_id",
     "bot_mentioned",
     "conversation_kind",
@@ -30,6 +33,7 @@ __all__ = [
     "is_review_request",
     "message_text",
     "quoted_message",
+    "quoted_turn",
     "reference_from_activity",
     "sender",
     "split_command",
@@ -229,6 +233,16 @@ class Quoted:
     sender_id: str | None
     sender_name: str | None
     message_id: str | None
+    time: str | None = None
+    """When the quoted message was sent, as Teams gives it (epoch milliseconds)."""
+
+    @property
+    def order(self) -> Order | None:
+        """Where the quoted message sits in its conversation (its time), if Teams said."""
+        for value in (self.time, self.message_id):
+            if value and value.isdigit():
+                return int(value), 0
+        return None
 
 
 _LEGACY_QUOTE = re.compile(
@@ -275,6 +289,7 @@ def quoted_message(activity: Activity) -> Quoted | None:
                 _str(data.get("senderId")),
                 _str(data.get("senderName")),
                 _str(data.get("messageId")),
+                _str(data.get("time")),
             )
     legacy = _legacy_reply(activity)
     if legacy is None:
@@ -352,14 +367,67 @@ def draft_from_activity(
     text: str | None = None,
     customer: str | None = None,
     author: str | None = None,
+    thread: Sequence[Turn] = (),
 ) -> Draft:
-    """Return the :class:`Draft` a message holds (``text`` and ``author`` override its own)."""
+    """Return the :class:`Draft` a message holds (``text`` and ``author`` override its own).
+
+    ``thread`` is the conversation before the draft, oldest first; ``customer`` defaults to
+    its last customer turn.
+    """
     user_id, aad_id, _ = sender(activity)
     conversation_id = _str(_dict(activity.get("conversation")).get("id"))
+    if customer is None:
+        customer = next((turn.text for turn in reversed(thread) if turn.role == "customer"), None)
     return Draft(
         text=message_text(activity) if text is None else text,
         customer=customer,
         channel=base_conversation_id(conversation_id) if conversation_id else None,
         author=author or aad_id or user_id or None,
         id=_str(activity.get("id")),
+        thread=tuple(thread),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Turns of the conversation
+# --------------------------------------------------------------------------------------------
+
+
+def activity_order(activity: Activity) -> Order:
+    """Return where a message sits in its conversation: its time in epoch milliseconds.
+
+    Teams' message ids in channels and chats are that time; otherwise the ``timestamp`` is
+    read; (0, 0) when neither says.
+    """
+    message_id = _str(activity.get("id"))
+    if message_id and message_id.isdigit():
+        return int(message_id), 0
+    stamp = _str(activity.get("timestamp"))
+    if stamp:
+        try:
+            moment = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", stamp))
+        except ValueError:
+            return 0, 0
+        return int(moment.timestamp() * 1000), 0
+    return 0, 0
+
+
+def quoted_turn(activity: Activity) -> tuple[Order, Turn] | None:
+    """Return the message the sender quoted as a turn of the conversation, with its place.
+
+    The sender's own message is the agent's turn, anyone else's the customer's (Teams has no
+    directory of customers: someone else quoted by an agent is taken for the customer); the
+    bot's own messages are no turn. The place is the quoted message's time, else just before
+    the quoting message.
+    """
+    quoted = quoted_message(activity)
+    bot_id = _dict(activity.get("recipient")).get("id")
+    if quoted is None or (bot_id and quoted.sender_id == bot_id):
+        return None
+    user_id, aad_id, _ = sender(activity)
+    own = quoted.sender_id is not None and quoted.sender_id in (user_id, f"8:orgid:{aad_id}")
+    order = quoted.order
+    if order is None:
+        seconds, _ = activity_order(activity)
+        order = (seconds - 1, 0)
+    return order, Turn("agent" if own else "customer", clip(quoted.text))

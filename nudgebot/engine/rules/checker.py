@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from nudgebot.engine.rules.patterns import Found, PatternSet
 from nudgebot.engine.rules.rulebook import Rule, Rulebook, Scope, Signal
@@ -21,39 +22,80 @@ from nudgebot.engine.rules.text import (
     sentence_index,
     sentences,
 )
-from nudgebot.models import Finding
+from nudgebot.models import Finding, Move, Turn
 
 
 class Context:
-    """A draft prepared for matching, with the customer's message and lazily computed signals."""
+    """A draft prepared for matching, with its conversation and lazily computed signals.
 
-    def __init__(self, rulebook: Rulebook, draft: str, customer: str | None = None) -> None:
+    Signals read one of four texts (``in`` in ``_signals.toml``): ``draft``; ``customer``, the
+    customer's last message; ``thread``, every customer turn of the conversation; and
+    ``agent_before``, what agents already wrote in it. ``customer`` alone is a one-turn thread.
+    """
+
+    def __init__(
+        self,
+        rulebook: Rulebook,
+        draft: str,
+        customer: str | None = None,
+        thread: tuple[Turn, ...] = (),
+    ) -> None:
         self.rulebook = rulebook
         self.text = draft
         self.masked = mask(draft)
         self.folded = lower(self.masked)
         self._sentences: list[Sentence] | None = None
+        if not customer:
+            customer = next((t.text for t in reversed(thread) if t.role == "customer"), None)
         self.customer = customer or ""
+        self.thread = thread
         self._customer_folded: str | None = None
         self._positions: dict[str, list[int]] | None = None
         self._present: frozenset[str] | None = None
         self._customer_positions: dict[str, list[int]] | None = None
         self._customer_present: frozenset[str] | None = None
+        self._others: dict[str, _Text] = {}
         self._signals: dict[str, bool] = {}
+        self._move: Move | None = None
 
     def derive(self, draft: str) -> Context:
         """Return a context for a new version of the draft, reusing all customer-side work."""
         other = Context(self.rulebook, draft, None)
         other.customer = self.customer
+        other.thread = self.thread
         other._customer_folded = self._customer_folded
         other._customer_present = self._customer_present
         other._customer_positions = self._customer_positions
+        other._others = self._others
         other._signals = {
             name: value
             for name, value in self._signals.items()
-            if _reads_customer_only(self.rulebook.signals, name)
+            if _reads_conversation_only(self.rulebook.signals, name)
         }
         return other
+
+    @property
+    def move(self) -> Move:
+        """What the reply does: the first move in the rulebook's order whose signal holds."""
+        if self._move is None:
+            found = (m for m in self.rulebook.moves if self.signal(f"move_{m}"))
+            self._move = next(found, self.rulebook.default_move)
+        return cast(Move, self._move)  # mypy keeps None in a narrowed Literal union
+
+    def _text(self, source: str) -> _Text:
+        """Return the text of ``thread`` or ``agent_before``, folded, with its literals."""
+        found = self._others.get(source)
+        if found is None:
+            role = "customer" if source == "thread" else "agent"
+            turns = [t.text for t in self.thread if t.role == role]
+            if source == "thread" and not turns and self.customer:
+                turns = [self.customer]
+            raw = "\n".join(turns)
+            folded = fold(raw)
+            positions = self.rulebook.index.positions(folded)
+            found = _Text(mask(raw), folded, frozenset(positions), positions)
+            self._others[source] = found
+        return found
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -114,12 +156,20 @@ class Context:
         return cached
 
     def _evaluate(self, signal: Signal) -> bool:
+        if signal.all_of and not all(self.signal(other) for other in signal.all_of):
+            return False
+        if signal.pattern is None and not signal.any_of and signal.max_words is None:
+            return True  # only ``all``: the conjunction alone
         if signal.source == "draft":
             text = self.masked if signal.case_sensitive else self.folded
             present, positions = self.present, self.positions
-        else:
+        elif signal.source == "customer":
             text = self.customer_masked if signal.case_sensitive else self.customer_folded
             present, positions = self.customer_present, self.customer_positions
+        else:
+            other = self._text(signal.source)
+            text = other.masked if signal.case_sensitive else other.folded
+            present, positions = other.present, other.positions
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
         if signal.pattern is not None and signal.pattern.search(text, present, 0, None, positions):
@@ -142,11 +192,20 @@ class Context:
         return sentence.start, sentence.end
 
 
-def _reads_customer_only(signals: Mapping[str, Signal], name: str, depth: int = 0) -> bool:
-    signal = signals[name]
-    if signal.source != "customer" or depth > 8:
+@dataclass(frozen=True)
+class _Text:
+    masked: str
+    folded: str
+    present: frozenset[str]
+    positions: dict[str, list[int]]
+
+
+def _reads_conversation_only(signals: Mapping[str, Signal], name: str, depth: int = 0) -> bool:
+    signal = signals[name.lstrip("!")]
+    if signal.source == "draft" or depth > 8:
         return False
-    return all(_reads_customer_only(signals, other, depth + 1) for other in signal.any_of)
+    others = (*signal.any_of, *signal.all_of)
+    return all(_reads_conversation_only(signals, other, depth + 1) for other in others)
 
 
 @dataclass(frozen=True)
@@ -189,6 +248,8 @@ def first_match(rule: Rule, context: Context) -> Match | None:
     prefiltered = rule.kind != "conditional"
     if prefiltered and rule.pattern is not None and not rule.pattern.may_match(context.present):
         return None
+    if rule.moves and context.move not in rule.moves:
+        return None
     if not all(context.signal(name) for name in rule.when):
         return None
     if rule.kind == "occurrence":
@@ -200,6 +261,8 @@ def first_match(rule: Rule, context: Context) -> Match | None:
 
 def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
     """Every place an existence or substitution rule fires (the rewrite mends them all)."""
+    if rule.moves and context.move not in rule.moves:
+        return
     if rule.kind in ("existence", "substitution") and all(context.signal(n) for n in rule.when):
         yield from _matches(rule, context)
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 from nudgebot.engine.rules import _regex_literals
 from nudgebot.engine.rules.patterns import LiteralIndex, PatternError, PatternSet, compile_patterns
-from nudgebot.models import DIMENSIONS, Dimension, Level
+from nudgebot.models import DIMENSIONS, MOVES, Dimension, Level, Move, Turn, thread_from_data
 
 Kind = Literal["existence", "substitution", "occurrence", "conditional"]
 KINDS: tuple[Kind, ...] = ("existence", "substitution", "occurrence", "conditional")
@@ -25,7 +25,9 @@ SCOPES: tuple[Scope, ...] = ("sentence", "after", "before", "following", "draft"
 Action = Literal["keep", "drop", "replace", "lower"]
 ACTIONS: tuple[Action, ...] = ("keep", "drop", "replace", "lower")
 
-_COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "flag", "pass"}
+_COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "moves", "flag", "pass"}
+Source = Literal["customer", "draft", "thread", "agent_before"]
+SOURCES: tuple[Source, ...] = ("customer", "draft", "thread", "agent_before")
 _FIELDS: dict[str, set[str]] = {
     "existence": _COMMON
     | {"patterns", "case_sensitive", "unless", "unless_scope", "rewrite", "replacement", "add"},
@@ -50,10 +52,11 @@ class RuleFileError(ValueError):
 
 @dataclass(frozen=True)
 class Example:
-    """A draft (with optional customer message) that a rule must flag or must pass."""
+    """A draft (with its customer message or thread, if any) that a rule must flag or pass."""
 
     draft: str
     customer: str | None = None
+    thread: tuple[Turn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,13 @@ class Signal:
     """A fact about the conversation, true when a pattern matches or another signal holds."""
 
     name: str
-    source: Literal["customer", "draft"]
+    source: Source
     pattern: PatternSet | None
     case_sensitive: bool
     any_of: tuple[str, ...]
     max_words: int | None
+    all_of: tuple[str, ...] = ()
+    """Signals that must all hold as well (``!name``: must not hold)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class Rule:
     message: str
     fix: str
     when: tuple[str, ...] = ()
+    moves: tuple[Move, ...] = ()
+    """The moves of a reply the rule applies to (empty: every move)."""
     pattern: PatternSet | None = None
     case_sensitive: bool = False
     unless: PatternSet | None = None
@@ -108,6 +115,9 @@ class Rulebook:
     vocab: Mapping[str, str] = field(default_factory=dict)
     index: LiteralIndex = field(default_factory=lambda: LiteralIndex(()))
     """Finds which prefilter literals of all the rules' patterns occur in a text."""
+    moves: tuple[Move, ...] = ()
+    """The order in which a reply's move is decided: the first ``move_<name>`` signal wins."""
+    default_move: Move = "answer"
 
     def rule(self, rule_id: str) -> Rule:
         """Return the rule with this id."""
@@ -136,6 +146,7 @@ def _load(directory: Path) -> Rulebook:
     signals_data = _read(signals_path)
     vocab = _strings_table(signals_path, signals_data, "vocab")
     signals = _load_signals(signals_path, signals_data, vocab)
+    moves, default_move = _load_moves(signals_path, signals_data, signals)
     rewrite_path = directory / "_rewrite.toml"
     templates = _load_templates(rewrite_path, _read(rewrite_path))
     for name, spec in templates.items():
@@ -154,7 +165,31 @@ def _load(directory: Path) -> Rulebook:
     sets = [s.pattern for s in signals.values()]
     sets += [p for r in rules for p in (r.pattern, r.unless, r.requires)]
     index = LiteralIndex(lit for p in sets if p is not None for lit in p.literals)
-    return Rulebook(rules=rules, signals=signals, templates=templates, vocab=vocab, index=index)
+    return Rulebook(
+        rules=rules,
+        signals=signals,
+        templates=templates,
+        vocab=vocab,
+        index=index,
+        moves=moves,
+        default_move=default_move,
+    )
+
+
+def _load_moves(
+    path: Path, data: Mapping[str, Any], signals: Mapping[str, Signal]
+) -> tuple[tuple[Move, ...], Move]:
+    table = data.get("moves", {})
+    order = table.get("order", []) if isinstance(table, dict) else None
+    if not isinstance(order, list) or any(m not in MOVES for m in order):
+        raise RuleFileError(path, "moves.order", f"must be a list of moves ({', '.join(MOVES)})")
+    for move in order:
+        if f"move_{move}" not in signals:
+            raise RuleFileError(path, "moves.order", f"no signal move_{move} for {move!r}")
+    default = table.get("default", "answer") if isinstance(table, dict) else "answer"
+    if default not in MOVES:
+        raise RuleFileError(path, "moves.default", f"must be one of {', '.join(MOVES)}")
+    return cast(tuple[Move, ...], tuple(order)), cast(Move, default)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -198,12 +233,14 @@ def _load_signals(
         where = f"signals.{name}"
         if not isinstance(spec, dict):
             raise RuleFileError(path, where, "must be a table")
-        unknown = set(spec) - {"in", "patterns", "case_sensitive", "any", "max_words"}
+        unknown = set(spec) - {
+            "in", "patterns", "like", "case_sensitive", "any", "all", "max_words"
+        }
         if unknown:
             raise RuleFileError(path, f"{where}.{sorted(unknown)[0]}", "unknown field")
         source = spec.get("in", "customer")
-        if source not in ("customer", "draft"):
-            raise RuleFileError(path, f"{where}.in", "must be 'customer' or 'draft'")
+        if source not in SOURCES:
+            raise RuleFileError(path, f"{where}.in", f"must be one of {', '.join(SOURCES)}")
         pattern = (
             _compile(
                 path, f"{where}.patterns", spec["patterns"], vocab, bool(spec.get("case_sensitive"))
@@ -214,18 +251,36 @@ def _load_signals(
         any_of = spec.get("any", [])
         if not isinstance(any_of, list) or not all(isinstance(v, str) for v in any_of):
             raise RuleFileError(path, f"{where}.any", "must be a list of signal names")
+        all_of = spec.get("all", [])
+        if not isinstance(all_of, list) or not all(isinstance(v, str) for v in all_of):
+            raise RuleFileError(path, f"{where}.all", "must be a list of signal names")
         max_words = spec.get("max_words")
         if max_words is not None and not isinstance(max_words, int):
             raise RuleFileError(path, f"{where}.max_words", "must be an integer")
-        if pattern is None and not any_of and max_words is None:
-            raise RuleFileError(path, where, "needs 'patterns', 'any' or 'max_words'")
+        like = spec.get("like")
+        if like is not None:  # another signal's patterns, read from this signal's text
+            if pattern is not None or like not in signals or signals[like].pattern is None:
+                problem = "must name an earlier signal with patterns (and no patterns here)"
+                raise RuleFileError(path, f"{where}.like", problem)
+            pattern = signals[like].pattern
+        if pattern is None and not any_of and max_words is None and not all_of:
+            raise RuleFileError(path, where, "needs 'patterns', 'any', 'all' or 'max_words'")
         signals[name] = Signal(
-            name, source, pattern, bool(spec.get("case_sensitive")), tuple(any_of), max_words
+            name,
+            source,
+            pattern,
+            bool(spec.get("case_sensitive")) or (like is not None and signals[like].case_sensitive),
+            tuple(any_of),
+            max_words,
+            tuple(all_of),
         )
     for signal in signals.values():
-        for other in signal.any_of:
-            if other not in signals:
-                raise RuleFileError(path, f"signals.{signal.name}.any", f"unknown signal {other!r}")
+        for field_name, names in (("any", signal.any_of), ("all", signal.all_of)):
+            for other in names:
+                if other.lstrip("!") not in signals:
+                    raise RuleFileError(
+                        path, f"signals.{signal.name}.{field_name}", f"unknown signal {other!r}"
+                    )
     return signals
 
 
@@ -284,6 +339,9 @@ def _load_rule(
     for name in when:
         if name.lstrip("!") not in signals:
             raise RuleFileError(path, "when", f"unknown signal {name!r}")
+    moves = data.get("moves", [])
+    if not isinstance(moves, list) or any(m not in MOVES for m in moves):
+        raise RuleFileError(path, "moves", f"must be a list of moves ({', '.join(MOVES)})")
     add = data.get("add")
     if add is not None and add not in templates:
         raise RuleFileError(path, "add", f"no template {add!r} in _rewrite.toml")
@@ -331,6 +389,7 @@ def _load_rule(
         message=text("message"),
         fix=text("fix"),
         when=tuple(when),
+        moves=tuple(moves),
         case_sensitive=bool(data.get("case_sensitive", False)),
         unless_scope=cast(Scope, choice("unless_scope", SCOPES, "sentence")),
         rewrite=cast(Action, rewrite),
@@ -354,7 +413,11 @@ def _examples(path: Path, data: Mapping[str, Any], name: str) -> tuple[Example, 
             customer = item.get("customer")
             if customer is not None and not isinstance(customer, str):
                 raise RuleFileError(path, name, "an example's 'customer' must be a string")
-            examples.append(Example(item["draft"], customer))
+            try:
+                thread = thread_from_data(item.get("thread"))
+            except ValueError as error:
+                raise RuleFileError(path, name, f"an example's {error}") from None
+            examples.append(Example(item["draft"], customer, thread))
         else:
-            raise RuleFileError(path, name, "each example is a string or {draft, customer}")
+            raise RuleFileError(path, name, "each example is a string or {draft, customer, thread}")
     return tuple(examples)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from nudgebot.adapters.conversation_memory import TURN_CHARS
 from nudgebot.adapters.slack.command import HANDLERS, TAKES_TEXT
 from nudgebot.adapters.slack.convert import (
     author_team,
     draft_from_message,
-    earlier_messages,
     is_human,
     mentions,
+    message_turn,
     skip_reason,
     slack_error,
     slack_time,
@@ -19,8 +20,9 @@ from nudgebot.adapters.slack.convert import (
     strip_mention,
     thread_root,
     ts_key,
+    turns_before,
 )
-from nudgebot.models import Draft
+from nudgebot.models import Draft, Turn
 from tests.adapters.slack.harness import fixture
 
 
@@ -94,18 +96,67 @@ def test_timestamps_sort_as_numbers() -> None:
     assert ts_key("1700000000.1") == (1700000000, 100000)
 
 
-def test_earlier_messages_are_human_before_the_reply_newest_first() -> None:
-    messages = [
-        {"ts": "3.0", "user": "U1", "text": "after"},
-        {"ts": "1.0", "user": "U1", "text": "first"},
-        {"ts": "2.0", "user": "U2", "text": "second"},
-        {"ts": "2.5", "bot_id": "B1", "text": "a bot"},
-        {"ts": "2.6", "user": "U3", "subtype": "channel_join", "text": "joined"},
-        {"ts": "2.7", "user": "U3", "text": ""},
+def test_a_recorded_thread_becomes_the_turns_before_the_reply_oldest_first() -> None:
+    messages = fixture("conversations_replies_parcel.json")["messages"]
+    reply = "1700003300.000500"
+    turns = [turn for _, turn in turns_before(messages, reply, {"U0AGENT"})]
+    assert turns == [
+        Turn("customer", "My parcel is a week late and nobody replies"),
+        Turn(
+            "agent",
+            "Hi Sam, thanks for flagging this. Could you send me the order number so I can "
+            "look it up?",
+        ),
+        # the Helpdesk bot's message is left out; the reply itself is not before itself
+        Turn("customer", "It's 88121. This is the second time I've had to chase you."),
     ]
-    assert [m["text"] for m in earlier_messages(messages, "3.0")] == ["second", "first"]
+    orders = [order for order, _ in turns_before(messages, reply, {"U0AGENT"})]
+    assert orders == sorted(orders) and orders[0] == ts_key("1700003000.000100")
+    # Nobody listed as an agent: everyone speaks as a customer; an earlier reply sees less.
+    assert [t.role for _, t in turns_before(messages, reply, ())] == ["customer"] * 3
+    assert len(turns_before(messages, "1700003100.0", {"U0AGENT"})) == 2
+
+
+def test_a_recorded_channel_history_newest_first_gives_the_same_order() -> None:
+    messages = fixture("conversations_history_support.json")["messages"]
+    turns = turns_before(messages, "1700004200.000100", {"U0AGENT"})
+    assert [turn for _, turn in turns] == [
+        # the bot's tip and the join are left out; a file shared with words is a turn
+        Turn("customer", "I was charged twice for order 5512 &amp; nobody has refunded me."),
+        Turn("agent", "Morning all, I'm on the queue until noon."),
+    ]
+
+
+def test_turns_are_bounded_in_number_and_length() -> None:
+    messages = [
+        {"ts": f"{n}.0", "user": "U0CUSTOMER", "text": f"message {n}"} for n in range(1, 31)
+    ]
+    messages.append({"ts": "40.0", "user": "U0CUSTOMER", "text": "x" * (TURN_CHARS * 3)})
+    turns = turns_before(messages, "50.0", (), limit=5)
+    assert [t.text for _, t in turns[:4]] == [f"message {n}" for n in range(27, 31)]
+    long = turns[-1][1].text
+    assert len(long) == TURN_CHARS and long.endswith("…")
+    assert len(turns_before(messages, "50.0", ())) == 12
+    assert turns_before(messages, "50.0", (), limit=0) == []
+
+
+def test_a_message_is_a_turn_only_when_a_person_wrote_words() -> None:
+    assert message_turn({"user": "U1", "text": "  hi  "}, {"U1"}) == Turn("agent", "hi")
+    assert message_turn({"user": "U2", "text": "hi"}, {"U1"}) == Turn("customer", "hi")
+    assert message_turn({"user": "U1", "text": "   "}, ()) is None
+    assert message_turn({"bot_id": "B1", "user": "U1", "text": "hi"}, ()) is None
+    assert message_turn({"user": "U1", "subtype": "channel_join", "text": "joined"}, ()) is None
     assert is_human({"user": "U1", "subtype": "file_share"})
     assert not is_human({"user": "U1", "bot_profile": {"id": "B1"}})
+
+
+def test_a_draft_carries_its_thread_and_the_customer_s_last_message() -> None:
+    thread = (Turn("customer", "Where is it?"), Turn("agent", "Checking."), Turn("customer", "?!"))
+    draft = draft_from_message(message("event_thread_reply.json"), thread=thread)
+    assert draft.thread == thread and draft.customer == "?!"
+    assert draft_from_message(message("event_thread_reply.json")).customer is None
+    only_agent = draft_from_message(message("event_message.json"), thread=thread[1:2])
+    assert only_agent.customer is None and only_agent.turns == thread[1:2]
 
 
 @pytest.mark.parametrize(

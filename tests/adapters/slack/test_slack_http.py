@@ -187,15 +187,29 @@ def test_no_nudge(app: RunningApp, api: FakeSlackAPI, payload: dict[str, Any]) -
     assert not {"chat.postEphemeral", "chat.postMessage"} & set(methods(api))
 
 
+def forget_channel(app: RunningApp, channel: str) -> None:
+    """Forget what the app remembers of a channel's top-level conversation (as on start-up)."""
+
+    async def forget() -> None:
+        app.app.bot.state.conversations.forget(channel)
+
+    app.run(forget())
+
+
 def test_a_top_level_reply_takes_the_customer_message_from_the_channel_history(
     app: RunningApp, api: FakeSlackAPI
 ) -> None:
+    forget_channel(app, SUPPORT)
     app.send_event(event("event_message.json", "Ev0TOP"))
     [nudge] = api.wait_for("chat.postEphemeral")
     [history] = api.calls_to("conversations.history")
     assert history.params["channel"] == SUPPORT
     assert history.params["latest"] == "1700000100.000200"
     assert nudge.params["thread_ts"] == "1700000100.000200"  # its own thread
+    api.reset()  # read once: the next top-level reply needs no call
+    app.send_event(event("event_message.json", "Ev0TOP2", ts="1700000110.000100"))
+    api.wait_for("chat.postEphemeral")
+    assert "conversations.history" not in methods(api)
 
 
 def test_a_customer_message_seen_as_an_event_is_the_context_without_asking_slack(

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.slack.people import Directory
+from nudgebot.adapters.slack.people import HISTORY_LIMIT, REPLIES_LIMIT, Directory
+from nudgebot.models import Turn
 from nudgebot.testing import FakeSlackAPI
 from tests.adapters.slack.harness import (
     AGENT,
@@ -18,6 +19,7 @@ from tests.adapters.slack.harness import (
     EXTERNAL,
     HOME,
     SUPPORT,
+    fixture,
     preload,
 )
 
@@ -93,23 +95,60 @@ def test_a_group_slack_refuses_counts_as_empty_and_is_not_asked_again_at_once(
     assert "could not look up a group: no_such_subteam" in caplog.text
 
 
-def test_the_customer_message_comes_from_the_thread_or_the_history(
+def test_the_conversation_comes_from_the_thread_or_the_history(
     api: FakeSlackAPI, client: AsyncWebClient
 ) -> None:
     people = Directory(client)
 
-    async def check() -> list[str | None]:
-        return [
-            await people.customer_message(SUPPORT, "1700000200.000300", "1700000150.000100", HOME),
-            await people.customer_message(SUPPORT, "1700000100.000200", None, HOME),
-            await people.customer_message(SUPPORT, "1700000040.000100", None, HOME),
+    async def check() -> list[list[Turn] | None]:
+        found = [
+            await people.conversation_before(
+                SUPPORT, "1700000200.000300", "1700000150.000100", HOME
+            ),
+            await people.conversation_before(SUPPORT, "1700000100.000200", None, HOME),
+            await people.conversation_before(SUPPORT, "1700000040.000100", None, HOME),
         ]
+        return [None if turns is None else [turn for _, turn in turns] for turns in found]
 
-    assert asyncio.run(check()) == [CUSTOMER_MESSAGE, CUSTOMER_MESSAGE, None]
+    in_thread, top_level, too_early = asyncio.run(check())
+    assert in_thread == [Turn("customer", CUSTOMER_MESSAGE), Turn("agent", "Let me check.")]
+    assert top_level == [Turn("customer", CUSTOMER_MESSAGE)]
+    assert too_early == []
+    [replies] = api.calls_to("conversations.replies")  # one call each, bounded
+    assert replies.params["latest"] == "1700000200.000300"
+    assert int(replies.params["limit"]) == REPLIES_LIMIT
+    assert all(
+        int(call.params["limit"]) == HISTORY_LIMIT for call in api.calls_to("conversations.history")
+    )
 
 
-def test_no_customer_message_when_slack_refuses(api: FakeSlackAPI, client: AsyncWebClient) -> None:
-    api.fail("conversations.history", "not_in_channel")
+def test_a_recorded_thread_is_read_with_who_is_an_agent(
+    api: FakeSlackAPI, client: AsyncWebClient
+) -> None:
+    recorded = fixture("conversations_replies_parcel.json")["messages"]
+    api.add_replies("C0RECORDED", "1700003000.000100", recorded)
     people = Directory(client)
-    found = asyncio.run(people.customer_message(SUPPORT, "1700000100.000200", None, HOME))
+    turns = asyncio.run(
+        people.conversation_before("C0RECORDED", "1700003300.000500", "1700003000.000100", HOME)
+    )
+    assert turns is not None
+    assert [turn.role for _, turn in turns] == ["customer", "agent", "customer"]
+
+
+@pytest.mark.parametrize("trouble", ["refused", "unreachable"])
+def test_no_conversation_when_slack_refuses_or_cannot_be_reached(
+    api: FakeSlackAPI,
+    client: AsyncWebClient,
+    caplog: pytest.LogCaptureFixture,
+    trouble: str,
+) -> None:
+    if trouble == "refused":
+        api.fail("conversations.history", "not_in_channel")
+    else:
+        client = AsyncWebClient(token="xoxb-test", base_url="http://127.0.0.1:9/")
+    people = Directory(client, agents=[AGENT])
+    with caplog.at_level(logging.WARNING):
+        found = asyncio.run(people.conversation_before(SUPPORT, "1700000100.000200", None, HOME))
     assert found is None
+    assert "could not read the conversation for context" in caplog.text
+    assert CUSTOMER_MESSAGE not in caplog.text

@@ -13,7 +13,7 @@ from nudgebot.adapters.slack.state import (
     SlackState,
     TTLSet,
 )
-from nudgebot.models import Review, Scores
+from nudgebot.models import Review, Scores, Turn
 
 
 class Clock:
@@ -172,19 +172,17 @@ async def test_forget_removes_what_was_kept_of_a_user(state: SlackState) -> None
     assert stored is not None and stored.user is None and stored.text is None
 
 
-def test_a_customer_message_is_remembered_for_the_reply_that_follows_it() -> None:
+def test_the_recent_turns_are_remembered_for_a_day_and_bounded() -> None:
     now = [1000.0]
-    state = SlackState(clock=lambda: now[0])
-    state.remember_customer("C1", "100.1", None, "Where is my parcel?")
-    assert state.customer_before("C1", "100.2", "100.1") == "Where is my parcel?"  # in its thread
-    assert state.customer_before("C1", "100.3", None) == "Where is my parcel?"  # next top-level
-    assert state.customer_before("C1", "100.0", None) is None  # a reply cannot precede it
-    assert state.customer_before("C2", "100.3", None) is None
-    state.remember_customer("C1", "100.4", "100.1", "Still nothing!!")
-    assert state.customer_before("C1", "100.5", "100.1") == "Still nothing!!"
-    assert state.customer_before("C1", "100.5", None) == "Where is my parcel?"
+    state = SlackState(clock=lambda: now[0], conversations=2)
+    memory = state.conversations
+    memory.add("C1:100.1", (100, 1), Turn("customer", "Where is my parcel?"), starts=True)
+    assert memory.before("C1:100.1", (100, 2)).turns == (Turn("customer", "Where is my parcel?"),)
+    memory.add("C2", (100, 1), Turn("customer", "Hi"))
+    memory.add("C3", (100, 1), Turn("customer", "Hello"))
+    assert len(memory) == 2  # C1's thread, the least recently used, went first
     now[0] += 25 * 3600
-    assert state.customer_before("C1", "100.5", "100.1") is None  # forgotten after a day
+    assert memory.before("C3", (100, 2)).turns == ()  # forgotten after a day
 
 
 @pytest.mark.anyio

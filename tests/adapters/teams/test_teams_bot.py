@@ -9,6 +9,7 @@ import pytest
 
 from nudgebot.adapters.teams.bot import BUSY, FAILED, Background, Reply, TeamsBot
 from nudgebot.engine import ReviewEngine
+from nudgebot.models import Draft, Review, Turn
 from tests.adapters.teams.harness import AGENT_AAD, BOT_ID, fixture
 
 
@@ -108,3 +109,94 @@ async def test_storage_that_fails_costs_the_agent_nothing(
     assert "storing a review failed (RuntimeError)" in caplog.text
     assert "recording feedback failed (RuntimeError)" in caplog.text
     assert "Zebedee" not in caplog.text
+
+
+# -- the conversation before a draft ------------------------------------------------------------
+
+
+class RecordingEngine(ReviewEngine):
+    """The real rules engine, keeping every draft it is asked to review."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drafts: list[Draft] = []
+
+    async def review(self, draft: Draft, engine: str = "auto") -> Review:
+        self.drafts.append(draft)
+        return await super().review(draft, engine)
+
+
+def quoting(
+    file: str, message_id: str, quoted: str, sender_id: str, text: str, quoted_at: str
+) -> dict[str, Any]:
+    """A channel message (id ``message_id``) quoting ``quoted`` sent by ``sender_id``."""
+    activity = fixture(file)
+    activity["id"] = message_id
+    activity["text"] = f'<quoted messageId="{quoted_at}"/><at>nudgebot</at> {text}'
+    activity["entities"] = [
+        {
+            "type": "quotedReply",
+            "quotedReply": {
+                "messageId": quoted_at,
+                "senderId": sender_id,
+                "preview": quoted,
+                "time": quoted_at,
+            },
+        },
+        {"type": "mention", "text": "<at>nudgebot</at>", "mentioned": {"id": BOT_ID}},
+    ]
+    return activity
+
+
+@pytest.mark.anyio
+async def test_the_turns_quoted_in_a_channel_thread_become_the_thread_of_later_reviews() -> None:
+    engine = RecordingEngine()
+    bot = TeamsBot(engine)
+    customer = "29:the-customer"
+    agent = f"8:orgid:{AGENT_AAD}"
+    late = "My parcel is a week late and nobody replies"
+    # 1. The agent quotes the customer and drafts an answer.
+    draft = "Not our problem, you'll have to contact the courier."
+    first = quoting(
+        "message_channel_mention.json", "1763640000100", late, customer, draft, "1763640000000"
+    )
+    await bot.answer(bot.route(first), first)
+    assert engine.drafts[-1].thread == (Turn("customer", late),)
+    assert engine.drafts[-1].customer == late
+    # 2. The lead asks for a review of the reply the agent posted: the agent's turn.
+    posted = "I'm so sorry! I've chased parcel 88121 and I'll update you by 3pm."
+    second = quoting(
+        "message_channel_quoted_reply.json",
+        "1763640000300",
+        posted,
+        agent,
+        "review this?",
+        "1763640000200",
+    )
+    ask = bot.route(second)
+    assert ask.surface == "reply"
+    await bot.answer(ask, second)
+    assert engine.drafts[-1].text == posted
+    assert engine.drafts[-1].thread == (Turn("customer", late),)
+    # 3. The customer writes again; the agent quotes it with a new draft: every turn so far.
+    again = "Still nothing at 4pm."
+    third = quoting(
+        "message_channel_mention.json",
+        "1763640000500",
+        again,
+        customer,
+        "Checking now.",
+        "1763640000400",
+    )
+    await bot.answer(bot.route(third), third)
+    assert engine.drafts[-1].thread == (
+        Turn("customer", late),
+        Turn("agent", posted),
+        Turn("customer", again),
+    )
+    assert engine.drafts[-1].customer == again
+    # The 1:1 chat is practice: its drafts get only what they quote, and nothing is kept.
+    personal = fixture("message_personal.json")
+    await bot.answer(bot.route(personal), personal)
+    assert engine.drafts[-1].thread == ()
+    assert len(bot.conversations) == 1

@@ -8,10 +8,12 @@ import pytest
 
 from nudgebot.adapters.teams import convert
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences
+from nudgebot.models import Turn
 from tests.adapters.teams.harness import (
     AGENT_AAD,
     BOT_ID,
     CHANNEL,
+    LEAD_AAD,
     PERSONAL_CHAT,
     TEAM,
     TENANT,
@@ -19,6 +21,7 @@ from tests.adapters.teams.harness import (
 )
 
 SERVICE = "https://smba.trafficmanager.net/emea/"
+LEGACY_QUOTED = "Sorry, the system won't let me change the delivery date."
 
 
 def test_a_personal_message_is_a_draft_as_typed() -> None:
@@ -178,3 +181,45 @@ async def test_memory_references_keep_what_an_update_does_not_know() -> None:
     await store.remove("a:1")
     await store.remove("never-there")
     assert await store.get("a:1") is None and len(store) == 0
+
+
+# -- the conversation's turns -----------------------------------------------------------------
+
+
+def test_a_quoted_message_is_a_turn_of_the_conversation() -> None:
+    activity = fixture("message_channel_quoted_reply.json")
+    # The lead quotes the agent's reply: someone else's message, so the customer's by default.
+    order, turn = convert.quoted_turn(activity) or ((0, 0), None)
+    assert order == (1763634500222, 0)  # the quoted message's own time
+    assert turn == Turn("customer", "We don't do refunds on sale items, that's policy.")
+    # The sender quoting their own message: the agent's turn.
+    activity["entities"][0]["quotedReply"]["senderId"] = f"8:orgid:{LEAD_AAD}"
+    assert convert.quoted_turn(activity) == (order, Turn("agent", turn.text))
+    # Without a time, it sits just before the quoting message.
+    del activity["entities"][0]["quotedReply"]["time"]
+    activity["entities"][0]["quotedReply"]["messageId"] = "not-a-time"
+    activity["id"] = "1763634645456"
+    assert convert.quoted_turn(activity) == ((1763634645455, 0), Turn("agent", turn.text))
+    # The bot's own messages are no turn.
+    activity["entities"][0]["quotedReply"]["senderId"] = BOT_ID
+    assert convert.quoted_turn(activity) is None
+    legacy = convert.quoted_turn(fixture("message_channel_legacy_quote.json"))
+    assert legacy == ((1763634900333, 0), Turn("customer", LEGACY_QUOTED))
+    assert convert.quoted_turn(fixture("message_personal.json")) is None
+
+
+def test_a_message_s_place_is_its_time() -> None:
+    activity = fixture("message_channel_mention.json")
+    activity["id"] = "1763634011123"
+    assert convert.activity_order(activity) == (1763634011123, 0)
+    activity["id"] = "f:not-a-time"
+    activity["timestamp"] = "2025-11-20T10:20:11.1230000Z"  # seven decimals, as Teams sends
+    assert convert.activity_order(activity) == (1763634011123, 0)  # from its timestamp
+    activity["timestamp"] = "not a time"
+    assert convert.activity_order(activity) == (0, 0)
+
+
+def test_a_draft_carries_its_thread() -> None:
+    thread = (Turn("customer", "Where is it?"), Turn("agent", "Checking now."))
+    draft = convert.draft_from_activity(fixture("message_personal.json"), thread=thread)
+    assert draft.thread == thread and draft.customer == "Where is it?"

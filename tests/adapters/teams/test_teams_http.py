@@ -21,7 +21,7 @@ from nudgebot.adapters.teams.hooks import NOT_SET_UP, CommandCall, MemoryFeedbac
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences
 from nudgebot.coach import Coach
 from nudgebot.engine import ReviewEngine
-from nudgebot.models import Draft
+from nudgebot.models import Draft, Turn
 from nudgebot.testing_teams import ConnectorCall, FakeBotConnector
 from nudgebot.tips import TipLibrary
 from tests.adapters.teams.harness import (
@@ -275,6 +275,52 @@ def test_an_old_style_quoted_reply_is_reviewed_too(
     assert text_of(element(card, "draft")) == (
         "Sorry, the system won't let me change the delivery date."
     )
+
+
+def test_a_quoted_reply_is_reviewed_with_the_turns_quoted_before_it_in_its_thread(
+    app: RunningTeams, connector: FakeBotConnector, hooks: Hooks
+) -> None:
+    thread = f"{CHANNEL};messageid=1763650000001"
+    late = "My parcel is a week late and nobody replies"
+    posted = "I'm so sorry! I've chased parcel 88121 and I'll update you by 3pm today."
+
+    def quoting(file: str, at: str, quoted: str, by: str, text: str) -> dict[str, Any]:
+        activity = fixture(file, connector)
+        activity["id"] = str(int(at) + 50)
+        activity["conversation"]["id"] = thread
+        activity["text"] = f'<quoted messageId="{at}"/><at>nudgebot</at> {text}'
+        activity["entities"][0] = {
+            "type": "quotedReply",
+            "quotedReply": {"messageId": at, "senderId": by, "preview": quoted, "time": at},
+        }
+        return activity
+
+    # The agent quotes the customer's message with a draft, then the lead the posted reply.
+    mention = fixture("message_channel_quoted_reply.json")["entities"][1]
+    first = quoting(
+        "message_channel_quoted_reply.json",
+        "1763650000100",
+        late,
+        "29:the-customer",
+        "Sorry, the courier handles it.",
+    )
+    first["from"] = {"id": AGENT_ID, "name": "Priya Sharma", "aadObjectId": AGENT_AAD}
+    first["entities"][1] = mention
+    answer(app, connector, first)
+    assert hooks.reviewed[-1].draft.thread == (Turn("customer", late),)
+    connector.reset()
+    second = quoting(
+        "message_channel_quoted_reply.json",
+        "1763650000200",
+        posted,
+        f"8:orgid:{AGENT_AAD}",
+        "review this?",
+    )
+    answer(app, connector, second)
+    reviewed = hooks.reviewed[-1]
+    assert reviewed.surface == "reply" and reviewed.draft.text == posted
+    assert reviewed.draft.thread == (Turn("customer", late),)
+    assert reviewed.draft.customer == late
 
 
 # -- commands --------------------------------------------------------------------------------

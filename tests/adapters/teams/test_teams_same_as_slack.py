@@ -70,7 +70,7 @@ def assert_same(card: dict[str, Any], review: Review) -> None:
         assert text_of(element(card, "suggestion-text")) == review.suggestion
     else:
         assert not has_element(card, "suggestion")
-    title = "A few things could land better" if review.needs_nudge else "Looking good"
+    title = "A few things could land better" if review.points_raised else "Looking good"
     assert element(card, "title")["text"] == title
     for finding in review.findings[:8]:
         assert finding.message.strip()[:100] in text_of(card)

@@ -20,7 +20,7 @@ def test_rule_has_examples_both_ways(rule_id: str) -> None:
 def test_flag_examples_fire(rule_id: str) -> None:
     rule = RULEBOOK.rule(rule_id)
     for example in rule.flag_examples:
-        context = Context(RULEBOOK, example.draft, example.customer)
+        context = Context(RULEBOOK, example.draft, example.customer, example.thread)
         assert first_match(rule, context) is not None, f"{rule.path}: should flag {example}"
 
 
@@ -28,7 +28,7 @@ def test_flag_examples_fire(rule_id: str) -> None:
 def test_pass_examples_do_not_fire(rule_id: str) -> None:
     rule = RULEBOOK.rule(rule_id)
     for example in rule.pass_examples:
-        context = Context(RULEBOOK, example.draft, example.customer)
+        context = Context(RULEBOOK, example.draft, example.customer, example.thread)
         assert first_match(rule, context) is None, f"{rule.path}: should pass {example}"
 
 
