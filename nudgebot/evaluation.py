@@ -200,13 +200,11 @@ async def evaluate_concurrently(
 
     async def one(case: Case) -> Outcome:
         async with slots:
-            result = await review(Draft(text=case.draft, customer=case.customer, id=case.id))
+            result = await review(case.as_draft())
             outcome = Outcome(case, result)
             if result.suggestion is not None:
                 outcome.facts_kept = all(fact in result.suggestion for fact in case.facts)
-                again = await review(
-                    Draft(text=result.suggestion, customer=case.customer, id=case.id)
-                )
+                again = await review(case.as_draft(result.suggestion))
                 outcome.recheck_passed = not again.needs_nudge
             return outcome
 

@@ -102,3 +102,21 @@ def test_eval_with_the_model_runs_cases_concurrently_and_bounded(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["cases"] == 20
     assert 2 <= slow.peak_in_flight <= 8  # concurrent, and never more than 8 at a time
+
+
+def test_eval_with_the_model_sends_each_cases_thread(
+    tmp_path: Path, server: FakeModelServer
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    thread = [
+        {"role": "customer", "text": "Order ORD-55120 never came."},
+        {"role": "agent", "text": "Checking with the courier now."},
+        {"role": "customer", "text": "Still nothing, two days on."},
+    ]
+    line = {"id": "t", "draft": DRAFT, "needs_nudge": True, "thread": thread}
+    cases.write_text(json.dumps(line) + "\n")
+    env = {"OPENAI_API_KEY": "fake-key", "OPENAI_BASE_URL": server.url}
+    done = nudgebot(tmp_path, env, "eval", str(cases), "--engine", "llm", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    request = server.requests[0]["messages"][-1]["content"]
+    assert "agent: Checking with the courier now.\ncustomer: Still nothing, two days on." in request
