@@ -333,7 +333,10 @@ def required_facts(draft: str) -> tuple[str, ...]:
     """
     facts = extract_facts(draft)
     if any(fact.kind == "emphasis" for fact in facts):
-        facts = extract_facts(_unemphasised(draft, facts))
+        facts = [
+            Fact(fact.kind, " ".join(fact.text.split()), fact.start, fact.end)
+            for fact in extract_facts(_unemphasised(draft, facts))
+        ]
     where = frame(draft)
     return tuple(
         dict.fromkeys(
@@ -409,6 +412,10 @@ def _kept(fact: str, suggestion: str) -> bool:
     """
     if fact in suggestion:
         return True
+    if "*" in suggestion or "_" in suggestion:  # "_Sam_ Smith" keeps "Sam Smith"
+        suggestion = " ".join(_MARKS.sub(" ", suggestion).split())
+        if fact in suggestion:
+            return True
     words = fact.split()
     # "Booking HX-30912" at a sentence start is "booking HX-30912" mid-sentence.
     label = len(words) > 1 and words[0].isalpha() and words[0].istitle()
@@ -438,6 +445,8 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# Emphasis marks at a word's edge ("*everyone*", "_Sam_"), not inside one ("user_id").
+_MARKS = re.compile(r"(?<!\w)[*_]+(?=\w)|(?<=\w)[*_]+(?!\w)|(?<![\w*_])[*_]+(?![\w*_])")
 # "three times" counts how often, it is no duration to invent.
 _TIMES = re.compile(r"\btimes?$", re.IGNORECASE)
 _PLURAL = re.compile(r"(?<=[a-z])s\b")

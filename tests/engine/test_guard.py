@@ -432,6 +432,20 @@ def test_the_unchanged_draft_made_of_facts_is_always_safe(draft: str) -> None:
     assert guard(draft, draft).problems == ()
 
 
+_STYLED = st.sampled_from(
+    "*everyone* _today_ **ORD-55120** *Priya* Shah Hi Priya, Cheers, Tom don't refund refunds "
+    "aren't possible we the order £40 Friday 5pm sorry . , ! \n".split(" ")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STYLED, max_size=40).map(" ".join))
+def test_emphasis_marks_can_always_go(draft: str) -> None:
+    assert guard(draft, draft).problems == ()
+    plain = draft.replace("*", "").replace("_", "")
+    assert "fact_dropped" not in kinds(check(draft, plain)), plain
+
+
 # --------------------------------------------------------------------------------------------
 # Wording and escaping
 # --------------------------------------------------------------------------------------------
@@ -599,6 +613,11 @@ def test_emphasis_is_a_tone_not_a_fact() -> None:
         "fact_dropped"
     ]
     assert check("Your order is *ORD-55120*.", "Sorry for the wait: your order is ORD-55120.") == ()
+    # a name half emphasised is one name, kept with or without the marks
+    for draft in ("Talk to *Priya* Shah today.", "Talk to _Priya_ Shah today."):
+        assert check(draft, draft) == ()
+        assert check(draft, "Sorry for the wait! Please talk to Priya Shah today.") == ()
+        assert kinds(check(draft, "Please talk to Shah today.")) == ["fact_dropped"]
 
 
 def test_greetings_and_sign_offs_may_be_adjusted() -> None:
