@@ -96,24 +96,58 @@ def move_name(move: str | None) -> str:
 def hint_lines(findings: Iterable[Finding], limit: int) -> list[str]:
     """Return at most ``limit`` hint lines for the model from the rules' findings.
 
-    A finding rated below :data:`HINT_MIN_CONFIDENCE` is left out (None: not rated, kept);
-    each quote is given once, and not at all when the message already holds it.
+    A finding rated below :data:`HINT_MIN_CONFIDENCE` is left out (None: not rated, kept).
+    Each quote is given once: findings on the same words share one line, naming their
+    dimensions ("learn, respect: “Not our problem” denies the problem; sounds dismissive."),
+    and a quote the message already holds is not repeated in front of it.
     """
-    lines: list[str] = []
-    quoted: set[str] = set()
+    groups: dict[str, tuple[list[str], list[str]]] = {}
     for finding in findings:
-        if len(lines) >= limit:
-            break
         if finding.confidence is not None and finding.confidence < HINT_MIN_CONFIDENCE:
             continue
         quote = finding.quote.strip()
-        if quote and quote not in quoted and quote.lower() not in finding.message.lower():
-            lines.append(f'{finding.dimension}: "{quote}" {finding.message}')
-        else:
-            lines.append(f"{finding.dimension}: {finding.message}")
-        if quote:
-            quoted.add(quote)
-    return list(dict.fromkeys(lines))
+        key = quote or f"\x00{len(groups)}"  # findings without a quote stay apart
+        if key not in groups:
+            if len(groups) >= limit:
+                continue
+            groups[key] = ([], [])
+        dimensions, messages = groups[key]
+        if finding.dimension not in dimensions:
+            dimensions.append(finding.dimension)
+        message = finding.message.strip()
+        if messages and quote:
+            message = _without_leading_quote(message, quote)
+        if message and message not in messages:
+            messages.append(message)
+    lines = []
+    for key, (dimensions, messages) in groups.items():
+        text = "; ".join(m.rstrip(".") for m in messages[:-1]) + ("; " if len(messages) > 1 else "")
+        text += messages[-1] if messages else ""
+        quote = "" if key.startswith("\x00") else key
+        if quote and not _quotes(messages[0] if messages else "", quote):
+            text = f'"{quote}" {text}'
+        lines.append(f"{', '.join(dimensions)}: {text}")
+    return lines
+
+
+_OPENING = "\"“‘'"
+_CLOSING = "\"”’'"
+
+
+def _quotes(message: str, quote: str) -> bool:
+    """Tell whether ``message`` already holds ``quote`` (in any case)."""
+    return quote.lower() in message.lower()
+
+
+def _without_leading_quote(message: str, quote: str) -> str:
+    """Return "sounds dismissive." for "“Not our problem” sounds dismissive." (else as is)."""
+    if message[:1] in _OPENING and message[1 : 1 + len(quote)].lower() == quote.lower():
+        rest = message[1 + len(quote) :]
+        if rest[:1] in _CLOSING:
+            rest = rest[1:].strip()
+            if rest and rest[0].isalpha():
+                return rest
+    return message
 
 
 def _cut(text: str, limit: int) -> str:

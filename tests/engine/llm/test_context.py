@@ -70,9 +70,22 @@ def test_hints_carry_each_quote_once_and_only_confident_findings() -> None:
         finding("ASAP", '"ASAP" is vague.'),
     ]
     assert hint_lines(findings, 6) == [
-        'ownership: "contact the courier" Sends the customer elsewhere.',
-        "ownership: The customer has to chase.",
+        'ownership: "contact the courier" Sends the customer elsewhere; The customer has to chase.',
         "ownership: No time is given.",
         'ownership: "ASAP" is vague.',
     ]
     assert len(hint_lines(findings, 2)) == 2
+
+
+def test_findings_on_the_same_words_share_one_line() -> None:
+    findings = [
+        Finding("learn", "a", "Not our problem", "“Not our problem” denies the problem.", "f"),
+        Finding("respect", "b", "Not our problem", "“Not our problem” sounds dismissive.", "f"),
+        Finding("respect", "c", "", "No greeting anywhere.", "f"),
+    ]
+    assert hint_lines(findings, 6) == [
+        "learn, respect: “Not our problem” denies the problem; sounds dismissive.",
+        "respect: No greeting anywhere.",
+    ]
+    text = "\n".join(hint_lines(findings, 6))
+    assert text.count("Not our problem") == 1
