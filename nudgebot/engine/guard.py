@@ -121,11 +121,15 @@ _PROMISES = re.compile(
 )
 # Claims about policy are not undone by a negation ("no new policy" still states one).
 _ALWAYS_CLAIMS = frozenset({"policy"})
+# Commitments whose object is a clause: a negation after them is part of the promise.
+_CLAUSE_PROMISES = frozenset({"guarantee", "policy"})
 # A negation right after the commitment word: "refunds aren't possible", "the refund request
-# was declined". It reaches two words at most, and never over a new subject.
+# was declined". It reaches two words at most, never over a new subject or object ("I've
+# refunded the fee not the tax" is a refund), and never after a guarantee or a promise
+# ("I promise it won't happen again" is one).
 _NEGATED_AFTER = re.compile(
-    r"(?:[ \t]+(?!(?:i|we|you|they|he|she|it|this|that|these|those|there|nothing|anything)\b)"
-    r"[a-z]+){0,2}?[ \t]+"
+    r"(?:[ \t]+(?!(?:i|we|you|they|he|she|it|this|that|these|those|there|nothing|anything"
+    r"|the|a|an|your|our|my|their|his|her|its)\b)[a-z]+){0,2}?[ \t]+"
     r"(?:(?:is|are|was|were|can|could|will|would|has|have|had|do|does|did)[ \t]+(?:not|never)"
     r"|[a-z]+n't|cannot|declined|rejected|denied|refused|impossible|unavailable)\b"
 )
@@ -134,6 +138,12 @@ _NEGATED_AFTER = re.compile(
 _REFERENCE = re.compile(
     r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
     r"|about|regarding|on|into)(?:[ \t]+(?:of|on|about|for))?[ \t]+(?:your|the|this|that)[ \t]+\Z"
+)
+# Words that grant what the customer asked for: "I've looked into the refund and approved
+# it" is a promise, however it names the refund.
+_GRANTED = re.compile(
+    r"\b(?:approv|process|issu|grant|authori[sz]|arrang|sent|paid|pay|gave|given|give|done"
+    r"|complet|put through|sort)\w*"
 )
 # A placeholder standing for an amount of money: "I'll refund you [amount] extra" is a new
 # promise with its terms left blank, not a safe sentence.
@@ -314,8 +324,7 @@ def _known(draft: str, customer: str | None) -> _Known:
         promises=frozenset(
             m.lastgroup or ""
             for m in _PROMISES.finditer(folded)
-            if m.lastgroup in _ALWAYS_CLAIMS
-            or not (_negated(folded, m.start()) or _NEGATED_AFTER.match(folded, m.end()))
+            if m.lastgroup in _ALWAYS_CLAIMS or not _refused(folded, m)
         ),
         tokens=frozenset(slack_tokens(draft)),
         handles=frozenset(_HANDLE.findall(draft)) if "@" in draft else frozenset(),
@@ -539,9 +548,7 @@ def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -
     issues = []
     for index, match in enumerate(found):
         kind = match.lastgroup or ""
-        if kind not in _ALWAYS_CLAIMS and (
-            _negated(folded, match.start()) or _NEGATED_AFTER.match(folded, match.end())
-        ):
+        if kind not in _ALWAYS_CLAIMS and _refused(folded, match):
             continue
         sentence = sentence_at(spans, match.start())
         start, end = sentence.start, sentence.end
@@ -549,12 +556,25 @@ def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -
             start, end = _clause(folded, start, end, match.start())  # keep the draft's facts
         if kind in known.promises and not _owns_amount(found, index, sentence, amounts):
             continue
-        if kind in known.asked and _REFERENCE.search(folded, 0, match.start()):
+        if (
+            kind in known.asked
+            and _REFERENCE.search(folded, 0, match.start())
+            and not _GRANTED.search(folded, sentence.start, sentence.end)
+        ):
             continue  # "the status of your refund": the customer's own request, not a promise
         words = suggestion[match.start() : match.end()]
         name = "new_policy" if kind == "policy" else "new_promise"
         issues.append(_Issue(Problem(name, f"added {_quote(words)}"), start, end, ""))
     return issues
+
+
+def _refused(folded: str, match: re.Match[str]) -> bool:
+    """Tell whether a commitment word is negated: "we don't refund", "refunds aren't possible"."""
+    if _negated(folded, match.start()):
+        return True
+    return match.lastgroup not in _CLAUSE_PROMISES and bool(
+        _NEGATED_AFTER.match(folded, match.end())
+    )
 
 
 def _owns_amount(

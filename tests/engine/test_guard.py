@@ -670,3 +670,18 @@ def test_naming_the_customers_own_request_is_no_promise() -> None:
     assert kinds(check(draft, asked)) == ["new_promise"]  # nobody asked: it reads as a promise
     granted = "We're looking into it, and I've approved your refund."
     assert kinds(check(draft, granted, customer=customer)) == ["new_promise"]
+
+
+@pytest.mark.parametrize(
+    "suggestion",
+    [
+        "Sorry for the wait. I've refunded the fee not the tax. Your order ORD-55120 ships Friday.",
+        "Sorry for the wait. I guarantee delivery won't slip. Your order ORD-55120 ships Friday.",
+        "Sorry for the wait. I've looked into the refund and approved it. Your order ORD-55120 "
+        "ships Friday.",
+    ],
+)
+def test_a_negation_or_a_reference_never_hides_a_real_promise(suggestion: str) -> None:
+    customer = "Where is my refund?"
+    assert "new_promise" in kinds(check(DRAFT, suggestion, customer=customer))
+    assert "refund" not in repaired(DRAFT, suggestion, customer=customer).replace("ORD", "")
