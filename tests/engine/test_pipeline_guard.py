@@ -222,3 +222,17 @@ def test_the_request_carries_the_thread_the_channel_and_the_move() -> None:
     ]
     assert "move: holding; channel: chat" in request
     assert json.dumps(request)  # plain text, ready for the wire
+
+
+def test_personal_data_in_the_thread_never_reaches_the_model() -> None:
+    thread = (
+        Turn("customer", "Please email the invoice to dana.k@example.com, not my old address."),
+        Turn("agent", "Will do."),
+        Turn("customer", "Still waiting for INV-2291."),
+    )
+    draft = Draft("INV-2291 went out this morning.", thread=thread)
+    result, body = run(draft, review_json(needs_nudge=False, findings=[]))
+    sent = json.dumps(body)
+    assert "dana.k@example.com" not in sent
+    assert "INV-2291" in sent
+    assert result.engine == "llm"
