@@ -115,7 +115,7 @@ def figures(
     """Precision, recall and false-nudge rate of the live decision on one source."""
     tp = fp = fn = tn = 0
     for reply, score in zip(replies, best, strict=True):
-        if reply.source != source:
+        if not reply.source.startswith(source):
             continue
         nudged = score >= threshold
         tp += nudged and reply.needs_nudge
@@ -141,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"save {OUT.relative_to(ROOT)}")
     parser.add_argument("--max-false-nudges", type=float, default=0.10)
     parser.add_argument(
-        "--live-source", default="real-dev", help="whose false nudges bound the threshold"
+        "--live-source",
+        default="real",
+        help="the files (name prefix) whose false nudges bound the threshold (default: real*)",
     )
     parser.add_argument("--c", type=float, default=0.5, help="inverse regularisation strength")
     parser.add_argument("--repeats", type=int, default=5)
@@ -154,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for item, score in zip(items, oof, strict=True):
         best[item.case] = max(best[item.case], score)
     sources = sorted({r.source for r in replies})
-    live = args.live_source if args.live_source in sources else sources[-1]
+    live = args.live_source if any(s.startswith(args.live_source) for s in sources) else ""
     candidates = sorted({round(s, 3) for s in best if s > 0} | {0.5})
     threshold = next(
         (
@@ -166,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"{len(replies)} replies, {len(items)} findings; live threshold {threshold:.3f}")
     print("cross-validated (5-fold by reply, out-of-fold confidences), the live decision:")
-    for source in sources:
+    for source in [*sources, live] if live not in sources else sources:
         f = figures(replies, best, threshold, source)
         print(
             f"  {source:12} precision {f['precision']:.2f}  recall {f['recall']:.2f}  "

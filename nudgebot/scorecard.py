@@ -68,9 +68,33 @@ def eval_summary(metrics: Metrics, engine: str, *, failures: bool = False) -> di
             "suggestions": rechecked,
         },
     }
+    data["false_nudges_by_move"] = _by_move(metrics)
+    with_moves = [o for o in outcomes if o.case.move]
+    if with_moves:
+        right = sum(1 for o in with_moves if o.review.move == o.case.move)
+        data["move_read"] = {
+            "share": _share(right, len(with_moves)),
+            "right": right,
+            "labelled": len(with_moves),
+        }
     if failures:
         data["failures"] = list(_failures(metrics))
     return data
+
+
+def _by_move(metrics: Metrics) -> dict[str, dict[str, Any]]:
+    """Return the false-nudge rate on good replies per move (the labelled move if known)."""
+    table: dict[str, dict[str, Any]] = {}
+    for outcome in metrics.outcomes:
+        if outcome.case.needs_nudge:
+            continue
+        move = outcome.case.move or outcome.review.move or "unjudged"
+        row = table.setdefault(move, {"nudged": 0, "good": 0})
+        row["good"] += 1
+        row["nudged"] += int(outcome.review.needs_nudge)
+    for row in table.values():
+        row["rate"] = _share(row["nudged"], row["good"])
+    return dict(sorted(table.items(), key=lambda item: -item[1]["good"]))
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -113,6 +137,19 @@ def _rows(summary: dict[str, Any]) -> list[_Row]:
                 figures["recall"],
                 f"{figures['found']} of {figures['labelled']}",
             )
+        )
+    for move, figures in summary.get("false_nudges_by_move", {}).items():
+        rows.append(
+            _Row(
+                f"false nudges: {move}",
+                figures["rate"],
+                f"{figures['nudged']} of {figures['good']} good replies",
+            )
+        )
+    if "move_read" in summary:
+        read = summary["move_read"]
+        rows.append(
+            _Row("move read as labelled", read["share"], f"{read['right']} of {read['labelled']}")
         )
     facts, recheck = summary["facts_kept"], summary["recheck_passed"]
     rows.append(

@@ -22,6 +22,7 @@ from nudgebot.engine.calibration import Calibration, default_calibration
 from nudgebot.engine.facts import fact_texts
 from nudgebot.engine.llm.context import hint_lines, thread_of
 from nudgebot.engine.politeness import respect_score
+from nudgebot.engine.reading import read
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.engine.rules.checker import Context, check
 from nudgebot.engine.rules.language import guess_language
@@ -156,6 +157,7 @@ class ReviewEngine:
                 suggestion = rewrite(context, hits, facts, additions_only=True)
                 if guard.check(draft.text, suggestion, customer=draft.customer):
                     suggestion = draft.text  # tidying touched a fact: show the draft as it is
+        reading = read(context)
         review = Review(
             needs_nudge,
             score(findings, draft.text),
@@ -163,7 +165,8 @@ class ReviewEngine:
             suggestion,
             "rules",
             _note(notes),
-            move=context.move,
+            meta={"situation": reading.describe()} if reading.situation else {},
+            move=reading.move,
         )
         return review, context
 
