@@ -236,3 +236,39 @@ def test_personal_data_in_the_thread_never_reaches_the_model() -> None:
     assert "dana.k@example.com" not in sent
     assert "INV-2291" in sent
     assert result.engine == "llm"
+
+
+def test_the_answer_cache_never_hands_one_agent_anothers_personal_data() -> None:
+    thread = (Turn("customer", "Where is my parcel?? It's been 2 weeks"),)
+    template = "I've noted {} as your contact address. Not our problem, contact the courier."
+    answer = review_json(suggestion="Sorry for the wait! I've noted [EMAIL_1] as your address.")
+    eng = ReviewEngine(RULEBOOK, llm=LLMReviewer(settings(llm_cache_size=16)))
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions").respond(200, json=completion(answer))
+        first = asyncio.run(
+            eng.review(Draft(template.format("ana.first@example.com"), thread=thread), "llm")
+        )
+        second = asyncio.run(
+            eng.review(Draft(template.format("bo.second@example.net"), thread=thread), "llm")
+        )
+    assert route.call_count == 1  # the same redacted request: the second is answered from cache
+    assert "ana.first@example.com" in (first.suggestion or "")
+    assert "bo.second@example.net" in (second.suggestion or "")
+    assert "ana.first" not in json.dumps(second.to_dict())
+
+
+def test_earlier_agent_replies_reach_the_model_with_their_facts_masked() -> None:
+    thread = (
+        Turn("customer", "Where is my refund?"),
+        Turn("agent", "Hi Marisol, I've refunded £40 for SECRET-ORDER-4417. cc <@U0STRANGER>"),
+        Turn("customer", "Still nothing."),
+    )
+    _, body = run(
+        Draft("Refunds take 3-5 working days.", thread=thread),
+        review_json(needs_nudge=False, findings=[]),
+    )
+    sent = json.dumps(body, ensure_ascii=False)
+    for piece in ("Marisol", "£40", "SECRET-ORDER-4417", "U0STRANGER"):
+        assert piece not in sent
+    assert "agent: Hi [name], I've refunded [amount] for [id]. cc [mention]" in sent
+    assert "customer: Still nothing." in sent

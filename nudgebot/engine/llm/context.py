@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from nudgebot.engine.facts import extract_facts
 from nudgebot.models import Draft, Finding, Turn
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "UNKNOWN",
     "channel_kind",
     "hint_lines",
+    "mask_facts",
     "move_name",
     "render_thread",
     "thread_of",
@@ -51,6 +53,42 @@ def thread_of(draft: Draft) -> tuple[Turn, ...]:
     if customer and draft.thread and all(turn.text != customer for turn in draft.thread):
         turns = (*turns, Turn("customer", customer))
     return turns
+
+
+_MASKS = {
+    "name": "[name]",
+    "id": "[id]",
+    "money": "[amount]",
+    "percent": "[amount]",
+    "date": "[date]",
+    "time": "[time]",
+    "duration": "[how long]",
+    "url": "[link]",
+    "link": "[link]",
+    "email": "[email address]",
+    "phone": "[phone number]",
+    "mention": "[mention]",
+    "channel": "[channel]",
+}
+
+
+def mask_facts(text: str) -> str:
+    """Return ``text`` with each of its facts replaced by what it is: "[name]", "[id]"...
+
+    Earlier agent replies reach the model this way: on a channel's stream of top-level
+    messages they may answer another customer, whose names, order numbers and amounts are
+    none of this review's business. What the reply did ("I've refunded [amount] for [id]")
+    is kept.
+    """
+    facts = extract_facts(text)
+    if not facts:
+        return text
+    out, pos = [], 0
+    for fact in facts:
+        out += [text[pos : fact.start], _MASKS.get(fact.kind, "[…]")]
+        pos = fact.end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def render_thread(turns: Sequence[Turn]) -> str:

@@ -24,6 +24,7 @@ from nudgebot.engine.llm.client import Answer, Message, ModelClient, ModelFailur
 from nudgebot.engine.llm.context import (
     NO_THREAD,
     channel_kind,
+    mask_facts,
     move_name,
     render_thread,
     thread_of,
@@ -177,13 +178,21 @@ class LLMReviewer:
         """Review one (already cleaned) draft; raise :class:`ModelFailure` with the reason.
 
         The model sees the draft's thread (:func:`~nudgebot.engine.llm.context.thread_of`),
-        its channel, the rules' ``hints`` and the reply's ``move`` (None: unknown).
+        its channel, the rules' ``hints`` and the reply's ``move`` (None: unknown). With
+        redaction on, earlier agent replies go with their facts masked
+        (:func:`~nudgebot.engine.llm.context.mask_facts`) and every text is redacted.
         """
         redactor = Redactor() if self.settings.redact else None
         thread = thread_of(draft)
         text = draft.text
         if redactor is not None:
-            thread = tuple(Turn(turn.role, redactor.redact(turn.text)) for turn in thread)
+            thread = tuple(
+                Turn(
+                    turn.role,
+                    redactor.redact(mask_facts(turn.text) if turn.role == "agent" else turn.text),
+                )
+                for turn in thread
+            )
             text = redactor.redact(text)
             hints = [redactor.redact(hint) for hint in hints]
         messages = self.prompts.messages(
