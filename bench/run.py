@@ -258,7 +258,7 @@ def startup_rules(runs: int) -> dict[str, Any]:
 
 def measure(budget_s: float, full: bool, size: int) -> dict[str, Any]:
     from nudgebot.engine import ReviewEngine
-    from nudgebot.models import Draft
+    from nudgebot.models import Draft, Turn
 
     pinned = pin_to_one_core()
     wall0 = time.perf_counter_ns()
@@ -328,7 +328,33 @@ def measure(budget_s: float, full: bool, size: int) -> dict[str, Any]:
     scaling["ratio_3000_300"] = medians[1] / medians[0]
     scaling["ratio_30000_3000"] = medians[2] / medians[1]
 
-    # 4. Start-up, in fresh processes.
+    # 4. The conversation as input: a ~300-character draft with a 6-turn thread before it,
+    #    against the same draft with only the customer's last message (the ratio is the cost
+    #    of reading the thread).
+    threaded, alone = [], []
+    for i in range(300):
+        turns = tuple(
+            Turn("customer", customer_for(i * 7 + n))
+            if n % 2 == 0
+            else Turn("agent", draft_of_length(160, seed=i * 7 + n))
+            for n in range(6)
+        )
+        text = draft_of_length(300, seed=10_000 + i)
+        threaded.append(Draft(text=text, thread=turns))
+        alone.append(Draft(text=text, customer=turns[-2].text))
+    review(threaded[0])
+    thread_times, _ = time_each(threaded[1:], review, budget_s * 0.1, minimum=100)
+    alone_times, _ = time_each(alone[1 : 1 + len(thread_times)], review, None, minimum=0)
+    thread_fig = {
+        "drafts": len(thread_times),
+        "median_us": us(statistics.median(thread_times)),
+        "p95_us": us(percentile(thread_times, 95)),
+        "median_us_customer_only": us(statistics.median(alone_times)),
+        "ratio_thread_to_customer_only": statistics.median(thread_times)
+        / statistics.median(alone_times),
+    }
+
+    # 5. Start-up, in fresh processes.
     startup = {
         "cli": startup_cli(STARTUP_RUNS),
         "rules": startup_rules(STARTUP_RUNS),
@@ -345,6 +371,7 @@ def measure(budget_s: float, full: bool, size: int) -> dict[str, Any]:
         "engine": engine_fig,
         "baseline": baseline_fig,
         "linearity": scaling,
+        "thread": thread_fig,
         "startup": startup,
         "bench_seconds": (time.perf_counter_ns() - wall0) / 1e9,
     }
@@ -400,6 +427,18 @@ def render(fig: dict[str, Any]) -> str:
     rows += [
         ("  ratio 3,000 / 300", _fmt(lin["ratio_3000_300"], "x", 1), "target: <= ~10x"),
         ("  ratio 30,000 / 3,000", _fmt(lin["ratio_30000_3000"], "x", 1), "target: <= ~10x"),
+        ("a ~300-char draft with a 6-turn thread", "", ""),
+        (
+            "  median per draft",
+            _fmt(fig["thread"]["median_us"], " us"),
+            f"{fig['thread']['drafts']} drafts; target <= 1,500 us",
+        ),
+        ("  p95 per draft", _fmt(fig["thread"]["p95_us"], " us"), ""),
+        (
+            "  thread / customer's message only",
+            _fmt(fig["thread"]["ratio_thread_to_customer_only"], "x", 2),
+            f"customer only: {_fmt(fig['thread']['median_us_customer_only'], ' us')}",
+        ),
         ("startup", "", ""),
         (
             '  nudgebot check "thanks"',

@@ -419,23 +419,10 @@ def run_purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def slack_settings_problem(settings: Settings, http: bool) -> str | None:
-    """Say what is missing or malformed for serving Slack (None when all is in place)."""
-    mode = "--http" if http else "Socket Mode"
-    if not settings.slack_bot_token:
-        return f"SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., needed for {mode})"
-    if not settings.slack_bot_token.startswith("xoxb-"):
-        return "SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-)"
-    if http:
-        if not settings.slack_signing_secret:
-            return (
-                "SLACK_SIGNING_SECRET is not set (needed for --http, to verify requests from Slack)"
-            )
-        return None
-    if not settings.slack_app_token:
-        return "SLACK_APP_TOKEN is not set (needed for Socket Mode; use --http for the Events API)"
-    if not settings.slack_app_token.startswith("xapp-"):
-        return "SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-)"
-    return None
+    """Say everything missing or malformed for serving Slack, in one line (None: all set)."""
+    from nudgebot.startup import slack_settings_problems
+
+    return "; ".join(slack_settings_problems(settings, http)) or None
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -444,14 +431,18 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     ``--teams`` alone serves Teams; with ``--http`` too, Slack and Teams share one server,
     one event loop and one database.
     """
+    from nudgebot.startup import slack_settings_problems
+
     slack = args.http or not args.teams
-    problem = slack_settings_problem(settings, args.http) if slack else None
-    if problem is None and args.teams:
+    problems = slack_settings_problems(settings, args.http) if slack else []
+    if args.teams:
         from nudgebot.adapters.teams.app import teams_settings_problem
 
-        problem = teams_settings_problem(settings)
-    if problem is not None:
-        return fail(f"{problem}; see .env.example")
+        teams_problem = teams_settings_problem(settings)
+        if teams_problem is not None:
+            problems.append(teams_problem)
+    if problems:  # every one at once, not one per try
+        return fail(f"{'; '.join(problems)}; see .env.example")
     import asyncio
 
     from nudgebot.adapters.router import Router, http_server
@@ -463,6 +454,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from nudgebot.storage.lazy import Database
     from nudgebot.tips import TipFileError, TipLibrary
 
+    if slack:  # before logging is set up: a refused token is one line, nothing else
+        from nudgebot.startup import slack_credential_problems
+
+        refused = asyncio.run(slack_credential_problems(settings, socket_mode=not args.http))
+        if refused:
+            return fail("; ".join(refused))
     setup_logging(settings)
     engine = ReviewEngine.from_settings(settings)
     try:
@@ -488,7 +485,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.teams:
         from nudgebot.adapters.teams.team_commands import mount_teams
 
-        mount_teams(router, settings, engine, database, coach=coach, tips=tips)
+        teams = mount_teams(router, settings, engine, database, coach=coach, tips=tips)
+        from nudgebot.startup import teams_credential_problem
+
+        refused_teams = asyncio.run(teams_credential_problem(teams))
+        if refused_teams is not None:
+            return fail(refused_teams)
     router.on_shutdown.append(database.close)
     http_server(router, args.host, args.port).run()
     return 0

@@ -27,11 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
-import math
 import re
-import struct
-import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1194,78 +1190,8 @@ def report_csv(report: Report) -> str:
     return out.getvalue()
 
 
-# A 3x5 pixel font for the chart's numbers: each glyph is five rows of three bits.
-_GLYPHS = {
-    "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
-    "3": "111001111001111", "4": "101101111001001", "5": "111100111001111",
-    "6": "111100111101111", "7": "111001001001001", "8": "111101111101111",
-    "9": "111101111001111", "-": "000000111000000",
-}  # fmt: skip
+def trend_chart_png(report: Report) -> bytes | None:
+    """Return the trend chart as a PNG, None under two days (see :mod:`nudgebot.chart`)."""
+    from nudgebot.chart import trend_chart_png as draw  # matplotlib only when a chart is drawn
 
-
-def trend_chart_png(report: Report, width: int = 480, height: int = 160) -> bytes | None:
-    """Return a small PNG line chart of the daily mean overall score (None: under 2 days).
-
-    No plotting library: an RGB canvas, a grid line and labels at the lowest and highest
-    value of the y axis (multiples of 10), the first and last day under the x axis (MM-DD),
-    one dot per day, a line through them; written with ``zlib`` and ``struct``.
-    """
-    points = report.trend
-    if len(points) < 2:
-        return None
-    pixels = bytearray(b"\xff" * (width * height * 3))
-
-    def dot(x: int, y: int, colour: bytes, size: int = 1) -> None:
-        for yy in range(y, y + size):
-            for xx in range(x, x + size):
-                if 0 <= xx < width and 0 <= yy < height:
-                    pixels[(yy * width + xx) * 3 : (yy * width + xx) * 3 + 3] = colour
-
-    def label(text: str, x: int, y: int) -> None:  # 2x scale: 6x10 per glyph, 2 px apart
-        for n, char in enumerate(text):
-            for bit, on in enumerate(_GLYPHS.get(char, "0" * 15)):
-                if on == "1":
-                    dot(x + n * 8 + bit % 3 * 2, y + bit // 3 * 2, b"\x55\x55\x55", 2)
-
-    low = max(0, min(math.floor(p.overall / 10) * 10 for p in points))
-    high = min(100, max(math.ceil(p.overall / 10) * 10 for p in points))
-    if high - low < 10:
-        low, high = max(0, high - 10), max(high, 10)
-    left, top, right, bottom = 34, 8, width - 10, height - 20
-    first = points[0].day.toordinal()
-    span = max(1, points[-1].day.toordinal() - first)
-    xy = [
-        (
-            left + (p.day.toordinal() - first) * (right - left) // span,
-            bottom - round((p.overall - low) * (bottom - top) / (high - low)),
-        )
-        for p in points
-    ]
-    for x in range(left, right + 1):
-        dot(x, top, b"\xdd\xdd\xdd")
-        dot(x, bottom, b"\x99\x99\x99")
-    label(str(high), 2, top - 4)
-    label(str(low), 2, bottom - 4)
-    label(points[0].day.strftime("%m-%d"), left, bottom + 6)
-    label(points[-1].day.strftime("%m-%d"), right - 38, bottom + 6)
-    for (x0, y0), (x1, y1) in itertools.pairwise(xy):
-        steps = max(abs(x1 - x0), abs(y1 - y0), 1)
-        for i in range(steps + 1):
-            dot(x0 + (x1 - x0) * i // steps, y0 + (y1 - y0) * i // steps, b"\x1f\x6f\xb4", 2)
-    for x, y in xy:
-        dot(x - 2, y - 2, b"\x1f\x4f\x84", 5)
-    raw = b"".join(
-        b"\x00" + bytes(pixels[row * width * 3 : (row + 1) * width * 3]) for row in range(height)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+    return draw(report)

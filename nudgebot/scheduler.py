@@ -28,7 +28,10 @@ whose keywords fit the most common rule), and the message says why (:func:`tip_m
 (``claim_delivery``: unique per channel and local day) *before* the tip is posted, and posted
 only when the claim succeeded, so two instances, or a restart halfway, never post a day twice.
 If posting fails after the claim, the claim stays and the day is logged as missed: at most one
-tip per day is the promise; a retry could double-post when a post timed out but arrived.
+tip per day is the promise; a retry could double-post when a post timed out but arrived. When
+the platform *refused* the post (:class:`PostRefused`: the bot is not in the channel, a
+permission is missing), nothing arrived, so the claim is given back: the lead invites the bot
+and asks again, or the scheduler tries again a little later (:class:`TipScheduler`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import inspect
 import logging
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -53,10 +56,13 @@ __all__ = [
     "DEFAULT_GRACE",
     "DEFAULT_LOCAL_TIME",
     "DIMENSION_PHRASES",
+    "RETRY_FIRST",
+    "RETRY_MOST",
     "RULE_PHRASES",
     "TIPS_USAGE",
     "Delivery",
     "PlannedTip",
+    "PostRefused",
     "SubscriptionLike",
     "TipPreview",
     "TipScheduler",
@@ -86,6 +92,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_LOCAL_TIME = "09:30"
 """The time of day of a subscription that named none."""
 DEFAULT_GRACE = timedelta(hours=6)
+RETRY_FIRST = timedelta(minutes=5)
+"""How long the scheduler waits before trying a failed tip post again (then doubling)."""
+RETRY_MOST = timedelta(hours=1)
+"""The longest wait between two tries of a failed tip post."""
 """How long after its time a missed tip is still posted (see :func:`due_day`)."""
 
 TIPS_USAGE = (
@@ -140,6 +150,10 @@ class TipStore(Protocol[S_co]):
 
     def claim_delivery(self, channel: str, day: date, tip_id: str, /) -> bool | Awaitable[bool]:
         """Record the day's delivery; return False if one is recorded already (unique)."""
+        ...
+
+    def release_delivery(self, channel: str, day: date, tip_id: str, /) -> bool | Awaitable[bool]:
+        """Remove the day's claim for ``tip_id`` after its post failed (it may be tried again)."""
         ...
 
     def deliveries(
@@ -544,6 +558,11 @@ class WeakSpot:
         noun = "reply" if self.replies == 1 else "replies"
         return f"Yesterday {self.replies} {noun} {self.phrase}."
 
+    @property
+    def quiet_intro(self) -> str:
+        """Return the opening without figures, for channels others read: "Yesterday some ..."."""
+        return f"Yesterday some replies {self.phrase}."
+
 
 def weak_spot(
     yesterday: Sequence[StoredReview], *, min_replies: int = 5, min_share: float = 0.3
@@ -643,14 +662,15 @@ def pick_tip(
     )
 
 
-def tip_message(tip: Tip, weak: WeakSpot | None) -> str:
+def tip_message(tip: Tip, weak: WeakSpot | None, *, figures: bool = True) -> str:
     """Return the text to post: the weak spot's intro and the tip, or "Tip of the day: ...".
 
     The intro is used only when the tip is of the weak spot's dimension (when that dimension's
-    tips are used up, the tip of the day says nothing about yesterday).
+    tips are used up, the tip of the day says nothing about yesterday). Without ``figures``
+    (a channel people outside the team read) it names the weak spot without numbers.
     """
     if weak is not None and weak.dimension == tip.dimension:
-        return f"{weak.intro} Today: {tip.text}"
+        return f"{weak.intro if figures else weak.quiet_intro} Today: {tip.text}"
     return f"Tip of the day: {tip.text}"
 
 
@@ -673,17 +693,19 @@ def plan_tip(
     *,
     min_replies: int = 5,
     min_share: float = 0.3,
+    figures: bool = True,
 ) -> PlannedTip:
     """Return the tip for ``day`` given the channel's deliveries and yesterday's reviews.
 
     Only deliveries before ``day`` count, oldest first (same day: by tip id), so the plan is
-    the same whatever order the store returns them in.
+    the same whatever order the store returns them in. ``figures`` False keeps the team's
+    numbers out of the message (see :func:`tip_message`).
     """
     delivered = [tip_id for when, tip_id in sorted(history) if when < day]
     weak = weak_spot(yesterday, min_replies=min_replies, min_share=min_share)
     tip = pick_tip(library, delivered, weak_spot=weak, day=day)
     addressed = weak if weak is not None and weak.dimension == tip.dimension else None
-    return PlannedTip(day, tip, addressed, tip_message(tip, addressed))
+    return PlannedTip(day, tip, addressed, tip_message(tip, addressed, figures=figures))
 
 
 # --------------------------------------------------------------------------------------------
@@ -693,14 +715,26 @@ def plan_tip(
 DeliveryStatus = Literal["posted", "taken", "failed", "error"]
 
 
+class PostRefused(Exception):
+    """The platform answered that a tip was not posted (bot not in the channel, no permission).
+
+    Raised by a tip's ``post`` when nothing can have arrived, so the day's claim is given back
+    and the day may be tried again. Any other error keeps the claim: a post that timed out
+    may still have arrived, and a tip is never posted twice. The message is a short reason
+    for the logs (an error code, never message text).
+    """
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What happened to one channel's tip in a run.
 
     ``posted``: claimed and posted. ``taken``: another instance (or an earlier run) had
-    claimed the day, nothing posted. ``failed``: claimed, but posting raised; the day stays
-    claimed (see the module docs). ``error``: the channel could not be worked out (a store
-    error, a broken time zone); nothing was claimed, the next run tries again.
+    claimed the day, nothing posted. ``failed``: claimed, but posting raised; when the
+    platform refused it (:class:`PostRefused`) the claim is given back so the day can be tried
+    again, otherwise it stays (it may have arrived). ``error``: the channel could not be
+    worked out (a store error, a broken time zone); nothing was claimed, the next run tries
+    again.
     """
 
     channel: str
@@ -709,6 +743,8 @@ class Delivery:
     tip_id: str | None = None
     message: str | None = None
     error: str | None = None
+    released: bool = False
+    """For ``failed``: the claim was given back (the platform refused), so it may be retried."""
 
 
 Post = Callable[[S, str], Awaitable[object]]
@@ -741,23 +777,61 @@ async def deliver_tip(
     since, until = day_bounds(day - timedelta(days=1), sub.timezone)
     channels = (review_channels or _own_channel)(sub)
     yesterday = list(await _value(store.reviews(since=since, until=until, channels=channels)))
-    plan = plan_tip(library, history, yesterday, day)
+    plan = plan_tip(library, history, yesterday, day, figures=await _shows_figures(store, sub))
     if not await _value(store.claim_delivery(sub.channel, day, plan.tip.id)):
         return Delivery(sub.channel, "taken", day, plan.tip.id, plan.message)
     try:
         await post(sub, plan.message)
     except Exception as error:
+        if not isinstance(error, PostRefused):
+            logger.warning(
+                "daily tip for %s on %s (%s) was claimed but could not be posted (%s); it may "
+                "have arrived, so the day is not retried (never posted twice)",
+                sub.channel,
+                day,
+                plan.tip.id,
+                type(error).__name__,
+            )
+            return Delivery(sub.channel, "failed", day, plan.tip.id, plan.message, repr(error))
         logger.warning(
-            "daily tip for %s on %s (%s) was claimed but could not be posted: %r; "
-            "the day is not retried, so it is never posted twice",
+            "daily tip for %s on %s (%s) was refused (%s): the day is released so it can be "
+            "tried again",
             sub.channel,
             day,
             plan.tip.id,
             error,
         )
-        return Delivery(sub.channel, "failed", day, plan.tip.id, plan.message, repr(error))
+        try:
+            await _value(store.release_delivery(sub.channel, day, plan.tip.id))
+        except Exception as release_error:
+            logger.warning(
+                "daily tip for %s on %s: the claim could not be released (%s)",
+                sub.channel,
+                day,
+                type(release_error).__name__,
+            )
+            return Delivery(sub.channel, "failed", day, plan.tip.id, plan.message, repr(error))
+        return Delivery(
+            sub.channel, "failed", day, plan.tip.id, plan.message, repr(error), released=True
+        )
     logger.info("daily tip for %s on %s: %s", sub.channel, day, plan.tip.id)
     return Delivery(sub.channel, "posted", day, plan.tip.id, plan.message)
+
+
+async def _shows_figures(store: TipStore[S], sub: S) -> bool:
+    """Whether ``sub``'s channel may see the team's figures (the store's ``shows_figures``).
+
+    A store may have an ``async shows_figures(sub) -> bool`` saying whether the channel is the
+    team's own; without one every channel is. If it fails, the figures are left out.
+    """
+    check = getattr(store, "shows_figures", None)
+    if check is None:
+        return True
+    try:
+        return bool(await _value(check(sub)))
+    except Exception as error:
+        logger.warning("could not tell who reads %s (%s): no figures", sub.channel, error)
+        return False
 
 
 async def run_due(
@@ -768,8 +842,12 @@ async def run_due(
     now: datetime,
     grace: timedelta = DEFAULT_GRACE,
     review_channels: ReviewChannels[S] | None = None,
+    hold: Mapping[tuple[str, date], datetime] | None = None,
 ) -> list[Delivery]:
     """Post every subscription's tip that is due at ``now``; return what happened to each.
+
+    ``hold`` maps a channel and day whose post failed to when to try again (before then it
+    is left alone, so a channel the bot was never invited to is not tried every minute).
 
     For each subscription within its window: read its deliveries, ask :func:`due_day`, plan
     the tip, claim the day in the store *first*, and post only when the claim succeeded
@@ -791,6 +869,8 @@ async def run_due(
             last = max((when for when, _ in history), default=None)
             day = due_day(sub, now, last, grace=grace, not_before=created)
             if day is None:
+                continue
+            if hold is not None and now < hold.get((sub.channel, day), now):
                 continue
             results.append(
                 await deliver_tip(
@@ -831,17 +911,37 @@ class TipScheduler(Generic[S]):
         self.interval = interval
         self.review_channels = review_channels
         self._stopping = False
+        self._retry: dict[tuple[str, date], tuple[datetime, timedelta]] = {}
 
     async def run_once(self, now: datetime) -> list[Delivery]:
-        """Post the tips due at ``now`` (see :func:`run_due`)."""
-        return await run_due(
+        """Post the tips due at ``now`` (see :func:`run_due`).
+
+        A post that failed is tried again after :data:`RETRY_FIRST`, then after twice as
+        long each time, up to :data:`RETRY_MOST` apart, while its day is still due.
+        """
+        hold = {key: when for key, (when, _) in self._retry.items()}
+        results = await run_due(
             self.store,
             self.library,
             self.post,
             now=now,
             grace=self.grace,
             review_channels=self.review_channels,
+            hold=hold,
         )
+        for result in results:
+            if result.day is None:
+                continue
+            key = (result.channel, result.day)
+            if result.status == "failed" and result.released:
+                wait = self._retry.get(key, (now, RETRY_FIRST / 2))[1] * 2
+                wait = min(wait, RETRY_MOST)
+                self._retry[key] = (now + wait, wait)
+            else:
+                self._retry.pop(key, None)
+        today = _utc(now, "now").date()
+        self._retry = {k: v for k, v in self._retry.items() if k[1] >= today - timedelta(days=2)}
+        return results
 
     def stop(self) -> None:
         """Ask :meth:`run_forever` to return after the current run or sleep."""

@@ -15,6 +15,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from nudgebot.engine.rules.text import clean
 from nudgebot.models import DIMENSIONS, Finding, Review
+from nudgebot.wording import (
+    LABELS,
+    SCORES_LEGEND,
+    finding_message,
+    note_for_people,
+    one_per_phrase,
+    scores_verdict,
+    suggestion_state,
+    weight_words,
+)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -41,8 +51,9 @@ def verdict(review: Review) -> str:
     """Return the one-line verdict: a nudge, or "looks good"."""
     if not review.judged:
         return "○ Not judged: see the note below"
-    nudges = sum(1 for f in review.findings if f.level == "nudge")
-    hints = len(review.findings) - nudges
+    findings = one_per_phrase(review.findings)
+    nudges = sum(1 for f in findings if f.level == "nudge")
+    hints = len(findings) - nudges
     extra = f" (and {_plural(hints, 'small hint')})" if hints else ""
     if review.points_raised:
         return f"▲ Worth a nudge: {_plural(nudges, 'thing')} could land better{extra}"
@@ -56,8 +67,11 @@ def _plural(count: int, noun: str) -> str:
 
 
 def ordered(review: Review) -> list[Finding]:
-    """Return the findings to show, nudges before hints (each group in the engine's order)."""
-    return sorted(review.findings, key=lambda f: f.level != "nudge")
+    """Return the findings to show, nudges before hints (each group in the engine's order).
+
+    One per quoted phrase: the same words flagged under two dimensions are shown once.
+    """
+    return one_per_phrase(sorted(review.findings, key=lambda f: f.level != "nudge"))
 
 
 def _bar(value: int) -> str:
@@ -71,13 +85,17 @@ def _score_style(value: int) -> str:
 
 def _finding_title(finding: Finding) -> str:
     level = " (hint)" if finding.level == "hint" else ""
-    return f"{finding.dimension.capitalize()}{level} · {finding.rule}"
+    return f"{LABELS[finding.dimension]}{level}"
 
 
 def _cost(finding: Finding) -> str:
-    if finding.rule.startswith("llm."):  # the model scores dimensions, not findings
+    """Return how much the finding weighs, in words.
+
+    Empty for the model's findings: it scores whole dimensions, not findings.
+    """
+    if finding.rule.startswith("llm."):
         return ""
-    return f"−{finding.cost} points" if finding.cost else "no points"
+    return weight_words(finding)
 
 
 def _reviewer(review: Review) -> str:
@@ -150,11 +168,15 @@ def _plain_lines(review: Review, draft: str, compact: bool) -> Iterator[str]:
         for dimension in DIMENSIONS:
             value = scores[dimension]
             yield f"  {dimension:<10} {_bar(value)} {value:>3}"
+    if review.judged:
+        yield f"  {scores_verdict(review)}"
+        if not compact:
+            yield f"  ({SCORES_LEGEND})"
     for number, finding in enumerate(ordered(review), start=1):
         yield ""
         if compact and finding.level == "hint":
             cost = _cost(finding)
-            yield f"Hint: {finding.message}" + (f" ({cost})" if cost else "")
+            yield f"Hint: {finding_message(finding)}" + (f" ({cost})" if cost else "")
             continue
         cost = _cost(finding)
         yield f"{number}. {_finding_title(finding)}" + (f" · {cost}" if cost else "")
@@ -163,17 +185,18 @@ def _plain_lines(review: Review, draft: str, compact: bool) -> Iterator[str]:
             before, quote, after = (part.replace("\n", " ") for part in context)
             yield f"   {before}{quote}{after}"
             yield "   " + " " * _cells(before) + "^" * max(1, _cells(quote))
-        yield f"   {finding.message}"
+        yield f"   {finding_message(finding)}"
         if not compact:
             yield f"   Fix: {finding.fix}"
     if review.suggestion is not None:
         yield ""
-        yield "Suggested reply (ready to copy):"
+        yield f"Suggested reply ({suggestion_state(review)}):"
         yield ""
         yield review.suggestion
-    if review.note:
+    note = note_for_people(review.note)
+    if note:
         yield ""
-        yield f"Note: {review.note}"
+        yield f"Note: {note}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,25 +236,28 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
             grid.add_row(f"  {dimension}", Text(_bar(value), _score_style(value)), str(value))
         parts.append(Text())
         parts.append(grid)
+    if review.judged:
+        parts.append(Text(f"  {scores_verdict(review)}"))
+        if not compact:
+            parts.append(Text(f"  ({SCORES_LEGEND})", "dim"))
     for number, finding in enumerate(ordered(review), start=1):
         if compact and finding.level == "hint":
             parts.append(
                 Text.assemble(
                     "\n",
                     ("Hint: ", "bold"),
-                    finding.message,
+                    finding_message(finding),
                     (f" ({_cost(finding)})" if _cost(finding) else "", "dim"),
                 )
             )
             continue
         title = Text(f"\n{number}. ")
-        title.append(finding.dimension.capitalize(), "bold")
+        title.append(LABELS[finding.dimension], "bold")
         if finding.level == "hint":
             title.append(" (hint)", "italic")
-        title.append(f" · {finding.rule}", "dim")
         if _cost(finding):
             title.append(" · ", "dim")
-            title.append(_cost(finding), "red" if finding.cost else "dim")
+            title.append(_cost(finding), "red" if finding.cost >= 25 else "dim")
         body: list[RenderableType] = []
         context = quote_in_context(draft, finding)
         if context is not None:
@@ -245,18 +271,23 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
                     ("”", "dim"),
                 )
             )
-        body.append(Text(finding.message))
+        body.append(Text(finding_message(finding)))
         if not compact:
             body.append(Text.assemble(("Fix: ", "bold cyan"), finding.fix))
         parts.append(title)
         parts.append(Padding(Group(*body), (0, 0, 0, 3)))
     if review.suggestion is not None:
         parts.append(Text())
-        parts.append(Rule("Suggested reply · ready to copy", align="left", style="green"))
+        parts.append(
+            Rule(  # a Text, not a str: "[brackets]" would be read as rich markup
+                Text(f"Suggested reply · {suggestion_state(review)}"), align="left", style="green"
+            )
+        )
         parts.append(_Unwrapped(review.suggestion))
         parts.append(Rule(style="green"))
-    if review.note:
-        parts.append(Text.assemble(("Note: ", "bold"), (review.note, "italic")))
+    note = note_for_people(review.note)
+    if note:
+        parts.append(Text.assemble(("Note: ", "bold"), (note, "italic")))
     return Group(*parts)
 
 

@@ -372,6 +372,7 @@ class FakeSlackAPI(LocalHTTPServer):
         self.channels: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self._trouble: dict[str, list[tuple[int, str, int]]] = {}
+        self._needed: dict[str, str] = {}
         self._changed = threading.Condition()
         self._serial = 0
         self._handlers = self._methods()
@@ -405,16 +406,25 @@ class FakeSlackAPI(LocalHTTPServer):
         self.usergroups[group] = list(users)
 
     def add_channel(
-        self, channel: str, members: list[str], *, private: bool = False, name: str = ""
+        self,
+        channel: str,
+        members: list[str],
+        *,
+        private: bool = False,
+        name: str = "",
+        shared: bool = False,
     ) -> None:
         """Add a channel and its members (``conversations.info`` / ``conversations.members``).
 
-        A channel not added is answered as one the bot cannot see (``channel_not_found``).
+        ``shared``: a Slack Connect channel (``is_shared`` and ``is_ext_shared``). A channel
+        not added is answered as one the bot cannot see (``channel_not_found``).
         """
         self.channels[channel] = {
             "id": channel,
             "name": name or channel.lower(),
             "is_private": private,
+            "is_shared": shared,
+            "is_ext_shared": shared,
             "members": list(members),
         }
 
@@ -423,10 +433,15 @@ class FakeSlackAPI(LocalHTTPServer):
         with self._changed:
             self._trouble.setdefault(method, []).append((429, str(retry_after), times))
 
-    def fail(self, method: str, error: str, times: int = 1) -> None:
-        """Answer ``method`` with ``{"ok": false, "error": error}`` the next ``times`` calls."""
+    def fail(self, method: str, error: str, times: int = 1, *, needed: str | None = None) -> None:
+        """Answer ``method`` with ``{"ok": false, "error": error}`` the next ``times`` calls.
+
+        ``needed`` adds the scopes Slack names in a ``missing_scope`` answer (``files:write``).
+        """
         with self._changed:
             self._trouble.setdefault(method, []).append((200, error, times))
+            if needed:
+                self._needed[method] = needed
 
     def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
         """Answer ``method`` with HTTP ``status`` (5xx) and a plain-text body the next ``times``.
@@ -522,7 +537,10 @@ class FakeSlackAPI(LocalHTTPServer):
                 return 429, {"Retry-After": detail}, {"ok": False, "error": "ratelimited"}
             if status >= 500:
                 return status, {}, f"{status} upstream error".encode()
-            return 200, {}, {"ok": False, "error": detail}
+            refused: dict[str, Any] = {"ok": False, "error": detail}
+            if detail == "missing_scope" and method in self._needed:
+                refused["needed"] = self._needed[method]
+            return 200, {}, refused
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
         handler = self._handlers.get(method)

@@ -11,7 +11,9 @@ here, once:
   watched channel's own; for a team channel that is not watched, every channel's).
 - :class:`TipService` runs :class:`~nudgebot.scheduler.TipScheduler` beside a serving app
   (started and stopped with it); exactly once holds across instances and restarts because the
-  day is claimed in the database before the tip is posted.
+  day is claimed in the database before the tip is posted, and a post that fails gives the
+  claim back, so the day can be tried again (by the lead after inviting the bot, or by the
+  scheduler a little later).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ __all__ = ["PlatformTipStore", "TipService", "TipsAnswer", "TipsCall", "answer_t
 
 Post = Callable[[TipSubscription, str], Awaitable[object]]
 Watched = Callable[[], Awaitable[Collection[str]]]
+Outsiders = Callable[[str], Awaitable[bool]]
+"""Whether people from outside the team can read a channel (Slack Connect...)."""
 
 
 async def _nothing_watched() -> Collection[str]:
@@ -52,12 +56,22 @@ class PlatformTipStore:
 
     ``watched`` returns the channels whose own reviews tailor their tips (the platform's
     watched channels); any other subscribed channel is tailored by every channel's reviews.
+    ``outsiders`` says whether people from outside the team read a channel: there, and in a
+    watched support channel (customers may read it), a tip names the weak spot without the
+    team's figures, which stay in the leads' reports.
     """
 
-    def __init__(self, store: Store, platform: str, watched: Watched = _nothing_watched) -> None:
+    def __init__(
+        self,
+        store: Store,
+        platform: str,
+        watched: Watched = _nothing_watched,
+        outsiders: Outsiders | None = None,
+    ) -> None:
         self.store = store
         self.platform = platform
         self.watched_channels = watched
+        self.outsiders = outsiders
         self._watched: frozenset[str] = frozenset()
 
     async def subscriptions(self) -> list[TipSubscription]:
@@ -69,6 +83,10 @@ class PlatformTipStore:
         """Claim ``channel``'s tip for ``day`` (see :meth:`Store.claim_delivery`)."""
         return await self.store.claim_delivery(channel, day, tip_id)
 
+    async def release_delivery(self, channel: str, day: date, tip_id: str) -> bool:
+        """Give back a claim whose post failed (see :meth:`Store.release_delivery`)."""
+        return await self.store.release_delivery(channel, day, tip_id)
+
     async def deliveries(self, channel: str) -> list[tuple[date, str]]:
         """Return the tips claimed for ``channel`` so far."""
         return await self.store.deliveries(channel)
@@ -78,6 +96,16 @@ class PlatformTipStore:
     ) -> list[StoredReview]:
         """Return the reviews that tailor a tip."""
         return await self.store.reviews(since=since, until=until, channels=channels)
+
+    async def shows_figures(self, sub: TipSubscription) -> bool:
+        """Whether ``sub``'s tip may give the team's figures.
+
+        Not in a watched support channel, nor where people from outside the team read (when
+        that can't be told, it counts as outsiders).
+        """
+        if sub.channel in frozenset(await self.watched_channels()):
+            return False
+        return self.outsiders is None or not await self.outsiders(sub.channel)
 
     def review_channels(self, sub: TipSubscription) -> list[str] | None:
         """Return whose reviews tailor the tip: a watched channel's own; else all (None)."""
@@ -175,6 +203,8 @@ class TipsCall:
     """Whether tips can go to this conversation (False in a direct message)."""
     command: str = "/nudge tips"
     """How the command is typed on this platform, for the hints in answers."""
+    invite: str = "invite me to this channel (`/invite @nudgebot`)"
+    """How to add the bot to this conversation on this platform (completes "Please ...")."""
 
 
 @dataclass(frozen=True)
@@ -246,10 +276,16 @@ async def answer_tips(
     )
     if done.status == "taken":
         return TipsAnswer("Today's tip has already been posted here. The next one comes tomorrow.")
+    if done.status == "failed" and not done.released:
+        return TipsAnswer(
+            "I couldn't tell whether today's tip reached this channel: the connection failed "
+            "while I was posting it. If it didn't arrive, the next one comes tomorrow.",
+            error=True,
+        )
     if done.status == "failed":
         return TipsAnswer(
-            "I couldn't post today's tip here: make sure I'm a member of this channel. "
-            "Today's tip is used up; the next comes tomorrow.",
+            f"I couldn't post today's tip here. Please {call.invite}, then try "
+            f"`{call.command} now` again.",
             error=True,
         )
     return TipsAnswer("Posted today's tip.")

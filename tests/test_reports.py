@@ -9,8 +9,11 @@ import asyncio
 import csv
 import io
 import json
+import os
 import random
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from dataclasses import replace
@@ -24,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nudgebot import commands
+from nudgebot.chart import CHART_SIZE, chart_alt_text, chart_title
 from nudgebot.cli import main
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.models import DIMENSIONS, Finding, Review, Scores, StoredReview
@@ -56,6 +60,7 @@ from nudgebot.reports import (
     top_rules,
     trend_chart_png,
 )
+from nudgebot.wording import plural
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 LABELS = rule_labels(default_rulebook().rules)
@@ -665,20 +670,38 @@ def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
-@pytest.mark.parametrize(("width", "height"), [(480, 160), (200, 80)])
-def test_trend_chart_is_a_png_of_the_right_size(width: int, height: int) -> None:
+def test_trend_chart_is_a_png_readable_at_slacks_preview_size() -> None:
     report = build_report(SEEDED, PREVIOUS, query=seeded_query())
-    data = trend_chart_png(report, width, height)
+    data = trend_chart_png(report)
     assert data is not None
     chunks = png_chunks(data)
-    assert [kind for kind, _ in chunks] == [b"IHDR", b"IDAT", b"IEND"]
-    assert struct.unpack(">IIBBBBB", chunks[0][1]) == (width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.decompress(chunks[1][1])
-    assert len(pixels) == height * (1 + width * 3)
-    rows = [pixels[r * (1 + width * 3) : (r + 1) * (1 + width * 3)] for r in range(height)]
-    assert all(row[0] == 0 for row in rows)  # filter type 0 on every row
-    assert any(b"\x1f\x4f\x84" in row for row in rows)  # the dots are drawn
-    assert len(data) < 10_000
+    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
+    width, height = struct.unpack(">II", chunks[0][1][:8])
+    assert (width, height) == CHART_SIZE  # drawn at twice Slack's 480 px preview
+    assert 5_000 < len(data) < 200_000
+
+
+def test_the_chart_is_described_in_words() -> None:
+    report = build_report(SEEDED, PREVIOUS, query=seeded_query())
+    said = chart_alt_text(report)
+    first, last = report.trend[0], report.trend[-1]
+    assert said.startswith(chart_title(report))
+    assert f"{first.overall:.0f} on the first day and {last.overall:.0f} on the last" in said
+    assert f"{plural(len(report.trend), 'day')} from" in said and "out of 100" in said
+    counts = [p.count for p in report.trend]
+    assert f"from {min(counts)} to {max(counts)}." in said
+
+
+def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
+    code = (
+        "import sys, nudgebot.reports, nudgebot.cli, nudgebot.chart, "
+        "nudgebot.adapters.slack.leads; print('matplotlib' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_no_chart_for_a_single_day() -> None:

@@ -27,6 +27,7 @@ from nudgebot.scheduler import (
     RULE_PHRASES,
     TIPS_USAGE,
     Delivery,
+    PostRefused,
     TipScheduler,
     TipsCommand,
     WeakSpot,
@@ -673,6 +674,13 @@ class FakeStore:
         self.claims[channel, day] = tip_id
         return True
 
+    async def release_delivery(self, channel: str, day: date, tip_id: str) -> bool:
+        await asyncio.sleep(0)
+        if self.claims.get((channel, day)) != tip_id:
+            return False
+        del self.claims[channel, day]
+        return True
+
     async def deliveries(self, channel: str) -> list[tuple[date, str]]:
         await asyncio.sleep(0)  # lets a second instance read before the first one claims
         if channel in self.broken:
@@ -706,6 +714,12 @@ class SyncStore(FakeStore):
         self.claims[channel, day] = tip_id
         return True
 
+    def release_delivery(self, channel: str, day: date, tip_id: str) -> bool:  # type: ignore[override]
+        if self.claims.get((channel, day)) != tip_id:
+            return False
+        del self.claims[channel, day]
+        return True
+
     def deliveries(self, channel: str) -> list[tuple[date, str]]:  # type: ignore[override]
         return sorted((day, tip) for (chan, day), tip in self.claims.items() if chan == channel)
 
@@ -716,16 +730,21 @@ class SyncStore(FakeStore):
 
 
 class Poster:
-    """Records posts; fails for the channels in ``failing``."""
+    """Records posts; fails for the channels in ``failing``, refuses those in ``refusing``."""
 
-    def __init__(self, failing: Iterable[str] = ()) -> None:
+    def __init__(self, failing: Iterable[str] = (), refusing: Iterable[str] = ()) -> None:
         self.posts: list[tuple[str, str]] = []
         self.failing = set(failing)
+        self.refusing = set(refusing)
+        self.tries = 0
 
     async def __call__(self, sub: Sub, text: str) -> None:
         await asyncio.sleep(0)
+        self.tries += 1
         if sub.channel in self.failing:
             raise ConnectionError("slack is unreachable")
+        if sub.channel in self.refusing:
+            raise PostRefused("not_in_channel")
         self.posts.append((sub.channel, text))
 
 
@@ -836,6 +855,37 @@ def test_two_instances_polling_for_days_post_one_tip_per_channel_per_local_day()
     for channel, days in per_channel.items():
         tips = [store.claims[channel, day] for day in days]
         assert len(set(tips)) == len(tips), channel
+
+
+def test_a_refused_post_releases_the_day_and_is_retried_once_the_bot_is_in(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, post = FakeStore([Sub("C-OUT")]), Poster(refusing={"C-OUT"})
+    with caplog.at_level(logging.WARNING, logger="nudgebot.scheduler"):
+        [first] = asyncio.run(run_due(store, LIBRARY, post, now=utc(2026, 11, 24, 9, 30)))
+    assert (first.status, first.released) == ("failed", True)
+    assert store.claims == {}  # the day is free again
+    assert "refused (not_in_channel)" in caplog.text and "released" in caplog.text
+    post.refusing.clear()  # the lead invited the bot
+    [again] = asyncio.run(run_due(store, LIBRARY, post, now=utc(2026, 11, 24, 9, 31)))
+    assert again.status == "posted" and post.posts == [("C-OUT", again.message)]
+    assert asyncio.run(run_due(store, LIBRARY, post, now=utc(2026, 11, 24, 9, 32))) == []
+
+
+def test_the_scheduler_backs_off_a_refused_channel() -> None:
+    store, post = FakeStore([Sub("C-OUT")]), Poster(refusing={"C-OUT"})
+    scheduler = TipScheduler(store, LIBRARY, post)
+    start = utc(2026, 11, 24, 9, 30)
+    tried_at = []
+    for minute in range(0, 40):
+        before = post.tries
+        asyncio.run(scheduler.run_once(start + timedelta(minutes=minute)))
+        if post.tries > before:
+            tried_at.append(minute)
+    assert tried_at == [0, 5, 15, 35]  # 5, 10, then 20 minutes apart: not every minute
+    post.refusing.clear()
+    asyncio.run(scheduler.run_once(start + timedelta(minutes=75)))
+    assert len(post.posts) == 1
 
 
 def test_a_failing_post_keeps_the_claim_logs_and_is_not_retried(

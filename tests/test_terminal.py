@@ -72,14 +72,33 @@ def test_plain_has_quote_in_context_scores_fix_and_suggestion() -> None:
     assert "  empathy    ██████░░░░  65" in lines
     assert "  respect    ██████████ 100" in lines
     assert "   Fix: Give a time you can stand behind." in lines
-    assert "−30 points" in text
+    assert "1. Ownership · a big one" in lines  # weights in words, no rule ids or points
+    assert "points" not in text and "ownership.vague-timeline" not in text
+    assert "  Empathy (65) and Ownership (70) could be warmer; the rest read well." in lines
+    assert "Suggested reply (Ready to copy):" in lines
     assert SUGGESTION in lines  # on a line of its own, ready to copy
-    assert text.rstrip().endswith("Note: the rules reviewed this draft")
+    assert text.rstrip().endswith("Note: The rules reviewed this draft.")
+
+
+def test_a_suggestion_with_placeholders_says_to_fill_them_in() -> None:
+    holes = Review(True, Scores(ownership=70), (SOON,), "I'll call you by [time].", "rules")
+    text = review_plain(holes, DRAFT)
+    assert "Suggested reply (Fill in the [brackets] and send):" in text.splitlines()
+    assert "Ready to copy" not in text
+    assert "Fill in the [brackets] and send" in render_rich(holes)
+
+
+def test_the_same_words_under_two_dimensions_are_shown_once() -> None:
+    twin = Finding("respect", "respect.x", "“soon.", "Sounds curt.", "Be warm.", cost=10)
+    doubled = Review(True, Scores(ownership=70, respect=90), (SOON, twin), SUGGESTION, "rules")
+    text = review_plain(doubled, DRAFT)
+    assert text.startswith("▲ Worth a nudge: 1 thing could land better")
+    assert "Sounds curt." not in text
 
 
 def test_plain_lists_nudges_before_hints() -> None:
     text = review_plain(NUDGE, DRAFT)
-    assert text.index("ownership.vague-timeline") < text.index("respect.no-courtesy")
+    assert text.index("“soon” leaves") < text.index("No greeting anywhere.")
 
 
 def test_plain_good_review_is_short() -> None:

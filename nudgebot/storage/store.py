@@ -1188,6 +1188,18 @@ class Store:
         values = {"channel": channel, "day": day, "tip_id": tip_id, "at": self.now()}
         return await self._count(self._claim_delivery, values) == 1
 
+    async def release_delivery(self, channel: str, day: date, tip_id: str) -> bool:
+        """Give back a claim whose tip could not be posted, so the day can be tried again.
+
+        Only the claim for ``tip_id`` goes (another caller's newer claim stays); False if
+        there was none.
+        """
+        d = tip_deliveries.c
+        statement = delete(tip_deliveries).where(
+            d.channel == channel, d.day == day, d.tip_id == tip_id
+        )
+        return await self._count(statement) > 0
+
     @_again
     async def deliveries(self, channel: str) -> list[tuple[date, str]]:
         """Return the tips claimed for ``channel``: ``(local day, tip id)``, oldest first."""

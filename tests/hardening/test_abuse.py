@@ -531,7 +531,7 @@ def test_a_model_told_to_ping_everyone_or_a_stranger_is_not_obeyed_in_slack(
     suggestion = suggestion_of(nudge)
     assert suggestion is not None and "contact the courier" in suggestion
     assert ping not in suggestion and escaped(ping) not in suggestion  # removed, not escaped
-    assert "the suggestion was corrected" in everything
+    assert "the suggestion was corrected" in everything.lower()  # the note, as a sentence
     assert_fits_slack(nudge)
 
 
@@ -564,7 +564,7 @@ def test_a_model_told_to_print_its_system_prompt_leaks_none_of_it(
         "findings": ["findings that repeated the model's instructions are not shown"],
     }
     for note in notes.get(where, [*notes["suggestion"], *notes["findings"]]):
-        assert note in shown(nudge)  # said, in the nudge's note
+        assert note in shown(nudge).lower()  # said, in the nudge's note (as a sentence)
     suggestion = suggestion_of(nudge)  # the rules' rewrite stands in for a leaked suggestion
     assert suggestion is not None and "contact the courier" in suggestion
     assert_fits_slack(nudge)

@@ -25,18 +25,26 @@ markers. A suggestion that itself contains a fence falls back to a block quote.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nudgebot.engine.guard import escape_mrkdwn, slack_tokens
 from nudgebot.models import Finding, Review
 from nudgebot.wording import (
     LABELS,
+    finding_message,
+    fresh_tips,
+    note_for_people,
+    one_per_phrase,
     plural,
     quotes_itself,
     review_summary,
     scores_line,
+    scores_verdict,
     strengths,
+    suggestion_label,
+    suggestion_state,
+    trim_quote,
 )
 
 __all__ = [
@@ -52,6 +60,7 @@ __all__ = [
     "help_message",
     "home_view",
     "nudge_message",
+    "nudge_without_buttons",
     "review_message",
     "review_modal",
     "slack_len",
@@ -231,9 +240,10 @@ def _quote_text(finding: Finding, keep: Sequence[str]) -> str:
 
     Empty when there is no quote (something missing), or when the message already quotes it.
     """
-    if not finding.quote.strip() or quotes_itself(finding):
+    words = trim_quote(finding.quote)
+    if not words or quotes_itself(finding):
         return ""
-    return _blockquote(truncate(_esc(finding.quote.strip(), keep), _QUOTE_CHARS, "…"))
+    return _blockquote(truncate(_esc(words, keep), _QUOTE_CHARS, "…"))
 
 
 def _finding_section(finding: Finding, keep: Sequence[str], *, fix: bool) -> dict[str, Any]:
@@ -243,7 +253,7 @@ def _finding_section(finding: Finding, keep: Sequence[str], *, fix: bool) -> dic
     if quote:
         lines.append(quote)
     if finding.message.strip():
-        lines.append(truncate(_esc(finding.message.strip(), keep), _MESSAGE_CHARS, "…"))
+        lines.append(truncate(_esc(finding_message(finding), keep), _MESSAGE_CHARS, "…"))
     if fix and finding.fix.strip():
         lines.append("_Try:_ " + truncate(_esc(finding.fix.strip(), keep), _MESSAGE_CHARS, "…"))
     return _section("\n".join(lines))
@@ -253,9 +263,9 @@ def _hints_section(hints: Sequence[Finding], keep: Sequence[str]) -> dict[str, A
     """Return the small hints, grouped as one bulleted list."""
     bullets = []
     for hint in hints:
-        words = " ".join(hint.quote.split())
+        words = trim_quote(hint.quote)
         about = f" (“{_esc(words, keep)}”)" if words and not quotes_itself(hint) else ""
-        line = f"*{LABELS[hint.dimension]}*: {_esc(' '.join(hint.message.split()), keep)}{about}"
+        line = f"*{LABELS[hint.dimension]}*: {_esc(finding_message(hint), keep)}{about}"
         bullets.append("• " + truncate(line, _HINT_CHARS, "…"))
     return _section("*Small hints*\n" + "\n".join(bullets))
 
@@ -309,16 +319,17 @@ def nudge_message(review: Review, draft: str, *, ref: str) -> dict[str, Any]:
     if not ref or slack_len(ref) > MAX_BUTTON_VALUE:
         raise ValueError(f"ref must be 1-{MAX_BUTTON_VALUE} characters, got {len(ref)}")
     keep = slack_tokens(draft)
-    findings = sorted(review.findings, key=_nudge_priority)
+    findings = one_per_phrase(sorted(review.findings, key=_nudge_priority))
     shown, hidden = findings[:NUDGE_FINDINGS], len(findings) - NUDGE_FINDINGS
     blocks: list[dict[str, Any]] = [_header("This reply could land better")]
     blocks += [_finding_section(finding, keep, fix=False) for finding in shown]
     if hidden > 0:
         blocks.append(_context(_more(hidden) + " DM me the reply for the full review."))
     if review.suggestion and review.suggestion.strip():
-        blocks.append(_suggestion_section(review.suggestion, keep, "A warmer version to copy:"))
-    if review.note:
-        blocks.append(_context(_esc(review.note)))
+        blocks.append(_suggestion_section(review.suggestion, keep, suggestion_label(review)))
+    note = note_for_people(review.note)
+    if note:
+        blocks.append(_context(_esc(note)))
     blocks.append(
         {
             "type": "actions",
@@ -332,11 +343,25 @@ def nudge_message(review: Review, draft: str, *, ref: str) -> dict[str, Any]:
     )
     dimensions = list(dict.fromkeys(LABELS[f.dimension] for f in findings))
     about = f" ({', '.join(dimensions)})" if dimensions else ""
-    ready = ": a warmer version is ready to copy" if review.suggestion else ""
+    ready = f": a warmer version ({suggestion_state(review).lower()})" if review.suggestion else ""
     return {
         "text": _fallback(f"This reply could land better{about}{ready}."),
         "blocks": _capped(blocks),
     }
+
+
+def nudge_without_buttons(message: Mapping[str, Any], note: str) -> dict[str, Any]:
+    """Return a nudge with its Helpful / Not helpful / Mute row replaced by ``note``.
+
+    Everything else (the findings, the suggestion ready to copy) stays as it was: a button
+    press changes only the button row, into a short context line ("Thanks — noted.").
+    """
+    kept = [
+        _context(note) if block.get("block_id") == BLOCK_FEEDBACK else block
+        for block in message.get("blocks") or ()
+        if isinstance(block, Mapping)
+    ]
+    return {"text": str(message.get("text") or note), "blocks": [dict(b) for b in kept]}
 
 
 def review_message(review: Review, draft: str) -> dict[str, Any]:
@@ -377,14 +402,15 @@ def _review_blocks(review: Review, draft: str) -> list[dict[str, Any]]:
             _header("I couldn't review this one"),
             _section("I've left this draft alone: there's nothing here I can score fairly."),
         ]
-        if review.note:
-            blocks.append(_context(_esc(review.note)))
+        note = note_for_people(review.note)
+        if note:
+            blocks.append(_context(_esc(note)))
         return blocks
     title = "A few things could land better" if review.points_raised else "Looking good"
-    blocks = [_header(title), _context(scores_line(review))]
+    blocks = [_header(title), _context(scores_line(review), scores_verdict(review))]
     if not review.points_raised:
         blocks.append(_section(_good_words(review)))
-    findings = _ordered(review.findings)
+    findings = one_per_phrase(_ordered(review.findings))
     nudges = [f for f in findings if f.level == "nudge"]
     hints = [f for f in findings if f.level != "nudge"]
     shown_nudges, shown_hints = nudges[:REVIEW_FINDINGS], hints[:REVIEW_HINTS]
@@ -395,15 +421,11 @@ def _review_blocks(review: Review, draft: str) -> list[dict[str, Any]]:
     if hidden > 0:
         blocks.append(_context(_more(hidden)))
     if review.suggestion and review.suggestion.strip():
-        label = (
-            "A warmer version, ready to copy:"
-            if review.points_raised
-            else "If you'd like, a version with a little extra warmth:"
-        )
         blocks.append(_divider())
-        blocks.append(_suggestion_section(review.suggestion, keep, label))
-    if review.note:
-        blocks.append(_context(_esc(review.note)))
+        blocks.append(_suggestion_section(review.suggestion, keep, suggestion_label(review)))
+    note = note_for_people(review.note)
+    if note:
+        blocks.append(_context(_esc(note)))
     return blocks
 
 
@@ -429,7 +451,7 @@ def coaching_message(question: str, answer: str, tips: Sequence[str] = ()) -> di
     body = _esc(answer.strip())
     parts = _paragraphs(body) if body else ["I don't have a good answer for that one yet."]
     blocks += [_section(part) for part in parts]
-    chosen = [" ".join(tip.split()) for tip in tips if tip.strip()][:COACHING_TIPS]
+    chosen = fresh_tips(answer, tips)[:COACHING_TIPS]  # not the ones the answer already lists
     if chosen:
         bullets = "\n".join("• " + truncate(_esc(tip), _MESSAGE_CHARS, "…") for tip in chosen)
         blocks.append(_section("*Tips to try*\n" + bullets))

@@ -9,6 +9,7 @@ error message instead of silence.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ NO_COACH = (
     "suggest a warmer version."
 )
 FAILED = "Something went wrong on my side, so I couldn't finish that. Please try again."
+REMEMBERED_NUDGES = 2_000
+"""Live nudges kept in memory so a button press can keep their suggestion."""
 BUSY = "I'm very busy right now and couldn't get to that. Please try again in a minute."
 
 
@@ -78,6 +81,24 @@ class SlackBot:
     tips: TipLibrary | None = None
     tasks: Background = field(default_factory=Background)
     services: list[Service] = field(default_factory=list)
+    _nudges: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
+
+    def remember_nudge(self, ref: str, message: dict[str, Any]) -> None:
+        """Keep a posted nudge (the last :data:`REMEMBERED_NUDGES`) so its buttons can keep it.
+
+        A nudge is ephemeral: Slack doesn't send its blocks back with a button press, so the
+        updated message (everything but the button row) is rebuilt from here.
+        """
+        if ref == "-":  # not stored: no id of its own to find it by
+            return
+        self._nudges[ref] = message
+        self._nudges.move_to_end(ref)
+        while len(self._nudges) > REMEMBERED_NUDGES:
+            self._nudges.popitem(last=False)
+
+    def nudge(self, ref: str) -> dict[str, Any] | None:
+        """Return the nudge posted with ``ref`` (None: not remembered, e.g. after a restart)."""
+        return self._nudges.get(ref)
 
     def start(self) -> None:
         """Start the services (see :func:`nudgebot.adapters.slack.server.start`)."""

@@ -1,8 +1,9 @@
 """The "Warm up this reply" shortcut, the nudge's buttons, and the App Home.
 
 The shortcut opens a "Reviewing…" modal at once (a ``trigger_id`` lasts three seconds), then
-fills it with the review. Helpful / Not helpful record the agent's verdict and replace the nudge
-with a thank-you; Mute pauses live nudges for an hour. The App Home shows the agent's recent
+fills it with the review. Helpful / Not helpful record the agent's verdict and Mute pauses live
+nudges for an hour; either way only the nudge's button row changes (into a short "Thanks —
+noted."), so the suggestion stays there to copy. The App Home shows the agent's recent
 scores, streak, nudge setting (with a toggle) and today's tip.
 """
 
@@ -23,7 +24,7 @@ __all__ = ["SHORTCUT", "register"]
 
 SHORTCUT = "warm_up_reply"
 TITLE = "Warm up this reply"
-THANKS = "Thanks for the feedback! It helps me get better at this."
+THANKS = "Thanks — noted. Your feedback helps me get better at this."
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
@@ -48,6 +49,17 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         work = _warm_up(bot, client, shortcut, home_team(context), opened)
         bot.spawn(work, what="the Warm up shortcut", notify=tell)
 
+    async def keep_the_nudge(
+        body: dict[str, Any], ref: str, note: str, respond: AsyncRespond
+    ) -> None:
+        """Replace only the nudge's button row with ``note``; the suggestion stays."""
+        shown = body.get("message") if isinstance(body.get("message"), dict) else None
+        nudge = shown or bot.nudge(ref)
+        if nudge is None:  # not remembered (a restart): leave the nudge as it is
+            await respond(text=note, replace_original=False, response_type="ephemeral")
+            return
+        await respond(**blocks.nudge_without_buttons(nudge, note), replace_original=True)
+
     async def on_feedback(
         body: dict[str, Any], action: dict[str, Any], ack: AsyncAck, respond: AsyncRespond
     ) -> None:
@@ -57,20 +69,22 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 
         async def record() -> None:
             await bot.state.record_feedback(ref, user, helpful)
-            await respond(text=THANKS, replace_original=True)
+            await keep_the_nudge(body, ref, THANKS, respond)
 
         bot.spawn(record(), what="recording feedback")
 
-    async def on_mute(body: dict[str, Any], ack: AsyncAck, respond: AsyncRespond) -> None:
+    async def on_mute(
+        body: dict[str, Any], action: dict[str, Any], ack: AsyncAck, respond: AsyncRespond
+    ) -> None:
         await ack()
 
         async def mute() -> None:
             until = await bot.state.mute(str(body["user"]["id"]))
             text = (
-                f"Live nudges are muted until {slack_time(until)}. "
+                f"Thanks — noted. Live nudges are muted until {slack_time(until)}; "
                 "`/nudge on` turns them back on sooner."
             )
-            await respond(text=text, replace_original=True)
+            await keep_the_nudge(body, str(action.get("value")), text, respond)
 
         bot.spawn(mute(), what="muting nudges")
 

@@ -37,11 +37,13 @@ from nudgebot.adapters.slack.convert import (
     message_turn,
     slack_error,
 )
+from nudgebot.adapters.slack.problems import explain
 from nudgebot.adapters.slack.report_blocks import (
     progress_message,
     report_blocks,
     scorecard_blocks,
 )
+from nudgebot.chart import chart_alt_text, chart_title
 from nudgebot.engine import DraftError
 from nudgebot.models import Draft, Review, Turn
 from nudgebot.reports import (
@@ -57,6 +59,7 @@ from nudgebot.reports import (
     trend_chart_png,
     zone_or_utc,
 )
+from nudgebot.wording import plural
 
 __all__ = ["REFUSAL", "USAGE", "run_review"]
 
@@ -68,6 +71,15 @@ REFUSAL = LEADS_ONLY
 USAGE = (
     "Usage: `/nudge review [#channel | @agent | @group] [7d | 30d | since 2026-11-01] [csv]`, "
     "or `/nudge review <message link>` for the scorecard of one conversation."
+)
+CANT_SEE = (
+    "I can't read that conversation because I'm not in it. If it's in a channel, invite me "
+    "there (`/invite @nudgebot`) and try again."
+)
+CANT_CHECK_ACCESS = (
+    "I can't check who may read that conversation: Slack hasn't given nudgebot permission to "
+    "look up channels (`channels:read`, `groups:read`, `im:read` and `mpim:read`). A workspace "
+    "admin can add them in the app's settings (OAuth & Permissions) and reinstall the app."
 )
 CSV_WORDS = frozenset({"csv", "export"})
 THREAD_PAGES = 5
@@ -140,10 +152,15 @@ async def _send_files(
 ) -> str | None:
     """DM the lead the trend chart (when there is one) and the CSV (when asked for)."""
     uploads: list[dict[str, Any]] = []
-    chart = trend_chart_png(report) if report.replies else None
+    chart = await asyncio.to_thread(trend_chart_png, report) if report.replies else None
     if chart is not None:
         uploads.append(
-            {"content": chart, "filename": "nudgebot-trend.png", "title": "Overall score by day"}
+            {
+                "content": chart,
+                "filename": "nudgebot-trend.png",
+                "title": chart_title(report),
+                "alt_txt": chart_alt_text(report),  # what screen readers say instead
+            }
         )
     if want_csv:
         uploads.append(
@@ -169,7 +186,7 @@ async def _send_files(
     except Exception as error:  # the files are extras: the report goes out regardless
         reason = slack_error(error) if isinstance(error, SlackApiError) else "an upload failed"
         logger.warning("could not send a review's files: %s (%s)", reason, type(error).__name__)
-        return f"I couldn't send you the {what} ({reason})."
+        return explain(error, f"send you the {what}")
     return f"I've sent you the {what} in a direct message."
 
 
@@ -190,26 +207,27 @@ async def _scorecard(
             response_type="ephemeral",
         )
         return
+    if access == "no-permission":
+        await respond(text=CANT_CHECK_ACCESS, response_type="ephemeral")
+        return
+    problem: str | None = CANT_SEE
+    messages = None
     try:
         messages = await _thread(client, thread) if access == "yes" else None
     except SlackApiError as error:
         logger.info("could not read a thread for a scorecard: %s", slack_error(error))
-        messages = None
+        problem = explain(error, "read that conversation")
     if messages is None:
-        await respond(
-            text=(
-                "I can't read that conversation. If it's in a channel, invite me there "
-                "(`/invite @nudgebot`) and try again."
-            ),
-            response_type="ephemeral",
-        )
+        await respond(text=problem, response_type="ephemeral")
         return
     home = (await client.auth_test()).get("team_id")
     pairs = await _agent_replies(bot, thread.channel, messages, str(home) if home else None)
-    await respond(
-        text=f":hourglass_flowing_sand: Scoring {len(pairs)} agent replies in that conversation…",
-        response_type="ephemeral",
-    )
+    counted = plural(len(pairs), "agent reply", "agent replies")
+    if pairs:  # nothing to score is said by the scorecard itself, at once
+        await respond(
+            text=f":hourglass_flowing_sand: Scoring {counted} in that conversation…",
+            response_type="ephemeral",
+        )
     reviews = await asyncio.gather(*(_review(bot, draft) for _, draft in pairs))
     scored: list[tuple[str, Review]] = [
         (author, review)

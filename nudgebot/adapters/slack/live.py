@@ -140,6 +140,7 @@ async def nudge(
         return
     ref = "-" if review_id is None else str(review_id)  # "-": feedback not recorded
     message = blocks.nudge_message(review, draft.text, ref=ref)
+    bot.remember_nudge(ref, message)
     try:
         await client.chat_postEphemeral(
             channel=channel, user=user, thread_ts=thread_root(event), **message

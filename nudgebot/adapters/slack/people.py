@@ -34,7 +34,7 @@ REPLIES_LIMIT = 200
 MEMBER_PAGES = 20
 """Pages of 1,000 members read at most to find a lead in a private channel."""
 
-Access = Literal["yes", "no", "unknown"]
+Access = Literal["yes", "no", "unknown", "no-permission"]
 
 
 def _split(ids: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -144,13 +144,14 @@ class Directory:
 
         ``"yes"`` for a public channel of the workspace or one ``user`` is a member of;
         ``"no"`` for a private channel, group DM or DM ``user`` is not in; ``"unknown"`` when
-        the bot cannot see the channel itself (not invited, deleted, another workspace).
+        the bot cannot see the channel itself (not invited, deleted, another workspace);
+        ``"no-permission"`` when the app lacks the scope to look (``channels:read`` ...).
         """
         try:
             info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
         except SlackApiError as error:
             logger.info("could not look up a channel: %s", slack_error(error))
-            return "unknown"
+            return "no-permission" if slack_error(error) == "missing_scope" else "unknown"
         private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
         if not private:
             return "yes"
@@ -167,7 +168,7 @@ class Directory:
                     break
         except SlackApiError as error:
             logger.info("could not list a channel's members: %s", slack_error(error))
-            return "unknown"
+            return "no-permission" if slack_error(error) == "missing_scope" else "unknown"
         return "no"
 
     async def _team_of(self, user: str) -> str | None:

@@ -35,6 +35,7 @@ from nudgebot.reports import (
     ThreadQuery,
     ThreadScorecard,
 )
+from nudgebot.wording import SCORES_LEGEND, trim_quote
 
 __all__ = ["progress_message", "report_blocks", "scorecard_blocks"]
 
@@ -250,6 +251,7 @@ def scorecard_blocks(thread: ThreadQuery, card: ThreadScorecard) -> dict[str, An
     if not card.rows:
         blocks.append(_section("I found no agent replies to score in this conversation."))
         return {"text": "Conversation scorecard: no agent replies to score.", "blocks": blocks}
+    blocks.append(_context(SCORES_LEGEND))
     if card.means:
         means = " · ".join(
             f"{_NAMES[name]} {card.means[name]:.0f}" for name in ("overall", *DIMENSIONS)
@@ -270,7 +272,7 @@ def scorecard_blocks(thread: ThreadQuery, card: ThreadScorecard) -> dict[str, An
         )
         text += f"\n{line}"
         if row.top is not None:
-            quote = " ".join(row.top.quote.split())
+            quote = trim_quote(row.top.quote)
             about = (
                 f" (“{_esc(truncate(quote, 200, '…'))}”)"
                 if quote and quote not in row.top.message

@@ -35,7 +35,7 @@ from nudgebot.adapters.teams.bot import (
     TeamsBot,
     error_response,
 )
-from nudgebot.adapters.teams.convert import conversation_kind
+from nudgebot.adapters.teams.convert import conversation_kind, reference_from_activity, sender
 from nudgebot.adapters.teams.endpoint import (
     MAX_BODY,
     Receive,
@@ -69,9 +69,11 @@ from nudgebot.engine import ReviewEngine
 from nudgebot.tips import TipLibrary
 
 __all__ = [
+    "CANT_REACH_PRIVATELY",
     "DEFAULT_SERVICE_URL",
     "MAX_BODY",
     "MESSAGES_PATH",
+    "SENT_PRIVATELY",
     "TeamsApp",
     "TeamsSendError",
     "TokenProvider",
@@ -81,6 +83,11 @@ __all__ = [
 
 logger = logging.getLogger("nudgebot.teams")
 
+SENT_PRIVATELY = "I've sent you my notes on that reply in our private chat."
+CANT_REACH_PRIVATELY = (
+    "I couldn't reach you in a private chat, so I've kept my notes to myself. Add nudgebot as "
+    "a personal app (Apps, then nudgebot, then Add) and mention me again."
+)
 MESSAGES_PATH = "/api/messages"
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 DRAIN_SECONDS = 10.0
@@ -249,14 +256,47 @@ class TeamsApp:
         async def tell(reply: Reply) -> None:
             await retrying(lambda: ctx.send(outgoing(reply)), "a reply")
 
+        private = ask.kind == "review" and conversation_kind(activity) != "personal"
+
         async def work() -> None:
             await bot.note_conversation(activity)
-            if ask.slow:
+            if ask.slow and not private:
                 await typing(ctx)
-            for reply in await bot.answer(ask, activity):
+            replies = await bot.answer(ask, activity)
+            if private:
+                # A review is for the person who asked: never in front of the channel.
+                sent = await self._to_personal_chat(activity, replies)
+                await tell(Reply(text=SENT_PRIVATELY if sent else CANT_REACH_PRIVATELY))
+                return
+            for reply in replies:
                 await tell(reply)
 
         bot.tasks.spawn(work(), what=f"an answer to a {ask.kind}", notify=tell)
+
+    async def _to_personal_chat(self, activity: dict[str, Any], replies: list[Reply]) -> bool:
+        """Send ``replies`` to the 1:1 chat of the activity's sender; False if it can't be had.
+
+        Teams gives the same 1:1 chat back each time it is asked for one (it is kept as a
+        conversation reference too); that needs the app installed for the person (personally,
+        or in a team they are in).
+        """
+        user_id, _, _ = sender(activity)
+        where = reference_from_activity(activity)
+        if not user_id or where is None or not where.tenant_id:
+            return False
+        try:
+            chat = await self.open_personal_chat(
+                user_id,
+                tenant_id=where.tenant_id,
+                service_url=where.service_url,
+                bot_id=where.bot_id,
+            )
+            for reply in replies:
+                await self.send_proactive(chat, reply)
+        except (TeamsSendError, ValueError) as error:
+            logger.warning("could not reach an agent's personal chat (%s)", error)
+            return False
+        return True
 
     async def _on_card_action(self, ctx: sdk.ActivityContext[Any]) -> dict[str, Any]:
         activity = _wire(ctx.activity)

@@ -47,6 +47,7 @@ from nudgebot.adapters.teams.hooks import (
     Feedback,
     FeedbackHook,
     FeedbackKind,
+    ImageAnswer,
     MemoryFeedback,
     ReviewedDraft,
     ReviewRecorder,
@@ -127,6 +128,9 @@ class Reply:
     card: dict[str, Any] | None = None
     ai_generated: bool = False
     feedback_loop: bool = False
+    image: bytes | None = None
+    """A PNG shown inline under the text (the leads' trend chart)."""
+    image_name: str = "image.png"
 
 
 @dataclass(frozen=True)
@@ -359,6 +363,8 @@ class TeamsBot:
         answer: CommandAnswer = await hook(call)
         if isinstance(answer, dict):
             return Reply(card=answer)
+        if isinstance(answer, ImageAnswer):
+            return Reply(text=answer.text, image=answer.image, image_name=answer.name)
         return Reply(text=str(answer))
 
     async def _tip_of_the_day(self, call: CommandCall) -> CommandAnswer:

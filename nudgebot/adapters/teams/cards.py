@@ -29,11 +29,19 @@ from typing import Any
 from nudgebot.models import Finding, Review
 from nudgebot.wording import (
     LABELS,
+    finding_message,
+    fresh_tips,
+    note_for_people,
+    one_per_phrase,
     plural,
     quotes_itself,
     review_summary,
     scores_line,
+    scores_verdict,
     strengths,
+    suggestion_label,
+    trim_quote,
+    weight_words,
 )
 
 __all__ = [
@@ -216,13 +224,14 @@ def _good_words(review: Review) -> str:
 def _finding(finding: Finding, budget: _Budget, first: bool) -> dict[str, Any]:
     label = f"**{LABELS[finding.dimension]}**"
     if finding.cost:
-        label += f" · costs {plural(finding.cost, 'point')}"
+        label += f" · {weight_words(finding)}"
     items = [_ours(label)]
-    if finding.quote.strip() and not quotes_itself(finding):
-        quote = shorten(_one_line(finding.quote), budget.quote, "…")
+    words = trim_quote(finding.quote)
+    if words and not quotes_itself(finding):
+        quote = shorten(words, budget.quote, "…")
         items.append(_theirs((f"“{quote}”", {"italic": True})))
     if finding.message.strip():
-        items.append(_theirs(shorten(finding.message.strip(), budget.message, "…")))
+        items.append(_theirs(shorten(finding_message(finding), budget.message, "…")))
     if finding.fix.strip():
         fix = shorten(finding.fix.strip(), budget.message, "…")
         items.append(_theirs(("Try: ", {"weight": "Bolder"}), fix))
@@ -232,11 +241,11 @@ def _finding(finding: Finding, budget: _Budget, first: bool) -> dict[str, Any]:
 def _hints(hints: Sequence[Finding], budget: _Budget) -> dict[str, Any]:
     items = [_ours("**Small hints**")]
     for hint in hints:
-        words = _one_line(hint.quote)
+        words = trim_quote(hint.quote)
         about = (
             f" (“{shorten(words, budget.quote, '…')}”)" if words and not quotes_itself(hint) else ""
         )
-        message = shorten(_one_line(hint.message), budget.message, "…")
+        message = shorten(finding_message(hint), budget.message, "…")
         items.append(
             _theirs(("• " + LABELS[hint.dimension] + ": ", {"weight": "Bolder"}), message + about)
         )
@@ -247,12 +256,7 @@ def _suggestion(review: Review, budget: _Budget) -> tuple[dict[str, Any], str]:
     """Return the suggestion's container and the suggestion as shown (maybe shortened)."""
     text = (review.suggestion or "").strip()
     shown = shorten(text, budget.suggestion, "…")
-    label = (
-        "**A warmer version, ready to use:**"
-        if review.points_raised
-        else "**If you'd like, a version with a little extra warmth:**"
-    )
-    items = [_ours(label), _theirs(shown, id="suggestion-text")]
+    items = [_ours(f"**{suggestion_label(review)}**"), _theirs(shown, id="suggestion-text")]
     if shown != text:
         items.append(_ours(_TOO_LONG, isSubtle=True, size="Small"))
     block = {"type": "Container", "id": "suggestion", "style": "emphasis", "items": items}
@@ -321,17 +325,19 @@ def _review_card(
         title = "A few things could land better" if review.points_raised else "Looking good"
         body.append(_ours(title, id="title", weight="Bolder", size="Medium"))
         body.append(_ours(scores_line(review), id="scores", isSubtle=True, spacing="None"))
+        body.append(_ours(scores_verdict(review), id="verdict", isSubtle=True, spacing="None"))
         body.append(_theirs((shown_draft, {"isSubtle": True, "italic": True}), id="draft"))
         if not review.points_raised:
             body.append(_ours(_good_words(review)))
-        nudges = [f for f in review.findings if f.level == "nudge"][: budget.nudges]
-        hints = [f for f in review.findings if f.level != "nudge"][: budget.hints]
+        findings = one_per_phrase(review.findings)
+        nudges = [f for f in findings if f.level == "nudge"][: budget.nudges]
+        hints = [f for f in findings if f.level != "nudge"][: budget.hints]
         if nudges:
             items = [_finding(f, budget, i == 0) for i, f in enumerate(nudges)]
             body.append({"type": "Container", "id": "findings", "items": items})
         if hints:
             body.append(_hints(hints, budget))
-        hidden = len(review.findings) - len(nudges) - len(hints)
+        hidden = len(findings) - len(nudges) - len(hints)
         if hidden > 0:
             more = f"…and {plural(hidden, 'more thing')} I've left out to keep this short."
             body.append(_ours(more, isSubtle=True))
@@ -342,8 +348,9 @@ def _review_card(
         use = {**data, "suggestion": shown} if budget.carry else dict(data)
         actions.append(_execute("Use suggestion", VERB_USE, use, style="positive"))
     actions.append(_execute("Dismiss", VERB_DISMISS, dict(data)))
-    if review.note:
-        body.append(_theirs((review.note, {"isSubtle": True, "size": "Small"}), id="note"))
+    note = note_for_people(review.note)
+    if note:
+        body.append(_theirs((note, {"isSubtle": True, "size": "Small"}), id="note"))
     body.append(_feedback_row(data, feedback_given))
     return _card(body, review_summary(review), actions)
 
@@ -417,7 +424,7 @@ def coaching_card(
     if len(paragraphs) > _PARAGRAPHS:
         paragraphs = [*paragraphs[: _PARAGRAPHS - 1], paragraphs[_PARAGRAPHS - 1] + " " + _TOO_LONG]
     body += [_theirs(shorten(p, _PARAGRAPH_CHARS, "…")) for p in paragraphs]
-    chosen = [_one_line(tip) for tip in tips if tip.strip()][:COACHING_TIPS]
+    chosen = fresh_tips(answer, tips)[:COACHING_TIPS]  # not the ones the answer already lists
     if chosen:
         items = [_ours("**Tips to try**")]
         items += [_theirs("• " + shorten(tip, 600, "…")) for tip in chosen]
@@ -454,6 +461,7 @@ def help_text() -> str:
             "**Commands**\n\n"
             "- `help`: this message\n"
             "- `review`: a look at how the team's replies have been landing\n"
-            "- `tips`: a few coaching tips on demand",
+            "- `tips`: the channel's daily coaching tip: `tips on 09:30`, `tips off`, `tips now` "
+            "(leads), or `tips` to see what is set",
         ]
     )

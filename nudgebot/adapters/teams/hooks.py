@@ -32,6 +32,7 @@ __all__ = [
     "Feedback",
     "FeedbackHook",
     "FeedbackKind",
+    "ImageAnswer",
     "MemoryFeedback",
     "ReviewRecorder",
     "ReviewedDraft",
@@ -42,8 +43,19 @@ __all__ = [
 
 NOT_SET_UP = "That command isn't set up yet. For now, send me a draft and I'll review it."
 
-CommandAnswer = str | dict[str, Any]
-"""A command's answer: Teams markdown text, or an Adaptive Card."""
+
+@dataclass(frozen=True)
+class ImageAnswer:
+    """A command's answer in Teams markdown ``text`` with a PNG shown under it (a chart)."""
+
+    text: str
+    image: bytes
+    name: str
+    """The image's title, shown by Teams (``Team score by day (last 7 days)``)."""
+
+
+CommandAnswer = str | dict[str, Any] | ImageAnswer
+"""A command's answer: Teams markdown text, an Adaptive Card, or text with an image."""
 
 Surface = Literal["personal", "mention", "reply"]
 """How a review was asked for: in the bot's 1:1 chat, by @mention with the draft, or by

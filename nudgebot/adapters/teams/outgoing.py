@@ -9,6 +9,7 @@ is what a refused proactive message raises.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -57,11 +58,23 @@ def outgoing(reply: Reply) -> sdk.MessageActivityInput:
     fields: dict[str, Any] = {}
     if reply.text is not None:
         fields.update(text=reply.text, textFormat="markdown")
+    attachments: list[dict[str, Any]] = []
     if reply.card is not None:
-        fields["attachments"] = [{"contentType": CONTENT_TYPE, "content": reply.card}]
+        attachments.append({"contentType": CONTENT_TYPE, "content": reply.card})
         fallback = reply.card.get("fallbackText")
         if isinstance(fallback, str) and fallback:
             fields["summary"] = fallback  # shown in notifications (an extra field for the SDK)
+    if reply.image is not None:  # an inline image: the bytes in the message, nothing hosted
+        data = base64.b64encode(reply.image).decode("ascii")
+        attachments.append(
+            {
+                "contentType": "image/png",
+                "contentUrl": f"data:image/png;base64,{data}",
+                "name": reply.image_name,
+            }
+        )
+    if attachments:
+        fields["attachments"] = attachments
     message = sdk.MessageActivityInput.model_validate(fields)
     if reply.ai_generated:
         message.add_ai_generated()

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,8 +21,11 @@ from typing import Any
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
-from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall
+from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall, ImageAnswer
 from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemory
+from nudgebot.adapters.teams.outgoing import TeamsSendError
+from nudgebot.adapters.teams.references import ConversationRef
+from nudgebot.chart import chart_title
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
@@ -32,8 +36,10 @@ from nudgebot.reports import (
     parse_review_args,
     report_text,
     rule_labels,
+    trend_chart_png,
     zone_or_utc,
 )
+from nudgebot.scheduler import PostRefused
 from nudgebot.storage import Store, TipSubscription
 from nudgebot.storage.lazy import Database
 from nudgebot.tip_service import PlatformTipStore, TipsCall, TipService, answer_tips
@@ -89,7 +95,11 @@ class TeamsCommands:
         store = await self.database.open()
         labels = rule_labels(self.engine.rulebook.rules)
         report = await load_report(store, query, labels=labels, team=call.conversation.tenant_id)
-        return "```\n" + report_text(report).rstrip() + "\n```"
+        text = "```\n" + report_text(report).rstrip() + "\n```"
+        chart = await asyncio.to_thread(trend_chart_png, report)  # the same chart as in Slack
+        if chart is None:
+            return text
+        return ImageAnswer(text, chart, f"{chart_title(report)}.png")
 
     async def tips_command(self, call: CommandCall) -> CommandAnswer:
         """Answer ``tips`` for the conversation it was sent in."""
@@ -103,12 +113,13 @@ class TeamsCommands:
             default_timezone=conversation.timezone or "UTC",
             can_post=conversation.kind != "personal",
             command="tips",
+            invite="add me to this team (Apps, then nudgebot, then Add to a team)",
         )
 
         async def post(message: str) -> None:
             if self.app is None:  # pragma: no cover - wired by serve before any request
                 raise RuntimeError("the Teams app is not set up")
-            await self.app.send_proactive(conversation, message)
+            await post_refusable(self.app, conversation, message)
 
         if tips_call.is_lead and tips_call.can_post:
             # The daily tips will be posted here later, maybe by another instance: keep where.
@@ -116,6 +127,16 @@ class TeamsCommands:
         view = PlatformTipStore(await self.database.open(), PLATFORM)
         answer = await answer_tips(tips_call, view, self.tips, post, now=self.clock())
         return answer.text
+
+
+async def post_refusable(app: TeamsApp, ref: ConversationRef, message: str) -> None:
+    """Post a tip proactively; a refusal from Teams (4xx) becomes :class:`PostRefused`."""
+    try:
+        await app.send_proactive(ref, message)
+    except TeamsSendError as error:
+        if error.status is not None and 400 <= error.status < 500 and error.status != 429:
+            raise PostRefused(f"HTTP {error.status}") from error
+        raise
 
 
 def teams_tips(app: TeamsApp, database: Database, library: TipLibrary) -> TipService:
@@ -129,8 +150,8 @@ def teams_tips(app: TeamsApp, database: Database, library: TipLibrary) -> TipSer
     async def post(sub: TipSubscription, message: str) -> None:
         ref = await references.get(sub.channel)
         if ref is None:
-            raise LookupError("no conversation reference: was the bot removed?")
-        await app.send_proactive(ref, message)
+            raise PostRefused("no conversation reference: was the bot removed?")
+        await post_refusable(app, ref, message)
 
     return TipService(view, library, post)
 

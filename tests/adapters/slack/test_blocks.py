@@ -460,7 +460,7 @@ def test_nudge_note_is_escaped_with_nothing_kept() -> None:
     contexts = [
         e["text"] for b in payload["blocks"] if b["type"] == "context" for e in b["elements"]
     ]
-    assert "The model wrote &lt;!channel&gt; &amp; &lt;@U9&gt;; I removed it." in contexts
+    assert "The model wrote &lt;!channel&gt; &amp; &lt;@U9&gt;. I removed it." in contexts
     # The draft's own broadcast stays working in the suggestion (it was the agent's choice).
     assert any("Heads up <!channel>: sorry" in t for t in sections(payload))
     # An empty note shows nothing.
@@ -604,7 +604,7 @@ def test_emoji_count_double_against_slack_limits() -> None:
 def test_a_suggestion_holding_a_code_fence_is_shown_as_a_quote() -> None:
     suggestion = "Please run:\n```\nreset --all\n```\nand tell me how it goes."
     payload = check(review_message(make_review(suggestion=suggestion), DRAFT), DRAFT)
-    shown = next(t for t in sections(payload) if "ready to copy" in t)
+    shown = next(t for t in sections(payload) if "Ready to copy" in t)
     assert shown.endswith(">Please run:\n>```\n>reset --all\n>```\n>and tell me how it goes.")
 
 

@@ -130,6 +130,22 @@ def test_tips_now_posts_todays_tip_once(app: RunningApp, api: FakeSlackAPI) -> N
     assert len(api.calls_to("chat.postMessage")) == 1
 
 
+def test_a_failed_tip_post_can_be_retried_the_same_day_after_the_bot_is_invited(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    api.fail("chat.postMessage", "not_in_channel")  # the bot isn't in #C0NOTIN yet
+    said = answer(app, api, "out", "tips now", channel_id="C0NOTIN", user_id=LEAD)
+    assert "couldn't post today's tip here" in said and "/invite @nudgebot" in said
+    assert "not_in_channel" not in said and "already" not in said
+    # The lead invites the bot and asks again, the same day:
+    said = answer(app, api, "in", "tips now", channel_id="C0NOTIN", user_id=LEAD)
+    assert said == "Posted today's tip."
+    tries = [c for c in api.calls_to("chat.postMessage") if c.params["channel"] == "C0NOTIN"]
+    assert [call.status for call in tries] == [200, 200]  # refused once, then posted
+    said = answer(app, api, "twice", "tips now", channel_id="C0NOTIN", user_id=LEAD)
+    assert "already been posted" in said
+
+
 def next_weekday(after: date, weekday: int) -> date:
     day = after + timedelta(days=1)
     while day.weekday() != weekday:
@@ -200,8 +216,13 @@ def test_a_subscription_made_after_todays_time_starts_tomorrow(
 def test_yesterdays_weak_spot_tailors_the_tip_and_says_so(
     app: RunningApp, api: FakeSlackAPI, library: TipLibrary
 ) -> None:
-    channel = "C0TAILOR"
-    answer(app, api, "sub", "tips on 09:30 Europe/London", channel_id=channel, user_id=LEAD)
+    channel, connect, watched = "C0TAILOR", "C0CONNECT", "C0WATCHED"
+    api.add_channel(channel, [LEAD], name="team")
+    api.add_channel(connect, [LEAD], name="with-acme", shared=True)  # Slack Connect
+    api.add_channel(watched, [LEAD], name="support-queue")
+    for key, where in (("sub", channel), ("subc", connect), ("subw", watched)):
+        answer(app, api, key, "tips on 09:30 Europe/London", channel_id=where, user_id=LEAD)
+    app.run(app.app.bot.state.watch(watched, LEAD))
     day = next_weekday(datetime.now(UTC).date() + timedelta(days=30), 2)
     yesterday = at(day - timedelta(days=1), "11:00")
     rows = [
@@ -210,7 +231,7 @@ def test_yesterdays_weak_spot_tailors_the_tip_and_says_so(
             at=yesterday + timedelta(minutes=n),
             platform="slack",
             team=HOME,
-            channel=SUPPORT,
+            channel=place,
             user=AGENT,
             engine="rules",
             scores=Scores(ownership=40),
@@ -221,14 +242,23 @@ def test_yesterdays_weak_spot_tailors_the_tip_and_says_so(
             nudged=True,
         )
         for n in range(9)
+        for place in (SUPPORT, watched)
     ]
     store = app.run(app.app.bot.state.open())
     app.run(store.add_reviews(rows))
     tips = DailyTips(app.app.bot, app.app.client, library)
-    [done] = [d for d in app.run(tips.run_once(at(day, "09:31"))) if d.channel == channel]
+    results = {d.channel: d for d in app.run(tips.run_once(at(day, "09:31")))}
+    done = results[channel]
     assert done.status == "posted"
     phrase = RULE_PHRASES["ownership.deflection"]
     [text] = posted_to(api, channel)
-    assert text.startswith(f"Yesterday 9 replies {phrase}. Today: ")
+    assert text.startswith(f"Yesterday 18 replies {phrase}. Today: ")  # the team's own channel
     tip = next(tip for tip in library if tip.id == done.tip_id)
     assert tip.dimension == "ownership" and tip.text in text
+    # Customers or another company read these two: the weak spot, without the team's figures.
+    for where in (connect, watched):
+        assert results[where].status == "posted"
+        [quiet] = posted_to(api, where)
+        intro = quiet.split(" Today: ")[0]
+        assert intro == f"Yesterday some replies {phrase}.", where
+        assert not any(ch.isdigit() for ch in intro)

@@ -174,8 +174,34 @@ def test_the_trend_chart_and_the_csv_go_to_the_leads_dms(
     assert complete.params["channel_id"].startswith("D")
     uploads = list(api.uploads.values())[-2:]
     assert uploads[0].startswith(b"\x89PNG\r\n\x1a\n")
+    chart, _ = api.calls_to("files.getUploadURLExternal")[-2:]
+    assert chart.params["alt_txt"].startswith("Team score by day (last 7 days). A line of")
+    assert json.loads(complete.params["files"])[0]["title"] == "Team score by day (last 7 days)"
     csv = uploads[1].decode()
     assert AGENT in csv and AGENT_TWO in csv
+
+
+def test_a_missing_files_permission_is_named_not_blamed_on_the_channel(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    api.fail("files.getUploadURLExternal", "missing_scope", needed="files:write")
+    review_as(app, api, "noscope", "7d", LEAD)
+    _, report = answers(api, "noscope", 2)
+    shown = everything(report)
+    assert "I couldn't send you the trend chart" in shown
+    assert "`files:write` permission" in shown and "reinstall the app" in shown
+    assert "missing_scope" not in shown and "invite" not in shown
+
+
+def test_a_missing_channels_permission_is_named_not_blamed_on_the_channel(
+    app: RunningApp, api: FakeSlackAPI
+) -> None:
+    api.fail("conversations.info", "missing_scope", needed="channels:read")
+    link = "https://fake.slack.com/archives/C0SUPPORT/p1700000150000100"
+    review_as(app, api, "noread", link, LEAD)
+    [answer] = answers(api, "noread")
+    assert "`channels:read`" in answer["text"] and "reinstall the app" in answer["text"]
+    assert "invite" not in answer["text"] and "missing_scope" not in answer["text"]
 
 
 def test_a_review_of_a_user_group_counts_its_members_only(
@@ -223,7 +249,7 @@ def test_a_message_link_gives_the_conversations_scorecard(
     link = "<https://fake.slack.com/archives/C0SUPPORT/p1700000150000100>"
     review_as(app, api, "thread", link, LEAD)
     progress, card = answers(api, "thread", 2)
-    assert "Scoring 1 agent replies" in progress["text"]
+    assert "Scoring 1 agent reply in" in progress["text"]
     shown = everything(card)
     assert card["replace_original"] is True
     assert "Conversation scorecard" in shown and "Reply 1* · <@U0AGENT>" in shown

@@ -195,3 +195,95 @@ def test_serve_http_and_teams_share_one_server_and_one_database(
             _, err = server.communicate(timeout=20)
     assert server.returncode == 130, err
     assert "Traceback" not in err, err
+
+
+def test_every_missing_setting_is_reported_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("TEAMS_"):
+            monkeypatch.delenv(name)
+    assert main(["serve", "--http", "--teams"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_CLIENT_ID"):
+        assert f"{variable}" in err, err
+
+
+@pytest.mark.parametrize(
+    ("method", "code", "args", "words"),
+    [
+        ("auth.test", "invalid_auth", ["--http"], "Slack does not accept SLACK_BOT_TOKEN"),
+        ("auth.test", "token_revoked", [], "Slack does not accept SLACK_BOT_TOKEN"),
+        (
+            "apps.connections.open",
+            "invalid_auth",
+            [],
+            "Slack does not accept SLACK_APP_TOKEN",
+        ),
+    ],
+)
+def test_a_token_slack_refuses_stops_the_start_and_is_named(
+    api: FakeSlackAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    code: str,
+    args: list[str],
+    words: str,
+) -> None:
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    api.fail(method, code)
+    assert main(["serve", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nudgebot: ") and err.count("\n") == 1, err
+    assert words in err and code not in err
+    assert "xoxb-test" not in err and "xapp-test" not in err
+    assert api.calls_to(method)  # asked Slack itself, at the configured URL
+
+
+def test_socket_mode_with_slack_unreachable_logs_one_line_per_try(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+    import contextlib
+    import logging
+
+    from nudgebot.adapters.slack.app import build_app
+    from nudgebot.adapters.slack.server import serve_socket_mode
+    from nudgebot.config import Settings
+    from nudgebot.engine import ReviewEngine
+
+    port = free_port()  # nothing listens there
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_app_token="xapp-test",
+        slack_api_url=f"http://127.0.0.1:{port}/api/",
+        engine="rules",
+        database_url="sqlite+aiosqlite:///:memory:",
+    )
+    app = build_app(settings, ReviewEngine.from_settings(settings))
+
+    async def run() -> None:
+        task = asyncio.ensure_future(
+            serve_socket_mode(app, "xapp-test", first_wait=0.2, longest_wait=0.8)
+        )
+        await asyncio.sleep(3.0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(run())
+    tries = [r for r in caplog.records if "could not open a Socket Mode connection" in r.message]
+    assert 3 <= len(tries) <= 8  # 0.2, 0.4, 0.8, 0.8... s apart: not a storm
+    assert "trying again in 1 s" in caplog.text or "trying again in 0 s" in caplog.text
+    assert all(r.exc_info is None for r in caplog.records)  # no traceback anywhere
+    assert "Traceback" not in caplog.text
+    assert len(caplog.records) <= 2 * len(tries) + 6, [r.message for r in caplog.records]

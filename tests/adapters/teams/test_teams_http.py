@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from nudgebot.adapters.teams import cards
+from nudgebot.adapters.teams.app import CANT_REACH_PRIVATELY, SENT_PRIVATELY
 from nudgebot.adapters.teams.bot import GREETING, NO_COACH, OTHERS_BUTTONS
 from nudgebot.adapters.teams.hooks import NOT_SET_UP, CommandCall, MemoryFeedback, ReviewedDraft
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences
@@ -138,6 +139,42 @@ def answer(
     return sent
 
 
+def private_review(
+    app: RunningTeams, connector: FakeBotConnector, activity: dict[str, Any]
+) -> tuple[ConnectorCall, ConnectorCall]:
+    """POST a channel message asking for a review; return (the word in the channel, the card
+    sent to the asker's 1:1 chat), after checking nothing else was sent."""
+    reply = app.post(activity)
+    assert reply.status == 200 and reply.body == ""
+    app.settle()
+    [opened] = connector.wait_for("create_conversation")
+    assert opened.body["members"] == [{"id": activity["from"]["id"]}]
+    assert opened.body["isGroup"] is False
+    sent = connector.messages()
+    assert len(sent) == 2, [call.conversation_id for call in sent]
+    [word] = [call for call in sent if call.conversation_id == THREAD]
+    [private] = [call for call in sent if call.conversation_id != THREAD]
+    assert private.conversation_id.startswith("a:fake-chat-")
+    return word, private
+
+
+def reviewed_privately(
+    app: RunningTeams, connector: FakeBotConnector, activity: dict[str, Any], thread: str
+) -> None:
+    """POST a channel review request: the card goes to a 1:1 chat, a plain word to ``thread``."""
+    assert app.post(activity).status == 200
+    app.settle()
+    sent = connector.messages()
+    assert [c.cards == [] for c in sent if c.conversation_id == thread] == [True]
+    assert [bool(c.cards) for c in sent if c.conversation_id != thread] == [True]
+
+
+def assert_nothing_to_see(word: ConnectorCall) -> None:
+    """The channel gets a neutral sentence: no card, no score, no quote of the reply."""
+    assert word.cards == [] and word.activity["text"] == SENT_PRIVATELY
+    assert not any(ch.isdigit() for ch in word.activity["text"])
+
+
 # -- 1:1 chat ---------------------------------------------------------------------------------
 
 
@@ -234,12 +271,12 @@ def test_the_same_message_delivered_twice_is_answered_once(
 # -- channels -----------------------------------------------------------------------------------
 
 
-def test_a_mention_in_a_channel_reviews_the_text_and_answers_in_the_thread(
+def test_a_mention_in_a_channel_is_reviewed_in_the_agents_private_chat(
     app: RunningTeams, connector: FakeBotConnector, engine: ReviewEngine, hooks: Hooks
 ) -> None:
     activity = fixture("message_channel_mention.json", connector)
-    sent = answer(app, connector, activity)
-    assert sent.conversation_id == THREAD  # the thread the mention was in
+    word, sent = private_review(app, connector, activity)
+    assert_nothing_to_see(word)
     draft = "Your refund is delayed, it's with finance now so nothing I can do."
     expected = app.run(engine.review(Draft(draft)))
     card = card_of(sent)
@@ -253,8 +290,8 @@ def test_a_mention_on_a_quoted_reply_reviews_that_reply(
     app: RunningTeams, connector: FakeBotConnector, engine: ReviewEngine, hooks: Hooks
 ) -> None:
     activity = fixture("message_channel_quoted_reply.json", connector)
-    sent = answer(app, connector, activity)
-    assert sent.conversation_id == THREAD
+    word, sent = private_review(app, connector, activity)
+    assert_nothing_to_see(word)
     quoted = activity["entities"][0]["quotedReply"]["preview"]
     card = card_of(sent)
     assert text_of(element(card, "draft")) == quoted
@@ -267,10 +304,23 @@ def test_a_mention_on_a_quoted_reply_reviews_that_reply(
     assert all(a["data"]["for"] == LEAD_AAD for a in actions(card))
 
 
+def test_without_a_private_chat_the_review_stays_unsaid(
+    app: RunningTeams, connector: FakeBotConnector
+) -> None:
+    connector.fail("create_conversation", 403)  # the app isn't installed for the agent
+    assert app.post(fixture("message_channel_mention.json", connector)).status == 200
+    app.settle()
+    [word] = connector.messages()
+    assert word.conversation_id == THREAD
+    assert word.activity["text"] == CANT_REACH_PRIVATELY and word.cards == []
+
+
 def test_an_old_style_quoted_reply_is_reviewed_too(
     app: RunningTeams, connector: FakeBotConnector
 ) -> None:
-    sent = answer(app, connector, fixture("message_channel_legacy_quote.json", connector))
+    _, sent = private_review(
+        app, connector, fixture("message_channel_legacy_quote.json", connector)
+    )
     card = card_of(sent)
     assert text_of(element(card, "draft")) == (
         "Sorry, the system won't let me change the delivery date."
@@ -306,7 +356,7 @@ def test_a_quoted_reply_is_reviewed_with_the_turns_quoted_before_it_in_its_threa
     )
     first["from"] = {"id": AGENT_ID, "name": "Priya Sharma", "aadObjectId": AGENT_AAD}
     first["entities"][1] = mention
-    answer(app, connector, first)
+    reviewed_privately(app, connector, first, thread)
     assert hooks.reviewed[-1].draft.thread == (Turn("customer", late),)
     connector.reset()
     second = quoting(
@@ -316,7 +366,7 @@ def test_a_quoted_reply_is_reviewed_with_the_turns_quoted_before_it_in_its_threa
         f"8:orgid:{AGENT_AAD}",
         "review this?",
     )
-    answer(app, connector, second)
+    reviewed_privately(app, connector, second, thread)
     reviewed = hooks.reviewed[-1]
     assert reviewed.surface == "reply" and reviewed.draft.text == posted
     assert reviewed.draft.thread == (Turn("customer", late),)
@@ -481,7 +531,8 @@ def test_only_the_agent_the_review_is_for_can_click(
 def test_in_a_channel_a_click_updates_the_message_for_everyone(
     app: RunningTeams, connector: FakeBotConnector
 ) -> None:
-    card = card_of(answer(app, connector, fixture("message_channel_mention.json", connector)))
+    _, sent = private_review(app, connector, fixture("message_channel_mention.json", connector))
+    card = card_of(sent)
     [use] = [a for a in actions(card) if a["verb"] == cards.VERB_USE]
     click = fixture("invoke_card_action.json", connector)
     channel = fixture("message_channel_mention.json", connector)

@@ -66,6 +66,8 @@ def test_the_manifest_lists_the_commands_the_bot_understands() -> None:
         commands = command_list["commands"]
         assert [c["title"] for c in commands] == list(COMMANDS)
         assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+        tips = next(c for c in commands if c["title"] == "tips")
+        assert "daily" in tips["description"] and "tips now" in tips["description"]
 
 
 def test_the_icons_are_the_sizes_teams_wants() -> None:

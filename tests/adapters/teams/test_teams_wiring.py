@@ -7,6 +7,7 @@ when configured), served by uvicorn, with the FakeBotConnector standing in for T
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from nudgebot.adapters.teams.app import TeamsApp
 from nudgebot.adapters.teams.memory import StoredReferences
 from nudgebot.adapters.teams.team_commands import REFUSAL, mount_teams, teams_tips
 from nudgebot.engine import ReviewEngine
+from nudgebot.models import Scores, StoredReview
 from nudgebot.storage import Store
 from nudgebot.storage.lazy import Database
 from nudgebot.testing_teams import FakeBotConnector
@@ -112,8 +114,9 @@ def test_a_reviewed_reply_is_stored_and_its_feedback_too(
 ) -> None:
     assert app.post(fixture("message_channel_quoted_reply.json", connector)).status == 200
     app.settle()
-    [sent] = connector.messages()
+    [sent] = [call for call in connector.messages() if call.cards]  # in the 1:1 chat
     [card] = sent.cards
+    click_in = {"id": sent.conversation_id, "conversationType": "personal", "tenantId": TENANT}
     now = datetime.now(UTC)
     [row] = app.run(store_of(app).reviews(since=now - timedelta(days=1), until=now))
     assert (row.platform, row.channel, row.user, row.team) == ("teams", CHANNEL, AGENT_AAD, TENANT)
@@ -121,7 +124,7 @@ def test_a_reviewed_reply_is_stored_and_its_feedback_too(
     [button] = [a for a in actions(card) if a["verb"] == cards.VERB_HELPFUL]
     assert button["data"]["ref"] == str(row.id)
     click = fixture("invoke_card_action.json", connector, **{"from": LEAD})
-    click["conversation"] = fixture("message_channel_quoted_reply.json")["conversation"]
+    click["conversation"] = click_in
     click["value"]["action"].update(verb=cards.VERB_HELPFUL, data=button["data"])
     assert app.post(click).status == 200
     stored = app.run(store_of(app).review(row.id))
@@ -151,6 +154,42 @@ def test_the_leads_review_in_the_personal_chat(
     assert "didn't understand" in said(app, connector, bad)
     channel = in_channel(connector, "review", **{"from": LEAD})
     assert "only show it in our 1:1 chat" in said(app, connector, channel)
+
+
+def test_the_leads_review_shows_the_same_trend_chart_as_slack(
+    app: RunningTeams, connector: FakeBotConnector
+) -> None:
+    now = datetime.now(UTC)
+    days = [now - timedelta(days=2), now - timedelta(days=1)]  # two days: a trend to draw
+    rows = [
+        StoredReview(
+            0,
+            at,
+            "teams",
+            TENANT,
+            CHANNEL,
+            AGENT_AAD,
+            "rules",
+            Scores(70, 60, 80, 90, 50),
+            (),
+            (),
+            (),
+            False,
+            False,
+        )
+        for at in days
+    ]
+    app.run(store_of(app).add_reviews(rows))
+    connector.reset()
+    assert app.post(message(connector, "review 7d", **{"from": LEAD})).status == 200
+    app.settle()
+    [sent] = connector.messages()
+    assert "Replies reviewed:" in sent.activity["text"]
+    [image] = [a for a in sent.activity["attachments"] if a["contentType"] == "image/png"]
+    assert image["name"] == "Team score by day (last 7 days).png"
+    scheme, _, data = image["contentUrl"].partition(",")
+    assert scheme == "data:image/png;base64"
+    assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_tips_on_now_and_the_daily_post_in_a_channel(
