@@ -79,6 +79,24 @@ class Reviewer:
         review: Review = self._runner.run(self.engine.review(draft, self.choice))
         return review
 
+    @property
+    def concurrent(self) -> bool:
+        """True when reviews go to a model, so several cases are worth running at once."""
+        return self._runner is not None
+
+    def evaluate(self, cases: list[Any], limit: int) -> Any:
+        """Evaluate ``cases`` with up to ``limit`` model reviews at once (see evaluation)."""
+        from nudgebot.evaluation import evaluate_concurrently
+
+        async def named(draft: Draft) -> Review:
+            try:
+                return await self.engine.review(draft, self.choice)
+            except DraftError as error:
+                raise DraftError(f"case {draft.id}: {error}") from None
+
+        assert self._runner is not None
+        return self._runner.run(evaluate_concurrently(cases, named, limit))
+
     def __enter__(self) -> Reviewer:
         return self
 
@@ -198,7 +216,7 @@ def batch_record(line: str, number: int, review: Callable[[Draft], Review]) -> d
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Measure the engine on a labelled file and print the figures."""
-    from nudgebot.evaluation import parse_cases, read_cases
+    from nudgebot.evaluation import EVAL_CONCURRENCY, parse_cases, read_cases
     from nudgebot.scorecard import eval_summary
 
     if args.file == "-":
@@ -213,7 +231,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             except DraftError as error:
                 raise DraftError(f"case {draft.id}: {error}") from None
 
-        metrics = _evaluate(cases, named, settings)
+        if review.concurrent:
+            metrics = review.evaluate(cases, min(EVAL_CONCURRENCY, settings.llm_concurrency))
+        else:
+            metrics = _evaluate(cases, named, settings)
         summary = eval_summary(metrics, review.choice, failures=args.show_failures)
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False))
