@@ -67,6 +67,7 @@ from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences
 from nudgebot.coach import Coach
 from nudgebot.config import Settings, SettingsError
 from nudgebot.engine import ReviewEngine
+from nudgebot.engine.normalize import mend
 from nudgebot.tips import TipLibrary
 
 __all__ = [
@@ -576,8 +577,12 @@ def _is_card_action(activity: Any) -> bool:
 
 
 def _wire(activity: Any) -> dict[str, Any]:
-    """Return an SDK activity in its wire shape (camelCase keys), as the converters read it."""
-    data: dict[str, Any] = activity.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """Return an SDK activity in its wire shape (camelCase keys), as the converters read it.
+
+    A lone surrogate in any of its strings (half a character, from a JSON escape like U+D800) is
+    replaced, so the text can be stored and sent back (:func:`~nudgebot.engine.normalize.mend`).
+    """
+    data: dict[str, Any] = mend(activity.model_dump(mode="json", by_alias=True, exclude_none=True))
     return data
 
 
