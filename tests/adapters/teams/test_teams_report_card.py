@@ -231,3 +231,19 @@ def test_a_big_team_fits_in_one_teams_message(name: str) -> None:
     assert element(card, "agents-more")["text"].startswith(
         f"…and {people - shown} more agents with fewer replies"
     )
+
+
+def test_every_other_teams_card_passes_the_same_model_check() -> None:
+    from nudgebot.engine import review as rules_review
+
+    draft = "Not our problem, contact the courier."
+    built = [
+        cards.review_card(rules_review(draft, customer="Where is it??"), draft, ref="r"),
+        cards.review_card(rules_review("🙂🎉"), "🙂🎉", ref="r", feedback_given=True),
+        cards.used_card("Thanks for waiting."),
+        cards.dismissed_card(),
+        cards.thanks_card(True),
+        cards.coaching_card("How do I say no?", "Kindly.", ["Name the next step."], "a note"),
+        cards.text_card("Name the next step.", title="Today's tip"),
+    ]
+    assert [card_problems(card) for card in built] == [[]] * len(built)
