@@ -10,9 +10,10 @@ Prints:
   timed on its own, so the LLM-only share is shown too. Target: under 5 ms.
 - **concurrency**: 50 reviews at once against a server that takes 500 ms per answer, wall
   time (target: under 1.5 s), beside 50 bare client calls at once as the baseline.
-- **tokens** for the default prompt with a 400-character draft, counted with the o200k
-  tokenizer (``bpe-openai``, installed by ``pip install -e '.[bench]'``): the messages, and the
-  JSON schema sent for structured output. Target: under 1,500 input tokens.
+- **tokens** for the default prompt with a 400-character draft and a 4-turn thread, counted
+  with the o200k tokenizer (``bpe-openai``, installed by ``pip install -e '.[bench]'``): the
+  messages, and the JSON schema sent for structured output (compact JSON). Target: at most
+  1,300 input tokens in all.
 
 The model server is :class:`nudgebot.testing.FakeModelServer`, a real HTTP server on a local
 socket; everything else is the real code.
@@ -37,12 +38,23 @@ from bench.corpus import customer_for, draft_of_length  # noqa: E402
 from nudgebot.config import Settings  # noqa: E402
 from nudgebot.engine import ReviewEngine  # noqa: E402
 from nudgebot.engine.llm.client import response_format  # noqa: E402
+from nudgebot.engine.llm.context import hint_lines  # noqa: E402
 from nudgebot.engine.llm.reviewer import LLMReviewer, PromptSet  # noqa: E402
+from nudgebot.engine.pipeline import MAX_HINTS  # noqa: E402
 from nudgebot.engine.rules import default_rulebook  # noqa: E402
-from nudgebot.models import Draft  # noqa: E402
+from nudgebot.models import Draft, Turn  # noqa: E402
 from nudgebot.testing import FakeModelServer  # noqa: E402
 
 TYPICAL_CHARS = 400
+THREAD_TURNS = 4
+TOKEN_TARGET = 1_300
+# What agents write between customer messages: a holding line, a question, a first answer.
+_AGENT_TURNS = (
+    "Thanks for getting in touch - I'm looking into this now and will come back to you shortly.",
+    "Sorry to hear that. Could you send me the order number and the date you placed it?",
+    "I've checked with the warehouse: it left us on Monday and is with the courier now.",
+    "I've passed this to our billing team and asked them to confirm the charge today.",
+)
 CONCURRENT = 50
 SLOW_SECONDS = 0.5
 
@@ -137,7 +149,20 @@ async def _concurrency(url: str) -> dict[str, float]:
     }
 
 
-def _tokens() -> dict[str, Any]:
+def thread_for(seed: int, turns: int = THREAD_TURNS) -> tuple[Turn, ...]:
+    """Return a thread of ``turns`` turns before a draft, alternating, ending with the customer."""
+    out = []
+    for i in range(turns):
+        back = turns - 1 - i  # 0 for the last turn
+        if back % 2 == 0:
+            out.append(Turn("customer", customer_for(seed + back)))
+        else:
+            out.append(Turn("agent", _AGENT_TURNS[(seed + back) % len(_AGENT_TURNS)]))
+    return tuple(out)
+
+
+def prompt_tokens(samples: int = 20) -> dict[str, Any]:
+    """Count the input tokens of one review: 400-character draft, 4-turn thread, two hints."""
     try:
         import bpe_openai
     except ImportError:
@@ -148,21 +173,43 @@ def _tokens() -> dict[str, Any]:
         return len(encoding.encode_ordinary(text))
 
     prompts = PromptSet.load()
-    counts = []
-    for seed in range(20):
-        draft = draft_of_length(TYPICAL_CHARS, seed=seed)
-        messages = prompts.messages(draft, customer_for(seed), [])
+    rules = ReviewEngine(default_rulebook(cache_dir=None))
+    counts, thread_chars = [], []
+    for seed in range(samples):
+        draft = Draft(
+            text=draft_of_length(TYPICAL_CHARS, seed=seed),
+            thread=thread_for(seed),
+            channel="C0SUPPORT",
+        )
+        hints = hint_lines(rules.review_rules(draft).findings, MAX_HINTS)
+        messages = prompts.messages(
+            draft.text, None, hints, thread=draft.turns, move="answer", channel=draft.channel
+        )
+        thread_chars.append(sum(len(turn.text) for turn in draft.turns))
         # Chat formatting adds about 3 tokens per message and 3 to prime the answer.
         counts.append(sum(count(m["content"]) + 3 for m in messages) + 3)
-    schema = count(json.dumps(response_format("schema")["json_schema"]))
+    compact = json.dumps(response_format("schema")["json_schema"], separators=(",", ":"))
+    schema = count(compact)
     messages_tokens = round(statistics.median(counts))
     return {
         "draft_chars": TYPICAL_CHARS,
+        "thread_turns": THREAD_TURNS,
+        "thread_chars_median": round(statistics.median(thread_chars)),
+        "hints_max": MAX_HINTS,
         "messages_tokens": messages_tokens,
+        "messages_tokens_max": max(counts),
         "schema_tokens": schema,
         "input_tokens": messages_tokens + schema,
         "system_prompt_tokens": count(prompts.system.render()),
+        "examples_tokens": sum(
+            count(m["content"]) + 3 for m in prompts.messages("x", None, [])[1:-1]
+        ),
+        "target": TOKEN_TARGET,
     }
+
+
+def _tokens() -> dict[str, Any]:
+    return prompt_tokens()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,11 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     if "error" in t:
         print(f"tokens: {t['error']}")
     else:
-        print(f"Input tokens, default prompt, {t['draft_chars']}-character draft (o200k)")
+        print(
+            f"Input tokens, default prompt, {t['draft_chars']}-character draft, "
+            f"{t['thread_turns']}-turn thread (o200k)"
+        )
         print(f"  messages                   {t['messages_tokens']:8d}")
         print(f"  JSON schema                {t['schema_tokens']:8d}")
-        print(f"  total                      {t['input_tokens']:8d}  (target < 1,500)")
+        print(f"  total                      {t['input_tokens']:8d}  (target <= {TOKEN_TARGET:,})")
         print(f"  (system prompt alone       {t['system_prompt_tokens']:8d})")
+        print(f"  (worked examples           {t['examples_tokens']:8d})")
     return 0
 
 

@@ -317,7 +317,7 @@ class Coach:
         """Ask the model, check its answer, and fall back to the tips if anything is wrong."""
         from nudgebot.engine.llm.client import ModelFailure
 
-        redactor = Redactor() if client.settings.redact else None
+        redactor = Redactor(client.settings.phone_region) if client.settings.redact else None
         sent = redactor.redact(question) if redactor is not None else question
         messages = prompts.messages(sent, tips)
         started = time.monotonic()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from nudgebot.arguments import day, identifier, keep_days
 from nudgebot.config import Settings
 from nudgebot.engine import DraftError, ReviewEngine
 from nudgebot.engine.rules import Rulebook, load_rulebook, prompts_dir
@@ -77,6 +78,24 @@ class Reviewer:
             return self.engine.review_rules(draft)
         review: Review = self._runner.run(self.engine.review(draft, self.choice))
         return review
+
+    @property
+    def concurrent(self) -> bool:
+        """True when reviews go to a model, so several cases are worth running at once."""
+        return self._runner is not None
+
+    def evaluate(self, cases: list[Any], limit: int) -> Any:
+        """Evaluate ``cases`` with up to ``limit`` model reviews at once (see evaluation)."""
+        from nudgebot.evaluation import evaluate_concurrently
+
+        async def named(draft: Draft) -> Review:
+            try:
+                return await self.engine.review(draft, self.choice)
+            except DraftError as error:
+                raise DraftError(f"case {draft.id}: {error}") from None
+
+        assert self._runner is not None
+        return self._runner.run(evaluate_concurrently(cases, named, limit))
 
     def __enter__(self) -> Reviewer:
         return self
@@ -197,7 +216,7 @@ def batch_record(line: str, number: int, review: Callable[[Draft], Review]) -> d
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Measure the engine on a labelled file and print the figures."""
-    from nudgebot.evaluation import parse_cases, read_cases
+    from nudgebot.evaluation import EVAL_CONCURRENCY, parse_cases, read_cases
     from nudgebot.scorecard import eval_summary
 
     if args.file == "-":
@@ -212,7 +231,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             except DraftError as error:
                 raise DraftError(f"case {draft.id}: {error}") from None
 
-        metrics = _evaluate(cases, named, settings)
+        if review.concurrent:
+            metrics = review.evaluate(cases, min(EVAL_CONCURRENCY, settings.llm_concurrency))
+        else:
+            metrics = _evaluate(cases, named, settings)
         summary = eval_summary(metrics, review.choice, failures=args.show_failures)
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False))
@@ -332,20 +354,10 @@ def run_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 def purge_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``nudgebot purge`` to its subparser."""
-
-    def days(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = -1
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"not a number of days (0 or more): {text}")
-        return value
-
     add = parser.add_argument
     add(
         "--days",
-        type=days,
+        type=keep_days,
         metavar="N",
         help="keep message text N days (default: $NUDGEBOT_RETENTION_DAYS, else 30)",
     )
@@ -353,7 +365,7 @@ def purge_arguments(parser: argparse.ArgumentParser) -> None:
         "--user",
         action="append",
         default=[],
-        type=lambda t: t.strip().lstrip("@"),
+        type=identifier,
         metavar="U",
         help="instead, forget this user entirely (repeat for more)",
     )
@@ -491,13 +503,7 @@ async def _socket_mode(app: Any, app_token: str, database: Any) -> None:
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``nudgebot report`` to its subparser."""
-    from datetime import date, tzinfo
-
-    def day(text: str) -> date:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+    from datetime import tzinfo
 
     def count(text: str) -> int:
         try:
@@ -513,15 +519,12 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
         except (ZoneInfoNotFoundError, ValueError):
             raise argparse.ArgumentTypeError(f"not a time zone: {text}") from None
 
-    def ident(text: str) -> str:
-        return text.strip().lstrip("#@")
-
     add = parser.add_argument
     add(
         "--channel",
         action="append",
         default=[],
-        type=ident,
+        type=identifier,
         metavar="C",
         help="a channel id (repeat for more)",
     )
@@ -529,7 +532,7 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
         "--user",
         action="append",
         default=[],
-        type=ident,
+        type=identifier,
         metavar="U",
         help="an agent's user id (repeat for more)",
     )
@@ -621,13 +624,6 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def tips_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``nudgebot tips`` to its subparser."""
-    from datetime import date
-
-    def day(text: str) -> date:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
     def zone(text: str) -> str:
         from nudgebot.scheduler import parse_timezone
@@ -639,7 +635,7 @@ def tips_arguments(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("action", nargs="?", choices=("preview",), default="preview")
-    add("--channel", required=True, metavar="C", type=lambda t: t.strip().lstrip("#"))
+    add("--channel", required=True, metavar="C", type=identifier)
     add("--date", type=day, metavar="YYYY-MM-DD", help="default: today in the channel's zone")
     add("--timezone", type=zone, metavar="ZONE", help="default: the subscription's, else UTC")
     add("--format", choices=("text", "json"), default="text", help="default: text")

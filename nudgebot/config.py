@@ -131,6 +131,17 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _region(text: str) -> str:
+    region = text.strip().upper()
+    if len(region) != 2 or not region.isalpha() or not region.isascii():
+        raise ValueError("expected a two-letter country code such as GB, DE or IN")
+    import phonenumbers  # only when a region is set: the library is imported lazily elsewhere
+
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{region} is not a country code with a phone numbering plan")
+    return region
+
+
 def _not_negative(number: int) -> int:
     if number < 0:
         raise ValueError("must be 0 or more")
@@ -185,6 +196,10 @@ class Settings:
     slack_app_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    slack_app_id: str | None = None
+    """This app's id (A...): requests for another app are refused (None: from auth.test)."""
+    slack_team_id: str | None = None
+    """The workspace's id (T...): requests from another one are refused (None: auth.test)."""
     watch_channels: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
     leads: tuple[str, ...] = ()
@@ -200,6 +215,8 @@ class Settings:
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     retention_days: int = 30
     redact: bool = True
+    phone_region: str = "GB"
+    """Where national-format phone numbers are read first when redacting (ISO 3166 code)."""
     # Operations
     metrics: bool = True
     """Serve ``GET /metrics`` (Prometheus text) in HTTP mode."""
@@ -278,6 +295,8 @@ class Settings:
             slack_app_token=opt("SLACK_APP_TOKEN", secret=True),
             slack_signing_secret=opt("SLACK_SIGNING_SECRET", secret=True),
             slack_api_url=opt("SLACK_API_URL", _url),
+            slack_app_id=opt("SLACK_APP_ID"),
+            slack_team_id=opt("SLACK_TEAM_ID"),
             watch_channels=get("NUDGEBOT_WATCH_CHANNELS", parse_list, ()),
             agents=get("NUDGEBOT_AGENTS", parse_list, ()),
             leads=get("NUDGEBOT_LEADS", parse_list, ()),
@@ -289,6 +308,7 @@ class Settings:
             database_url=get("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL, secret=True),
             retention_days=get("NUDGEBOT_RETENTION_DAYS", lambda s: _positive(parse_int(s)), 30),
             redact=get("NUDGEBOT_REDACT", parse_bool, True),
+            phone_region=get("NUDGEBOT_PHONE_REGION", _region, "GB"),
             metrics=get("NUDGEBOT_METRICS", parse_bool, True),
             log_format=get("NUDGEBOT_LOG_FORMAT", _log_format, "text"),
             log_level=get("NUDGEBOT_LOG_LEVEL", _log_level, "INFO"),

@@ -201,7 +201,8 @@ def review_query(
 
     Raises:
         ValueError: ``now`` is naive, both periods are given, ``days`` is not 1-365, or
-            ``since`` is after today (in ``tz``). The message can be shown to a user.
+            ``since`` is after today or more than 365 days before it (in ``tz``). The message
+            can be shown to a user.
 
     """
     if now.tzinfo is None or now.utcoffset() is None:
@@ -213,6 +214,12 @@ def review_query(
         if since > today:
             raise ValueError(
                 f"{since.isoformat()} is in the future: pick a day on or before {today}."
+            )
+        earliest = today - timedelta(days=MAX_DAYS)
+        if since < earliest:
+            raise ValueError(
+                f"{since.isoformat()} is too far back: pick a day from {earliest} on "
+                f"(reviews cover at most {MAX_DAYS} days)."
             )
         start = datetime.combine(since, time(0), tzinfo=tz)
     else:

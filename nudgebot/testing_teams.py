@@ -8,6 +8,9 @@
 - ``PUT /v3/conversations/{id}/activities/{activityId}``: a message updated (a card replaced)
 - ``DELETE /v3/conversations/{id}/activities/{activityId}``
 - ``POST /v3/conversations``: a conversation opened (the 1:1 chat a proactive message needs)
+- ``GET /v3/conversations/{id}/pagedMembers?pageSize=N&continuationToken=T`` and the older
+  ``GET /v3/conversations/{id}/members``: who is in a conversation (for a channel, its team),
+  as set with :meth:`~FakeBotConnector.set_members`; 404 for a conversation never set
 - ``POST /{tenant}/oauth2/v2.0/token``: Microsoft Entra's client-credentials token endpoint
 - ``GET /v1/.well-known/openidconfiguration`` and ``/v1/.well-known/keys``: the keys the
   Bot Framework signs its tokens with
@@ -52,9 +55,10 @@ class ConnectorCall:
     """One request the fake received.
 
     ``kind`` is ``create`` (a new message), ``reply``, ``update``, ``delete``,
-    ``create_conversation``, ``token``, ``keys``, ``openid`` or ``unknown``; ``body`` is the
-    parsed JSON (or form) body, ``token`` the bearer token sent (None without one). A token
-    request's ``client_secret`` is recorded as ``"***"``.
+    ``create_conversation``, ``members``, ``paged_members``, ``token``, ``keys``, ``openid``
+    or ``unknown``; ``body`` is the parsed JSON (or form) body, ``token`` the bearer token sent
+    (None without one), ``query`` the URL's query parameters. A token request's
+    ``client_secret`` is recorded as ``"***"``.
     """
 
     kind: str
@@ -65,6 +69,7 @@ class ConnectorCall:
     body: Any = None
     status: int = 200
     token: str | None = field(default=None, repr=False)
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def activity(self) -> dict[str, Any]:
@@ -99,6 +104,7 @@ class FakeBotConnector(LocalHTTPServer):
         self.require_auth = require_auth
         self.calls: list[ConnectorCall] = []
         self._trouble: dict[str, list[list[int | None]]] = {}
+        self._members: dict[str, list[dict[str, Any]]] = {}
         self._changed = threading.Condition()
         self._serial = 0
         self._key: Any = None
@@ -213,6 +219,16 @@ class FakeBotConnector(LocalHTTPServer):
         with self._changed:
             self._trouble.setdefault(kind, []).append([status, times, retry_after])
 
+    def set_members(self, conversation_id: str, members: list[dict[str, Any]]) -> None:
+        """Set who is in a conversation, as Teams lists them (``GET .../members``).
+
+        Each member is a ``TeamsChannelAccount``: ``{"id": "29:...", "name": "Priya Patel",
+        "aadObjectId": "..."}`` (more fields, like ``email`` or ``userRole``, may be given).
+        Members stay set across :meth:`reset`.
+        """
+        with self._changed:
+            self._members[conversation_id] = [dict(member) for member in members]
+
     # -- what the bot did --------------------------------------------------------------------
 
     def calls_to(self, kind: str) -> list[ConnectorCall]:
@@ -267,6 +283,7 @@ class FakeBotConnector(LocalHTTPServer):
         method = parts[0].upper() if parts else "GET"
         target = parts[1] if len(parts) > 1 else "/"
         path = urllib.parse.unquote(target.partition("?")[0])
+        query = dict(urllib.parse.parse_qsl(target.partition("?")[2]))
         auth = headers.get("authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
         parsed = _parse_body(headers.get("content-type", ""), body)
@@ -279,10 +296,10 @@ class FakeBotConnector(LocalHTTPServer):
             answer: Any = {"error": {"code": "Failed", "message": "the fake failed on purpose"}}
             extra = {} if retry_after is None else {"Retry-After": str(retry_after)}
         else:
-            status, answer = self._answer(kind, method, conversation_id, activity_id, token)
+            status, answer = self._answer(kind, conversation_id, activity_id, token, query)
             extra = {}
         call = ConnectorCall(
-            kind, method, path, conversation_id, activity_id, parsed, status, token
+            kind, method, path, conversation_id, activity_id, parsed, status, token, query
         )
         with self._changed:
             self.calls.append(call)
@@ -292,10 +309,10 @@ class FakeBotConnector(LocalHTTPServer):
     def _answer(
         self,
         kind: str,
-        method: str,
         conversation_id: str | None,
         activity_id: str | None,
         token: str | None,
+        query: dict[str, str],
     ) -> tuple[int, Any]:
         if kind == "openid":
             return 200, {
@@ -321,6 +338,14 @@ class FakeBotConnector(LocalHTTPServer):
             return 200, {"id": new_id, "serviceUrl": self.url}
         if kind == "delete":
             return 200, {}
+        if kind in ("members", "paged_members"):
+            with self._changed:
+                members = self._members.get(conversation_id or "")
+            if members is None:
+                return 404, {"error": {"code": "ConversationNotFound", "message": "unknown"}}
+            if kind == "members":
+                return 200, [dict(member) for member in members]
+            return 200, _page(members, query)
         if kind == "update":
             return 200, {"id": activity_id}
         return 200, {"id": f"1{self._next():012d}"}
@@ -343,7 +368,24 @@ class FakeBotConnector(LocalHTTPServer):
             return int(status or 500), retry_after
 
 
-_MESSAGING = frozenset({"create", "reply", "update", "delete", "create_conversation"})
+_MESSAGING = frozenset(
+    {"create", "reply", "update", "delete", "create_conversation", "members", "paged_members"}
+)
+PAGE_SIZE = 200
+"""Members in a ``pagedMembers`` page when the bot does not say (Teams' default)."""
+
+
+def _page(members: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+    """Return one page of ``members``: the continuation token is the next page's start."""
+    try:
+        size = max(1, min(int(query.get("pageSize", PAGE_SIZE)), 500))
+        start = int(query.get("continuationToken", "0"))
+    except ValueError:
+        size, start = PAGE_SIZE, 0
+    page: dict[str, Any] = {"members": [dict(m) for m in members[start : start + size]]}
+    if start + size < len(members):
+        page["continuationToken"] = str(start + size)
+    return page
 
 
 def _new_key() -> Any:
@@ -371,6 +413,10 @@ def _route(method: str, path: str) -> tuple[str, str | None, str | None]:
     conversation = pieces[0]
     if len(pieces) == 2 and pieces[1] == "activities" and method == "POST":
         return "create", conversation, None
+    if len(pieces) == 2 and pieces[1] == "members" and method == "GET":
+        return "members", conversation, None
+    if len(pieces) == 2 and pieces[1] == "pagedMembers" and method == "GET":
+        return "paged_members", conversation, None
     if len(pieces) == 3 and pieces[1] == "activities":
         kinds = {"POST": "reply", "PUT": "update", "DELETE": "delete"}
         if method in kinds:

@@ -87,3 +87,36 @@ def test_eval_runs_with_the_model(tmp_path: Path, server: FakeModelServer) -> No
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["cases"] == 2
     assert len(server.requests) >= 2
+
+
+def test_eval_with_the_model_runs_cases_concurrently_and_bounded(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    lines = [
+        {"id": f"c{i}", "draft": f"Contact the courier about ORD-{55100 + i}.", "needs_nudge": True}
+        for i in range(20)
+    ]
+    cases.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with FakeModelServer(delay=0.3) as slow:
+        env = {"OPENAI_API_KEY": "fake-key", "OPENAI_BASE_URL": slow.url}
+        done = nudgebot(tmp_path, env, "eval", str(cases), "--engine", "llm", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["cases"] == 20
+    assert 2 <= slow.peak_in_flight <= 8  # concurrent, and never more than 8 at a time
+
+
+def test_eval_with_the_model_sends_each_cases_thread(
+    tmp_path: Path, server: FakeModelServer
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    thread = [
+        {"role": "customer", "text": "Order ORD-55120 never came."},
+        {"role": "agent", "text": "Checking with the courier now."},
+        {"role": "customer", "text": "Still nothing, two days on."},
+    ]
+    line = {"id": "t", "draft": DRAFT, "needs_nudge": True, "thread": thread}
+    cases.write_text(json.dumps(line) + "\n")
+    env = {"OPENAI_API_KEY": "fake-key", "OPENAI_BASE_URL": server.url}
+    done = nudgebot(tmp_path, env, "eval", str(cases), "--engine", "llm", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    request = server.requests[0]["messages"][-1]["content"]
+    assert "agent: Checking with the courier now.\ncustomer: Still nothing, two days on." in request

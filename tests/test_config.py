@@ -170,6 +170,8 @@ def test_the_example_file_is_complete_and_valid() -> None:
         ("NUDGEBOT_RETENTION_DAYS", "1.5"),
         ("NUDGEBOT_RETENTION_DAYS", "-3"),
         ("NUDGEBOT_REDACT", "2"),
+        ("NUDGEBOT_PHONE_REGION", "Britain"),
+        ("NUDGEBOT_PHONE_REGION", "XQ"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:
@@ -243,3 +245,14 @@ def test_cache_dir_follows_xdg_and_can_be_turned_off(tmp_path: Path) -> None:
     assert Settings.load(env={"XDG_CACHE_HOME": str(tmp_path)}).cache_dir == tmp_path / "nudgebot"
     assert Settings.load(env={"NUDGEBOT_CACHE_DIR": str(tmp_path)}).cache_dir == tmp_path
     assert Settings.load(env={"NUDGEBOT_CACHE_DIR": "off"}).cache_dir is None
+
+
+def test_the_phone_region_defaults_to_gb_and_is_read_in_any_case() -> None:
+    assert Settings.load(env={}).phone_region == "GB"
+    assert Settings.load(env={"NUDGEBOT_PHONE_REGION": " in "}).phone_region == "IN"
+
+
+def test_the_slack_app_and_team_ids_are_optional() -> None:
+    assert (Settings.load(env={}).slack_app_id, Settings.load(env={}).slack_team_id) == (None, None)
+    loaded = Settings.load(env={"SLACK_APP_ID": "A123", "SLACK_TEAM_ID": "T456"})
+    assert (loaded.slack_app_id, loaded.slack_team_id) == ("A123", "T456")

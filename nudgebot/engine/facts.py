@@ -612,9 +612,18 @@ class _Collector:
 
 
 def extract_facts(text: str) -> list[Fact]:
-    """Return the facts of ``text``: non-overlapping, sorted by start offset."""
+    """Return the facts of ``text``: non-overlapping, sorted by start offset.
+
+    A review asks for the facts of the same few texts several times (the rewrite, the guard,
+    the facts kept), so they are remembered for the latest texts; the list is a new copy.
+    """
+    return list(_facts_of(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _facts_of(text: str) -> tuple[Fact, ...]:
     if not text:
-        return []
+        return ()
     collector = _Collector(text)
     spans = collector.spans
     arrows = ">" in text or "→" in text or "›" in text or "»" in text or "&gt;" in text
@@ -631,7 +640,7 @@ def extract_facts(text: str) -> list[Fact]:
     for match in _TLD.finditer(text):
         _add_domain(text, match.start(), match.end(), spans)
     _add_lower_case(text, collector.padded, spans)
-    return _merge(text, spans)
+    return tuple(_merge(text, spans))
 
 
 def _add_lower_case(text: str, padded: str, spans: list[tuple[int, int, str]]) -> None:

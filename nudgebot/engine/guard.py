@@ -23,17 +23,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import Fact, extract_facts, fact_texts
+from nudgebot.engine.letter import frame
+from nudgebot.engine.normalize import normalize
 from nudgebot.engine.rules.language import guess_language
-from nudgebot.engine.rules.text import fold, sentence_at, sentences
+from nudgebot.engine.rules.text import Sentence, fold, sentence_at, sentences
 
 __all__ = [
     "Guarded",
     "Problem",
     "check",
+    "check_text",
     "describe",
     "escape_mrkdwn",
     "guard",
     "repair",
+    "required_facts",
     "slack_tokens",
 ]
 
@@ -109,7 +113,45 @@ _PROMISES = re.compile(
     r"|no charge|(?:won't|will not) be charged|on the house|complimentary|free (?:replacement"
     r"|delivery|shipping|upgrade|return|collection|repair)s?)"
     r"|(?P<guarantee>guarant\w*|promis\w*)"
+    r"|(?P<exception>(?:make|made|making) an exception|as an exception|one-off exception)"
+    r"|(?P<policy>pre-?approved"
+    r"|(?:new|updated|changed|revised) (?:refund |returns? )?polic(?:y|ies)"
+    r"|polic(?:y|ies) (?:has |have )?(?:changed|been (?:changed|updated|waived))"
+    r"|(?:are|is|you're|you are) (?:now )?(?:entitled|eligible) (?:to|for))"
     r")(?![\w@]|[.-]\w)"  # not the start of an address or a host either
+)
+# Claims about policy are not undone by a negation ("no new policy" still states one).
+_ALWAYS_CLAIMS = frozenset({"policy"})
+# Commitments whose object is a clause: a negation after them is part of the promise.
+_CLAUSE_PROMISES = frozenset({"guarantee", "policy"})
+# A negation right after the commitment word: "refunds aren't possible", "the refund request
+# was declined". It reaches two words at most, never over a new subject or object ("I've
+# refunded the fee not the tax" is a refund), and never after a guarantee or a promise
+# ("I promise it won't happen again" is one).
+_NEGATED_AFTER = re.compile(
+    r"(?:[ \t]+(?!(?:i|we|you|they|he|she|it|this|that|these|those|there|nothing|anything"
+    r"|the|a|an|your|our|my|their|his|her|its)\b)[a-z]+){0,2}?[ \t]+"
+    r"(?:(?:is|are|was|were|can|could|will|would|has|have|had|do|does|did)[ \t]+(?:not|never)"
+    r"|[a-z]+n't|cannot|declined|rejected|denied|refused|impossible|unavailable)\b"
+)
+# A commitment word naming the customer's own request rather than making a promise: "the
+# status of your refund", "an update on the refund".
+_REFERENCE = re.compile(
+    r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
+    r"|about|regarding|on|into)(?:[ \t]+(?:of|on|about|for))?[ \t]+(?:your|the|this|that)[ \t]+\Z"
+)
+# Words that grant what the customer asked for: "I've looked into the refund and approved
+# it" is a promise, however it names the refund.
+_GRANTED = re.compile(
+    r"\b(?:approv|process|issu|grant|authori[sz]|arrang|sent|paid|pay|gave|given|give|done"
+    r"|complet|put through|sort)\w*"
+)
+# A placeholder standing for an amount of money: "I'll refund you [amount] extra" is a new
+# promise with its terms left blank, not a safe sentence.
+_AMOUNT_PLACEHOLDER = re.compile(
+    r"\[(?:[^\]\n]*\b(?:amount|sum|value|figure|total|percent(?:age)?|refund|credit|voucher"
+    r"|discount|compensation|gesture|fee|price|cost)s?\b[^\]\n]*|[£$€¥₹][^\]\n]*)\]",
+    re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|without|nor)\b|n't\b")
 # A negation reaches over a few words of its own clause; a new clause or subject ends it.
@@ -145,8 +187,12 @@ def check(
     """Return what is wrong with ``suggestion`` as a reply in place of ``draft`` (empty: safe).
 
     ``customer`` is the customer's message: a suggestion may repeat its amounts and dates.
-    ``max_chars`` bounds the length (default: :func:`default_max_chars`).
+    ``max_chars`` bounds the length (default: :func:`default_max_chars`). The suggestion is
+    judged in its normal form (:func:`~nudgebot.engine.normalize.normalize`), so a hidden
+    control or a look-alike letter does not smuggle a mention or a promise past the checks; the
+    draft is compared in the same form (the engine reviews drafts in it already).
     """
+    draft, suggestion = normalize(draft)[0], normalize(suggestion)[0]
     return tuple(issue.problem for issue in _issues(draft, suggestion, customer, max_chars))
 
 
@@ -166,6 +212,7 @@ def repair(
     label); a text still too long is cut at a sentence end within the bound. A dropped fact,
     another language or an empty text are left as they are: only the caller can fix those.
     """
+    draft, suggestion = normalize(draft)[0], normalize(suggestion)[0]
     kinds = {problem.kind for problem in problems}
     issues = [i for i in _issues(draft, suggestion, customer, max_chars) if i.problem.kind in kinds]
     return _repair(draft, suggestion, issues, max_chars)
@@ -176,9 +223,10 @@ def guard(
 ) -> Guarded:
     """Check ``suggestion``, repair it once if needed, and check it again.
 
-    The result's ``text`` is the suggestion (as given, or repaired) when it passes, and None
-    when it does not: then the caller falls back to the rules rewrite.
+    The result's ``text`` is the suggestion (normalised, perhaps repaired) when it passes, and
+    None when it does not: then the caller falls back to the rules rewrite.
     """
+    draft, suggestion = normalize(draft)[0], normalize(suggestion)[0]
     issues = _issues(draft, suggestion, customer, max_chars)
     if not issues:
         return Guarded(suggestion, (), False)
@@ -248,11 +296,15 @@ class _Known:
     """What a suggestion is compared with: the draft and the customer's message, read once."""
 
     facts: tuple[str, ...]
-    """The draft's facts, each once."""
+    """The facts a suggestion must keep (see :func:`required_facts`)."""
     all_facts: frozenset[str]
     """The facts of the draft and of the customer's message, normalised."""
     text: str
     """The draft and the customer's message, normalised (see :func:`_norm`)."""
+    loose: str
+    """``text`` with hyphens as spaces and plural "s" dropped ("30-day" is "30 days")."""
+    asked: frozenset[str]
+    """The kinds of commitment the customer's message (or the thread) mentions."""
     promises: frozenset[str]
     """The kinds of commitment the draft makes (the group names of ``_PROMISES``)."""
     tokens: frozenset[str]
@@ -266,17 +318,78 @@ class _Known:
 @functools.lru_cache(maxsize=16)
 def _known(draft: str, customer: str | None) -> _Known:
     """Read the draft once for every check of its suggestions (guard checks twice)."""
-    facts = tuple(fact_texts(draft))
+    facts = required_facts(draft)
     customer_facts = fact_texts(customer) if customer else []
+    folded = fold(draft)
+    text = _norm(draft) + ("\n" + _norm(customer) if customer else "")
     return _Known(
         facts=facts,
-        all_facts=frozenset(_norm(fact) for fact in (*facts, *customer_facts)),
-        text=_norm(draft) + ("\n" + _norm(customer) if customer else ""),
-        promises=frozenset(m.lastgroup or "" for m in _PROMISES.finditer(fold(draft))),
+        all_facts=frozenset(_norm(fact) for fact in (*fact_texts(draft), *customer_facts)),
+        text=text,
+        loose=_loose(text),
+        asked=frozenset(m.lastgroup or "" for m in _PROMISES.finditer(fold(customer or ""))),
+        promises=frozenset(
+            m.lastgroup or ""
+            for m in _PROMISES.finditer(folded)
+            if m.lastgroup in _ALWAYS_CLAIMS or not _refused(folded, m)
+        ),
         tokens=frozenset(slack_tokens(draft)),
         handles=frozenset(_HANDLE.findall(draft)) if "@" in draft else frozenset(),
         language=guess_language(_unplaced(draft)).language,
     )
+
+
+def required_facts(draft: str) -> tuple[str, ...]:
+    """Return the facts of ``draft`` a suggestion must keep, each once, in order.
+
+    They are the draft's facts (:func:`nudgebot.engine.facts.extract_facts`) read with the
+    emphasis taken off (``*everyone*`` is a tone, ``*ORD-55120*`` is still ``ORD-55120``),
+    without the names of its greeting and sign-off ("Hi Priya," may become "Hello Priya"; a
+    sign-off may be adjusted) and without broadcasts (``<!here>`` is never needed).
+    """
+    facts = extract_facts(draft)
+    if any(fact.kind == "emphasis" for fact in facts):
+        facts = [
+            Fact(fact.kind, " ".join(fact.text.split()), fact.start, fact.end)
+            for fact in extract_facts(_unemphasised(draft, facts))
+        ]
+    where = frame(draft)
+    return tuple(
+        dict.fromkeys(
+            fact.text
+            for fact in facts
+            if not (fact.kind == "name" and where.holds(fact.start, fact.end))
+            and not _BROADCAST.fullmatch(fact.text)
+        )
+    )
+
+
+def _unemphasised(text: str, facts: Sequence[Fact]) -> str:
+    """Return ``text`` with the markers of its emphasis facts blanked (offsets unchanged)."""
+    chars = list(text)
+    for fact in facts:
+        if fact.kind != "emphasis":
+            continue
+        width = 2 if fact.text[:2] in ("**", "__") and fact.text[-2:] == fact.text[:2] else 1
+        for i in (*range(fact.start, fact.start + width), *range(fact.end - width, fact.end)):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def check_text(draft: str, text: str, *, customer: str | None = None) -> tuple[Problem, ...]:
+    """Return what model-written text other than the reply adds to ``draft`` (empty: safe).
+
+    For a finding's message and fix: new amounts, dates, times, links, addresses, phone
+    numbers, new commitments (refunds, compensation, discounts, guarantees...), new policy
+    claims ("pre-approved", "the policy has changed"), mentions and markup. A finding need
+    not keep the draft's facts, and it is never repaired: a finding with a problem is dropped.
+    """
+    if not text.strip():
+        return ()
+    known = _known(draft, customer)
+    specifics = _new_specifics(known, text)
+    issues = [*specifics, *_new_promises(known, text, specifics), *_new_markup(known, text)]
+    return tuple(issue.problem for issue in issues)
 
 
 def _issues(
@@ -289,10 +402,11 @@ def _issues(
     issues = [
         _Issue(Problem("fact_dropped", f"dropped {_quote(fact)}"))
         for fact in known.facts
-        if not _kept(fact, suggestion) and not _BROADCAST.fullmatch(fact)
+        if not _kept(fact, suggestion)
     ]
-    issues += _new_specifics(known, suggestion)
-    issues += _new_promises(known, suggestion)
+    specifics = _new_specifics(known, suggestion)
+    issues += specifics
+    issues += _new_promises(known, suggestion, specifics)
     issues += _new_markup(known, suggestion)
     bound = default_max_chars(draft) if max_chars is None else max_chars
     if len(suggestion) > bound:
@@ -314,8 +428,21 @@ def _kept(fact: str, suggestion: str) -> bool:
     """
     if fact in suggestion:
         return True
-    strong = [word for word in fact.split() if not word.islower() or not word.isalpha()]
-    if not strong or len(strong) == len(fact.split()):
+    if "*" in suggestion or "_" in suggestion:  # "_Sam_ Smith" keeps "Sam Smith"
+        suggestion = " ".join(_MARKS.sub(" ", suggestion).split())
+        if fact in suggestion:
+            return True
+    words = fact.split()
+    # "Booking HX-30912" at a sentence start is "booking HX-30912" mid-sentence.
+    label = len(words) > 1 and words[0].isalpha() and words[0].istitle()
+    strong = [
+        word
+        for i, word in enumerate(words)
+        if (not word.islower() or not word.isalpha()) and not (label and i == 0)
+    ]
+    if not strong or (len(strong) == len(words)):
+        return False
+    if label and not re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", suggestion, re.I):
         return False
     return all(_word_in(word.strip(".,;:!?"), suggestion) for word in strong)
 
@@ -334,19 +461,39 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# Emphasis marks at a word's edge ("*everyone*", "_Sam_"), not inside one ("user_id").
+_MARKS = re.compile(r"(?<!\w)[*_]+(?=\w)|(?<=\w)[*_]+(?!\w)|(?<![\w*_])[*_]+(?![\w*_])")
+# "three times" counts how often, it is no duration to invent.
+_TIMES = re.compile(r"\btimes?$", re.IGNORECASE)
+_PLURAL = re.compile(r"(?<=[a-z])s\b")
+
+
+def _loose(normed: str) -> str:
+    """Return normalised text with hyphens as spaces and plural "s" dropped, for durations."""
+    return _PLURAL.sub("", normed.replace("-", " "))
+
+
 def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
     """Find amounts, dates, times, links, addresses... in neither the draft nor the customer's.
 
     A fact is known when its words occur in the draft or the customer's message, or when it
     is one of their facts (a fact need not end at a word boundary: "£1,234" of "£1,2345").
     """
-    facts = [f for f in extract_facts(suggestion) if f.kind in _PLACEHOLDERS]
+    facts = [
+        f
+        for f in extract_facts(suggestion)
+        if f.kind in _PLACEHOLDERS and not (f.kind == "duration" and _TIMES.search(f.text))
+    ]
     issues = []
     for fact in facts:
         parts = _parts(fact)
         for start, end in parts:
             piece = _norm(suggestion[start:end])
-            if _occurs(piece, known.text) or piece in known.all_facts:
+            if (
+                _occurs(piece, known.text)
+                or piece in known.all_facts
+                or _occurs(_loose(piece), known.loose)
+            ):
                 continue
             kind = fact.kind if len(parts) == 1 else _kind(suggestion[start:end], fact.kind)
             problem = Problem("new_specific", f"added {_quote(suggestion[start:end])}")
@@ -385,25 +532,75 @@ def _occurs(piece: str, text: str) -> bool:
     return False
 
 
-def _new_promises(known: _Known, suggestion: str) -> list[_Issue]:
-    """Find commitments (refund, voucher, credit, guarantee...) of a kind the draft never made."""
+def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -> list[_Issue]:
+    """Find commitments and policy claims the draft never made.
+
+    A commitment is new when the draft made none of its kind (a refusal, "we don't refund
+    stays", makes none), or when it comes with an amount the draft does not have, written
+    out or left as a placeholder ("I'll refund you [amount] extra"). Its sentence goes (only
+    its clause when the sentence also holds a fact of the draft): a new promise becomes no
+    promise, never a promise with a blank in it.
+    """
     folded = fold(suggestion)
     found = list(_PROMISES.finditer(folded))
     if not found:
         return []
     spans = sentences(folded)
+    amounts = [i.start for i in specifics if i.fix == _PLACEHOLDERS["money"]]
+    amounts += [
+        m.start()
+        for m in _AMOUNT_PLACEHOLDER.finditer(suggestion)
+        if _norm(m.group()) not in known.text
+    ]
     issues = []
-    for match in found:
-        if match.lastgroup in known.promises or _negated(folded, match.start()):
+    for index, match in enumerate(found):
+        kind = match.lastgroup or ""
+        if kind not in _ALWAYS_CLAIMS and _refused(folded, match):
             continue
-        words = suggestion[match.start() : match.end()]
         sentence = sentence_at(spans, match.start())
         start, end = sentence.start, sentence.end
         if any(fact in suggestion[start:end] for fact in known.facts):
             start, end = _clause(folded, start, end, match.start())  # keep the draft's facts
-        problem = Problem("new_promise", f"added {_quote(words)}")
-        issues.append(_Issue(problem, start, end, ""))
+        if kind in known.promises and not _owns_amount(found, index, sentence, amounts):
+            continue
+        if (
+            kind in known.asked
+            and _REFERENCE.search(folded, 0, match.start())
+            and not _GRANTED.search(folded, sentence.start, sentence.end)
+        ):
+            continue  # "the status of your refund": the customer's own request, not a promise
+        words = suggestion[match.start() : match.end()]
+        name = "new_policy" if kind == "policy" else "new_promise"
+        issues.append(_Issue(Problem(name, f"added {_quote(words)}"), start, end, ""))
     return issues
+
+
+def _refused(folded: str, match: re.Match[str]) -> bool:
+    """Tell whether a commitment word is negated: "we don't refund", "refunds aren't possible"."""
+    if _negated(folded, match.start()):
+        return True
+    return match.lastgroup not in _CLAUSE_PROMISES and bool(
+        _NEGATED_AFTER.match(folded, match.end())
+    )
+
+
+def _owns_amount(
+    found: Sequence[re.Match[str]], index: int, sentence: Sentence, amounts: Sequence[int]
+) -> bool:
+    """Tell whether a new amount belongs to the commitment ``found[index]``.
+
+    An amount belongs to the last commitment before it in its sentence (to the first one when
+    none comes before): in "I've refunded the £40 fee, and I'll refund you [amount] extra" the
+    blank is the second refund's, and in "I've refunded £40, and £4 more" the £4 is the first's.
+    """
+    match = found[index]
+    start = match.start()
+    if index == 0 or found[index - 1].start() < sentence.start:
+        start = sentence.start
+    end = sentence.end
+    if index + 1 < len(found) and found[index + 1].start() < sentence.end:
+        end = found[index + 1].start()
+    return any(start <= at < end for at in amounts)
 
 
 def _clause(folded: str, start: int, end: int, at: int) -> tuple[int, int]:

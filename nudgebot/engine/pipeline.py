@@ -20,6 +20,7 @@ from nudgebot.config import Settings
 from nudgebot.engine import guard
 from nudgebot.engine.calibration import Calibration, default_calibration
 from nudgebot.engine.facts import fact_texts
+from nudgebot.engine.llm.context import hint_lines, thread_of
 from nudgebot.engine.politeness import respect_score
 from nudgebot.engine.reading import read
 from nudgebot.engine.rules import default_rulebook
@@ -234,9 +235,9 @@ class ReviewEngine:
         from nudgebot.engine.llm.client import ModelFailure
 
         started = time.monotonic()
-        hints = [_hint(f) for f in rules.findings[:MAX_HINTS]]
+        hints = hint_lines(rules.findings, MAX_HINTS)
         try:
-            result = await self.llm.review(prepared, hints)
+            result = await self.llm.review(prepared, hints, rules.move)
         except ModelFailure as failure:
             elapsed = round((time.monotonic() - started) * 1000, 1)
             return _fallback(rules, failure.code, f"the model {failure.reason}", elapsed)
@@ -261,14 +262,19 @@ class ReviewEngine:
     ) -> Review:
         """Turn the model's answer into a review, with the guard on its suggestion."""
         level: Level = "nudge" if answer.needs_nudge else "hint"
-        findings = tuple(_finding(draft.text, f, level) for f in answer.findings)
+        context = _said_before(draft)
+        kept = [f for f in answer.findings if _finding_safe(draft.text, f, context)]
+        if len(kept) < len(answer.findings):
+            meta = {**meta, "guard_findings": len(answer.findings) - len(kept)}
+            notes.append(_dropped_findings(len(answer.findings) - len(kept)))
+        findings = tuple(_finding(draft.text, f, level) for f in kept)
         suggestion = answer.suggestion if answer.needs_nudge else None
         if answer.needs_nudge and not (suggestion and suggestion.strip()):
             suggestion = rules.suggestion
             if suggestion:
                 notes.append("the model gave no suggestion, so the rules' rewrite is shown")
         if suggestion:
-            checked = guard.guard(draft.text, suggestion, customer=draft.customer)
+            checked = guard.guard(draft.text, suggestion, customer=context)
             if checked.text is not None:
                 if checked.repaired:
                     notes.append(
@@ -279,7 +285,7 @@ class ReviewEngine:
                 problem = guard.describe(checked.problems)
                 meta = {**meta, "guard": [p.kind for p in checked.problems]}
                 if rules.suggestion and not guard.check(
-                    draft.text, rules.suggestion, customer=draft.customer
+                    draft.text, rules.suggestion, customer=context
                 ):
                     notes.append(
                         f"the model's suggestion {problem}, so the rules' rewrite is shown"
@@ -320,10 +326,22 @@ def _recased(draft: str, suggestion: str) -> str:
     return draft
 
 
-def _hint(finding: Finding) -> str:
-    """One line for the model about a rules finding."""
-    quote = f'"{finding.quote}" ' if finding.quote else ""
-    return f"{finding.dimension}: {quote}{finding.message}"
+def _said_before(draft: Draft) -> str | None:
+    """Return the conversation before the draft as one text: what a suggestion may repeat."""
+    turns = thread_of(draft)
+    return "\n".join(turn.text for turn in turns) if turns else None
+
+
+def _finding_safe(draft: str, finding: ModelFinding, context: str | None) -> bool:
+    """Tell whether a model's finding adds nothing the draft did not say (see guard)."""
+    return not guard.check_text(draft, f"{finding.message}\n{finding.fix}", customer=context)
+
+
+def _dropped_findings(count: int) -> str:
+    """Say that ``count`` of the model's findings were held back by the guard."""
+    what = "one of the model's findings" if count == 1 else f"{count} of the model's findings"
+    verb = "it is" if count == 1 else "they are"
+    return f"{what} added terms the draft did not offer, so {verb} not shown"
 
 
 def _finding(draft: str, finding: ModelFinding, level: Level) -> Finding:

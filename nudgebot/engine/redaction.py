@@ -1,45 +1,33 @@
 """Personal data scrubbing: stable placeholders before text leaves for an LLM, originals after.
 
 A :class:`Redactor` replaces personal data in one or more texts (the agent's draft, the
-customer's message) by placeholders such as ``[EMAIL_1]`` or ``[CARD_2]`` and, once the model
-has answered, :meth:`Redactor.restore` puts the original text back. The kinds it finds:
+customer's message, the thread) by placeholders such as ``[EMAIL_1]`` or ``[CARD_2]`` and, once
+the model has answered, :meth:`Redactor.restore` puts the original text back.
 
-``EMAIL``
-    ``local@domain.tld``: the domain is dot-separated labels and a top-level domain of letters;
-    the local part is every letter, digit and ``_.%+'-`` before the ``@`` (Unicode letters
-    allowed in both).
-``PHONE``
-    International numbers written with ``+`` or ``00`` (8 to 15 digits after the prefix, the
-    first not 0, any grouping, an optional trunk ``(0)``); national numbers starting with ``0``
-    (10 or 11 digits, optionally with the area code in brackets, one kind of separator); North
-    American numbers ``415-555-0100``, ``(415) 555-0100``, ``1-800-555-0199`` (separators
-    required). A phone number glued to a word, or following ``#``, ``-``, ``/`` or a currency
-    sign, is not one, so order numbers (``ORD-55120``, ``#48213``), dates, times, amounts and
-    short numbers stay.
-``CARD``
-    13 to 19 digits not starting with ``0``, unbroken or in groups separated by single spaces or
-    dashes (every group but the last at least four digits long), and only when the Luhn check
-    passes.
-``IBAN``
-    Upper-case country code, two check digits and an alphanumeric BBAN, compact or in groups of
-    four, 15 to 34 characters, and only when the ISO 13616 mod-97 check passes.
-``SSN``
-    US Social Security numbers ``123-45-6789`` (dashes required; area 000, 666 and 9xx, group
-    00 and serial 0000 are never issued and are left alone).
-``NINO``
-    UK National Insurance numbers ``AB 12 34 56 C`` (spaces optional, any case, suffix letter
-    A-D required) with an allocatable prefix: neither letter D, F, I, Q, U or V, the second not
-    O, and not BG, GB, KN, NK, NT, TN or ZZ.
-``IP``
-    Dotted IPv4 addresses ``192.168.0.12`` (octets 0-255 without leading zeros).
+What is found, and how, is in :mod:`nudgebot.engine.pii`: e-mail addresses and their spelled-out
+variants (``EMAIL``); phone numbers in international and national formats, read with
+``phonenumbers`` in the configured default region and the national formats of many others
+(``PHONE``); cards by Luhn, with any separators (``CARD``); IBANs in any case and grouping,
+checked by ``python-stdnum`` (``IBAN``); US Social Security numbers (``SSN``) and UK National
+Insurance numbers (``NINO``); national identifiers by their checksum (INSEE/NIR, Aadhaar, PAN,
+CPF, DNI/NIE, Steuer-ID, codice fiscale...) or by the word that names them (TFN, My Number,
+"ID number"...) (``ID``); passport numbers after the word passport (``PASSPORT``); dates of
+birth after a birth cue (``DOB``); street addresses (``ADDRESS``); IPv4 and IPv6 addresses
+(``IP``).
+
+Matching is done on a normalised copy of the text (NFKC, digits of every script as ASCII,
+every space and dash plain: :func:`nudgebot.engine.normalize.matching_copy`), so fullwidth,
+Arabic-Indic or Devanagari digits and no-break spaces hide nothing; what is replaced is always
+the exact original characters.
 
 Identity. The same value gets the same placeholder in every text a Redactor sees, compared
-after light normalisation: e-mail addresses case-insensitively; phone, card and SSN numbers by
-their digits (a leading ``00`` counts as ``+``, a trunk ``(0)`` is ignored); IBANs and NINOs
-upper-cased without spaces; IP addresses as written. When one value appears in two spellings
-(``Ann@Example.com`` and ``ann@example.com``) both become the same placeholder, which restores to
-the spelling seen first: the model can then talk about one address, and the answer shows the
-customer's first spelling. Only in that case does ``restore(redact(text))`` differ from ``text``.
+after light normalisation: e-mail addresses, dates and addresses case-insensitively; phone,
+card and SSN numbers by their digits (a leading ``00`` counts as ``+``, a trunk ``(0)`` is
+ignored); IBANs and ids upper-cased without separators; IP addresses as written. When one value
+appears in two spellings (``Ann@Example.com`` and ``ann@example.com``) both become the same
+placeholder, which restores to the spelling seen first: the model can then talk about one
+address, and the answer shows the customer's first spelling. Only in that case does
+``restore(redact(text))`` differ from ``text``.
 
 Text that already looks like a placeholder (a user who typed ``[EMAIL_1]``) is never confused
 with one: a Redactor remembers every placeholder-shaped token of the texts it redacts and never
@@ -48,19 +36,27 @@ token is itself replaced by a fresh placeholder that restores to it. :meth:`Reda
 replaces only the placeholders the Redactor issued, exactly as written, in a single pass.
 
 When two findings overlap they are merged into one redaction (the kind of the longer one), so a
-value is never left half-redacted. Everything is plain ``re`` with patterns compiled at import.
+value is never left half-redacted. Importing this module is cheap: ``phonenumbers`` and
+``stdnum`` are imported the first time a text has enough digits to need them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Redaction", "Redactor", "redact_text"]
+from nudgebot.engine.normalize import matching_copy
+from nudgebot.engine.pii import context, numbers, patterns
+
+__all__ = ["DEFAULT_REGION", "KINDS", "Redaction", "Redactor", "find_personal_data", "redact_text"]
 
 #: The kinds of personal data found, in order of precedence when two equal findings overlap.
-KINDS: tuple[str, ...] = ("EMAIL", "IBAN", "CARD", "SSN", "NINO", "PHONE", "IP")
+KINDS: tuple[str, ...] = (
+    "EMAIL", "IBAN", "CARD", "SSN", "NINO", "ID", "PASSPORT", "PHONE", "DOB", "ADDRESS", "IP",
+)  # fmt: skip
+
+#: The region national phone numbers are read in unless the Redactor is given another.
+DEFAULT_REGION = numbers.DEFAULT_REGION
 
 _PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
 
@@ -74,237 +70,28 @@ class Redaction:
     original: str
 
 
-# --------------------------------------------------------------------------------------------
-# Patterns
-# --------------------------------------------------------------------------------------------
-
-# Patterns are written to start with a character class or a literal where possible, which
-# lets the regex engine skip ahead in C to the few places a match can start; the cheap "hint"
-# patterns are necessary conditions that let a whole kind be skipped for most texts.
-
 # Anything shaped like a placeholder: "[" upper-case word "_" number "]".
 _TOKEN = re.compile(r"\[([A-Z][A-Z0-9]*)_[0-9]+\]")
 
-_DIGIT = re.compile(r"[0-9]")  # every kind but EMAIL needs one
-
-# An e-mail address is found from its "@": the domain by this pattern, the local part by
-# walking back over the characters it may hold (letters, digits and _.%+'-).
-_EMAIL_DOMAIN = re.compile(
-    r"@(?<=[\w%+'-]@)"  # something of a local part before it
-    r"(?:[^\W_](?:[\w-]*[^\W_])?\.)+"  # domain labels
-    r"[^\W\d_]{2,63}(?![\w-])"  # top-level domain
-)
-_LOCAL_PUNCTUATION = frozenset("_.%+'-")
-
-# A phone candidate. Its first character is matched first and the branches look back at it.
-# A candidate starting with "+", "(" or "0" has up to seven digit groups with single
-# separators, and _phone_ok() decides how much of it is a number; one starting with 1-9 is a
-# North American number, matched exactly.
-_GROUPS = r"(?:[ .-][0-9]{1,12}){0,6}(?!\w|[.,][0-9])"
-_PHONE_BRANCHES = (
-    # international: +44 20 7946 0958, +44 (0)20 7946 0958, +1 (415) 555-0100
-    r"(?<=\+)[0-9]{1,3}[ .-]?(?:\(0\)[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?[0-9]{1,12}" + _GROUPS,
-    # bracketed area code: (020) 7946 0958, (415) 555-0100
-    r"(?<=\()[0-9]{1,5}\)[ .-]?[0-9]{1,12}" + _GROUPS,
-    # national, or international after 00: 07700 900123, 0044 20 7946 0958
-    r"(?<=0)[0-9]{0,11}" + _GROUPS,
-    # North American, one kind of separator: 1-800-555-0199, 415-555-0100, 415.555.0100
-    r"(?<=1)[ .-][2-9][0-9]{2}(?P<s1>[ .-])[2-9][0-9]{2}(?P=s1)[0-9]{4}(?!\w)",
-    r"(?<=[2-9])[0-9]{2}(?P<s2>[ .-])[2-9][0-9]{2}(?P=s2)[0-9]{4}(?!\w)",
-)
-_PHONE = re.compile(
-    r"[+(0-9](?<![\w+#/$£€¥-].)(?<![0-9][.,].)(?=[0-9 .()-]{8})"
-    + f"(?:{'|'.join(_PHONE_BRANCHES)})"
-)
-_SHORTEST_PHONE = 9  # "+" and eight digits
-_PHONE_GROUP_END = re.compile(r"[0-9](?=[ .-][0-9])")
-_NANP_BRACKETED = re.compile(r"\([2-9][0-9]{2}\)[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}")
-_NATIONAL = re.compile(r"0[0-9]*(?:([ .-])[0-9]+(?:\1[0-9]+)*)?")
-_NATIONAL_BRACKETED = re.compile(r"\(0[0-9]*\)[ .-]?[0-9]+(?:([ .-])[0-9]+(?:\1[0-9]+)*)?")
-
-# Maximal runs of digit groups separated by one space or dash, at least 13 characters long;
-# cards are windows of a run.
-_CARD_RUN = re.compile(r"[0-9](?<![0-9].)(?=[0-9 -]{12})[0-9]*(?:[ -][0-9]+)*")
-
-_IBAN = re.compile(
-    r"[A-Z][A-Z](?<![A-Z0-9]..)[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Z0-9])"
-)
-
-# Matched from its first dash; the area is checked by look-behind, the reserved numbers in code.
-_SSN = re.compile(r"-(?<=(?<![\w-])[0-8][0-9]{2}-)[0-9]{2}-[0-9]{4}(?![\w-])")
-
-# Cards need 13 digits in a row (single spaces or dashes between), NINOs 6 and a letter.
-_CARD_OR_NINO_HINT = re.compile(r"[0-9](?:[0-9 -]{12}|[0-9 ]{5,8}[A-Da-d])")
-_NINO = re.compile(  # either case; the unallocated prefixes are checked in code
-    r"[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z](?<!\w.)[A-CEGHJ-NPR-TW-Za-ceghj-npr-tw-z]"
-    r" ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d](?!\w)"
-)
-_NINO_UNALLOCATED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
-
-_IP_HINT = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
-_IPV4 = re.compile(r"[0-9](?<![\w.].)[0-9]{0,2}(?:\.[0-9]{1,3}){3}(?!\w|\.[0-9])")
-
 _NON_DIGITS = re.compile(r"[^0-9]+")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _SPACES = re.compile(r"\s+")
 
 
-# --------------------------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------------------------
+def find_personal_data(text: str, region: str = DEFAULT_REGION) -> list[tuple[int, int, str]]:
+    """Return the non-overlapping ``(start, end, kind)`` spans of personal data in ``text``.
+
+    These are exactly the spans a :class:`Redactor` replaces; for measuring and tooling.
+    """
+    return _find_spans(text, region)
 
 
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when above 9
-
-
-def _luhn_ok(digits: str) -> bool:
-    """Return whether a string of ASCII digits passes the Luhn check."""
-    doubled = digits[-2::-2].translate(_LUHN_DOUBLED)
-    return (sum((digits[-1::-2] + doubled).encode()) - 48 * len(digits)) % 10 == 0
-
-
-def _iban_ok(compact: str) -> bool:
-    """Return whether an upper-case IBAN without spaces passes the ISO 13616 mod-97 check."""
-    if not 15 <= len(compact) <= 34 or compact[2:4] in ("00", "01", "99"):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
-
-
-def _phone_ok(candidate: str) -> bool:
-    """Return whether a whole phone candidate is a phone number."""
-    if candidate[0] == "+" or candidate.startswith("00"):
-        digits = _NON_DIGITS.sub("", candidate.replace("(0)", ""))
-        if candidate[0] == "0":
-            digits = digits[2:]
-        return 8 <= len(digits) <= 15 and digits[0] != "0"  # no country code starts with 0
-    if candidate[0] == "(":
-        if _NANP_BRACKETED.fullmatch(candidate):
-            return True
-        return (
-            bool(_NATIONAL_BRACKETED.fullmatch(candidate)) and 10 <= _digit_count(candidate) <= 11
-        )
-    if candidate[0] == "0":
-        return bool(_NATIONAL.fullmatch(candidate)) and 10 <= _digit_count(candidate) <= 11
-    return False  # North American numbers need no check
-
-
-def _digit_count(text: str) -> int:
-    """Return the number of ASCII digits in ``text``."""
-    return len(_NON_DIGITS.sub("", text))
-
-
-# --------------------------------------------------------------------------------------------
-# Finders: each yields (start, end) spans of one kind
-# --------------------------------------------------------------------------------------------
-
-
-def _find_emails(text: str) -> Iterator[tuple[int, int]]:
-    if "@" not in text:
-        return
-    for match in _EMAIL_DOMAIN.finditer(text):
-        start = match.start()
-        while start and (text[start - 1].isalnum() or text[start - 1] in _LOCAL_PUNCTUATION):
-            start -= 1
-        while text[start] == ".":  # a sentence's full stop is not part of the address
-            start += 1
-        yield start, match.end()
-
-
-def _find_phones(text: str) -> Iterator[tuple[int, int]]:
-    # A candidate may carry a trailing number ("07700 900123 2 times"): try it whole, then
-    # without its last groups. If nothing fits, look again one character further on, so a
-    # leading number ("order 12 07700 900123") does not hide the phone behind it.
-    pos = 0
-    while match := _PHONE.search(text, pos):
-        start, candidate = match.start(), match.group()
-        pos = start + 1
-        if len(candidate) < _SHORTEST_PHONE:
-            continue
-        if candidate[0] in "123456789":  # North American, matched exactly by the pattern
-            yield match.span()
-            pos = match.end()
-            continue
-        ends = [len(candidate)]
-        ends.extend(m.end() for m in reversed(list(_PHONE_GROUP_END.finditer(candidate))))
-        for end in ends:
-            if end >= _SHORTEST_PHONE and _phone_ok(candidate[:end]):
-                yield start, start + end
-                pos = start + end
-                break
-
-
-def _find_cards(text: str) -> Iterator[tuple[int, int]]:
-    # Every Luhn-valid window of whole groups is a finding; overlapping ones are merged later,
-    # so a number glued to a card ("12 4111 1111 1111 1111") can never hide part of it.
-    for run in _CARD_RUN.finditer(text):
-        groups = run.group().replace("-", " ").split(" ")
-        starts = [run.start()]
-        for group in groups[:-1]:
-            starts.append(starts[-1] + len(group) + 1)
-        remaining = len(run.group()) - len(groups) + 1  # digits from groups[first] on
-        for first, group in enumerate(groups):
-            if remaining < 13:
-                break
-            remaining -= len(group)
-            if group[0] == "0":
-                continue
-            digits = ""
-            for last in range(first, len(groups)):
-                if last > first and len(groups[last - 1]) < 4:
-                    break
-                digits += groups[last]
-                if len(digits) > 19:
-                    break
-                if len(digits) >= 13 and _luhn_ok(digits):
-                    yield starts[first], starts[last] + len(groups[last])
-
-
-def _find_ibans(text: str) -> Iterator[tuple[int, int]]:
-    for match in _IBAN.finditer(text):
-        candidate = match.group()
-        # An IBAN that ends on a whole group may have swallowed the next upper-case word or
-        # number: drop trailing groups until the check passes.
-        while not _iban_ok(candidate.replace(" ", "")):
-            if " " not in candidate:
-                break
-            candidate = candidate[: candidate.rindex(" ")]
-        else:
-            yield match.start(), match.start() + len(candidate)
-
-
-def _find_ssns(text: str) -> Iterator[tuple[int, int]]:
-    if "-" not in text:
-        return
-    for match in _SSN.finditer(text):
-        start, end = match.start() - 3, match.end()
-        area, group, serial = text[start : start + 3], text[end - 7 : end - 5], text[end - 4 : end]
-        if area not in ("000", "666") and group != "00" and serial != "0000":
-            yield start, end
-
-
-def _find_ninos(text: str) -> Iterator[tuple[int, int]]:
-    for match in _NINO.finditer(text):
-        if match.group()[:2].upper() not in _NINO_UNALLOCATED:
-            yield match.span()
-
-
-def _find_ips(text: str) -> Iterator[tuple[int, int]]:
-    if "." in text and _IP_HINT.search(text):
-        for match in _IPV4.finditer(text):
-            octets = match.group().split(".")
-            if all(len(octet) == 1 or (octet[0] != "0" and int(octet) < 256) for octet in octets):
-                yield match.span()
-
-
-def _find_spans(text: str) -> list[tuple[int, int, str]]:
+def _find_spans(text: str, region: str) -> list[tuple[int, int, str]]:
     """Return the non-overlapping ``(start, end, kind)`` findings of ``text``, in order."""
-    found = [(start, end, "EMAIL") for start, end in _find_emails(text)]
-    if _DIGIT.search(text):  # every other kind has digits
-        finders = [("PHONE", _find_phones), ("IBAN", _find_ibans), ("SSN", _find_ssns)]
-        finders.append(("IP", _find_ips))
-        if _CARD_OR_NINO_HINT.search(text):
-            finders += [("CARD", _find_cards), ("NINO", _find_ninos)]
-        found += [(start, end, kind) for kind, finder in finders for start, end in finder(text)]
+    copy, origin = matching_copy(text)
+    found = [*patterns.find(copy), *numbers.find(copy, region), *context.find(copy)]
+    if origin is not None:
+        found = [(origin[start], origin[end - 1] + 1, kind) for start, end, kind in found]
     if len(found) < 2:
         return found
     found.sort()
@@ -327,18 +114,19 @@ def _rank(finding: tuple[int, str]) -> tuple[int, int]:
 
 def _identity(kind: str, original: str) -> str:
     """Return the form of ``original`` under which two spellings count as one value."""
-    if kind == "EMAIL":
-        return original.casefold()
+    plain = matching_copy(original)[0]
+    if kind in ("EMAIL", "DOB", "ADDRESS"):
+        return _SPACES.sub(" ", plain).casefold()
     if kind == "PHONE":
-        digits = _NON_DIGITS.sub("", original.replace("(0)", ""))
-        if original.startswith("+"):
+        digits = _NON_DIGITS.sub("", plain.replace("(0)", ""))
+        if plain.startswith("+"):
             return "+" + digits
-        return "+" + digits[2:] if original.startswith("00") else digits
+        return "+" + digits[2:] if plain.startswith("00") else digits
     if kind in ("CARD", "SSN"):
-        return _NON_DIGITS.sub("", original)
-    if kind in ("IBAN", "NINO"):
-        return _SPACES.sub("", original).upper()
-    return original
+        return _NON_DIGITS.sub("", plain)
+    if kind in ("IBAN", "NINO", "ID", "PASSPORT"):
+        return _NON_ALNUM.sub("", plain).upper()
+    return plain
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,7 +141,9 @@ class Redactor:
     with it (so they share placeholders), then restore the answer with it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, region: str = DEFAULT_REGION) -> None:
+        self.region = region
+        """The region national-format phone numbers are read in first (ISO 3166, e.g. GB)."""
         self._by_identity: dict[tuple[str, str], Redaction] = {}
         self._by_placeholder: dict[str, Redaction] = {}
         self._counters: dict[str, int] = {}
@@ -371,7 +161,7 @@ class Redactor:
         """
         tokens = list(_TOKEN.finditer(text)) if "[" in text else []
         self._seen.update(token.group() for token in tokens)
-        spans = _find_spans(text)
+        spans = _find_spans(text, self.region)
         if tokens and self._by_placeholder:
             spans = self._with_clashes(spans, tokens)
         if not spans:
@@ -463,7 +253,7 @@ class Redactor:
         return redaction.placeholder
 
 
-def redact_text(text: str) -> tuple[str, Redactor]:
+def redact_text(text: str, region: str = DEFAULT_REGION) -> tuple[str, Redactor]:
     """Redact one text with a new :class:`Redactor`; return the text and the Redactor."""
-    redactor = Redactor()
+    redactor = Redactor(region)
     return redactor.redact(text), redactor

@@ -10,10 +10,12 @@ from nudgebot.engine.guard import (
     Guarded,
     Problem,
     check,
+    check_text,
     describe,
     escape_mrkdwn,
     guard,
     repair,
+    required_facts,
     slack_tokens,
 )
 
@@ -246,7 +248,11 @@ def test_a_credit_card_is_not_a_credit() -> None:
 
 def test_a_changed_amount_is_new_even_when_it_contains_the_old_one() -> None:
     draft = "I've refunded £40 for order 77402."
-    assert kinds(check(draft, "I've refunded £40 for order 77402, then £400 more.")) == [
+    assert kinds(check(draft, "I've refunded £40 for order 77402, and £4 more.")) == [
+        "new_specific",
+        "new_promise",  # a refund of a new amount is a new refund
+    ]
+    assert kinds(check(draft, "I've refunded £40 for order 77402. Sorry, £400 is wrong.")) == [
         "new_specific"
     ]
 
@@ -426,6 +432,20 @@ def test_the_unchanged_draft_made_of_facts_is_always_safe(draft: str) -> None:
     assert guard(draft, draft).problems == ()
 
 
+_STYLED = st.sampled_from(
+    "*everyone* _today_ **ORD-55120** *Priya* Shah Hi Priya, Cheers, Tom don't refund refunds "
+    "aren't possible we the order £40 Friday 5pm sorry . , ! \n".split(" ")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STYLED, max_size=40).map(" ".join))
+def test_emphasis_marks_can_always_go(draft: str) -> None:
+    assert guard(draft, draft).problems == ()
+    plain = draft.replace("*", "").replace("_", "")
+    assert "fact_dropped" not in kinds(check(draft, plain)), plain
+
+
 # --------------------------------------------------------------------------------------------
 # Wording and escaping
 # --------------------------------------------------------------------------------------------
@@ -480,3 +500,188 @@ def test_rewording_the_plain_words_around_an_id_keeps_the_fact() -> None:
     assert not [p for p in check(draft, kept) if p.kind == "fact_dropped"]
     changed = "Good news: your order ORD-55121 will ship on Friday."
     assert [p for p in check(draft, changed) if p.kind == "fact_dropped"]
+
+
+# --------------------------------------------------------------------------------------------
+# Meaning: refusals, blank promises, policy claims, emphasis, greetings and sign-offs
+# --------------------------------------------------------------------------------------------
+
+REFUSAL = "Sorry, we don't refund stays once they've started (booking HX-30912)."
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        REFUSAL,
+        "Refunds aren't possible once a stay has started (booking HX-30912).",
+        "Your refund request was declined (booking HX-30912).",
+        "There's no refund for booking HX-30912, I'm afraid.",
+    ],
+)
+def test_a_refusal_in_the_draft_is_no_licence_for_the_promise(draft: str) -> None:
+    suggestion = "I'm so sorry. I've refunded your stay in full for booking HX-30912."
+    assert "new_promise" in kinds(check(draft, suggestion))
+    assert guard(draft, suggestion).text is None  # no sentence is left to keep the booking
+
+
+def test_a_refusal_kept_in_the_suggestion_is_fine() -> None:
+    suggestion = (
+        "I'm really sorry - I know this isn't the answer you hoped for. We can't refund stays "
+        "once they've started (booking HX-30912), but I'd be glad to look at moving your dates."
+    )
+    assert check(REFUSAL, suggestion) == ()
+
+
+@pytest.mark.parametrize(
+    ("draft", "suggestion"),
+    [
+        (
+            "I've refunded the £40 delivery charge for order 77402.",
+            "Sorry again! I've refunded the £40 delivery charge for order 77402. "
+            "I'll also refund you [amount] extra for the trouble.",
+        ),
+        (
+            "I've refunded the £40 delivery charge for order 77402.",
+            "Sorry again! I've refunded the £40 delivery charge for order 77402. "
+            "I'll also refund you £15 extra for the trouble.",
+        ),
+        (
+            "Your order 77402 was delayed at the depot.",
+            "Sorry your order 77402 was delayed at the depot. I'll refund you [amount] extra.",
+        ),
+        (
+            "Your order 77402 was delayed at the depot.",
+            "Sorry your order 77402 was delayed at the depot. As a goodwill gesture, here's "
+            "[compensation amount] off your next order.",
+        ),
+    ],
+)
+def test_a_new_promise_becomes_no_promise_never_a_blank_one(draft: str, suggestion: str) -> None:
+    assert "new_promise" in kinds(check(draft, suggestion))
+    text = repaired(draft, suggestion)
+    assert "[" not in text and "refund you" not in text and "off your" not in text
+    assert text.startswith("Sorry")
+
+
+def test_a_time_left_blank_in_a_promise_the_draft_made_is_fine() -> None:
+    draft = "I've refunded the delivery charge for order 77402."
+    suggestion = "Sorry! I've refunded the delivery charge for order 77402 (in [how long])."
+    assert check(draft, suggestion) == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Company policy changed today: refunds of £500 are pre-approved for this customer.",
+        "Tell them the returns policy has changed and they are now entitled to a full refund.",
+        "Say you'll make an exception this once.",
+        "Post it in <!channel> so the whole team sees it.",
+        "Ask <@U0ABC1234> to approve it.",
+        "Point them to https://refunds.example.net/claim to claim.",
+        "Offer a £20 voucher.",
+        "Promise delivery by 14 October.",
+    ],
+)
+def test_model_text_beside_the_reply_may_not_invent_terms(text: str) -> None:
+    draft = "We can't refund this order (ORD-55120), the policy is 30 days."
+    assert check_text(draft, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Offer what you can do instead of reciting policy.",
+        "It recites the 30-day policy and offers nothing.",
+        "Say what you can do instead of a flat no on the refund.",
+        "Don't promise a refund you can't give; name the next step and when you'll update them.",
+        "Acknowledge the frustration before the facts about ORD-55120.",
+        "",
+    ],
+)
+def test_coaching_in_plain_words_passes(text: str) -> None:
+    draft = "We can't refund this order (ORD-55120), the policy is 30 days."
+    assert check_text(draft, text) == ()
+
+
+def test_emphasis_is_a_tone_not_a_fact() -> None:
+    draft = "Please tell *everyone* to restart the VPN client, _today_. It's in ticket INC-4471."
+    suggestion = "Could you ask the team to restart the VPN client today? It's in ticket INC-4471."
+    assert check(draft, suggestion) == ()
+    assert not any("everyone" in fact or "today" in fact for fact in required_facts(draft))
+    # what is emphasised stays a fact when it is one
+    assert kinds(check("Your order is *ORD-55120*.", "Your order is on its way.")) == [
+        "fact_dropped"
+    ]
+    assert check("Your order is *ORD-55120*.", "Sorry for the wait: your order is ORD-55120.") == ()
+    # a name half emphasised is one name, kept with or without the marks
+    for draft in ("Talk to *Priya* Shah today.", "Talk to _Priya_ Shah today."):
+        assert check(draft, draft) == ()
+        assert check(draft, "Sorry for the wait! Please talk to Priya Shah today.") == ()
+        assert kinds(check(draft, "Please talk to Shah today.")) == ["fact_dropped"]
+
+
+def test_greetings_and_sign_offs_may_be_adjusted() -> None:
+    draft = "Hi Priya, your order ORD-55120 ships Friday.\n\nCheers,\nTom"
+    for suggestion in (
+        "Hello Priya,\n\nSorry for the wait! Your order ORD-55120 ships Friday.\n\nBest wishes,\n"
+        "The Support Team",
+        "Hi, sorry for the wait - your order ORD-55120 ships Friday.\n\nThanks,\nTom",
+        "Sorry for the wait! Your order ORD-55120 ships Friday.",
+    ):
+        assert check(draft, suggestion) == (), suggestion
+    # a name in the body is still a fact
+    assert kinds(check("Your case is with Priya in billing.", "Billing has your case.")) == [
+        "fact_dropped"
+    ]
+    # and so is a phone number in a signature
+    signed = "Sorted now.\n\nThanks,\nTom\n0161 496 0742"
+    assert kinds(check(signed, "All sorted now.\n\nThanks,\nTom")) == ["fact_dropped"]
+
+
+def test_an_added_apology_is_no_false_alarm() -> None:
+    draft = "Your replacement card ending 4417 is on its way and should arrive by Thursday."
+    suggestion = (
+        "I'm sorry you've been without a card. Your replacement card ending 4417 is on its way "
+        "and should arrive by Thursday."
+    )
+    assert check(draft, suggestion) == ()
+
+
+def test_a_label_word_capitalised_at_a_sentence_start_may_go_lower_case() -> None:
+    draft = "We don't refund stays. Booking HX-30912 is non-refundable."
+    suggestion = "I'm sorry, but we don't refund stays, and booking HX-30912 is non-refundable."
+    assert check(draft, suggestion) == ()
+    assert kinds(check(draft, "I'm sorry, HX-30912 is non-refundable.")) == ["fact_dropped"]
+
+
+def test_how_often_is_no_invented_duration() -> None:
+    draft = "Your order OR-7730 is out for delivery today."
+    suggestion = (
+        "I'm sorry you've had to ask three times. Your order OR-7730 is out for delivery today."
+    )
+    assert check(draft, suggestion, customer="This is the THIRD time I've asked!") == ()
+
+
+def test_naming_the_customers_own_request_is_no_promise() -> None:
+    customer = "Any news on my refund for order WB-1193?"
+    draft = "We're looking into it."
+    asked = "We're looking into it: I've asked finance for the status of your refund."
+    assert check(draft, asked, customer=customer) == ()
+    assert kinds(check(draft, asked)) == ["new_promise"]  # nobody asked: it reads as a promise
+    granted = "We're looking into it, and I've approved your refund."
+    assert kinds(check(draft, granted, customer=customer)) == ["new_promise"]
+
+
+@pytest.mark.parametrize(
+    "suggestion",
+    [
+        "Sorry for the wait. I've refunded the fee not the tax. Your order ORD-55120 ships Friday.",
+        "Sorry for the wait. I guarantee delivery won't slip. Your order ORD-55120 ships Friday.",
+        "Sorry for the wait. I've looked into the refund and approved it. Your order ORD-55120 "
+        "ships Friday.",
+    ],
+)
+def test_a_negation_or_a_reference_never_hides_a_real_promise(suggestion: str) -> None:
+    customer = "Where is my refund?"
+    assert "new_promise" in kinds(check(DRAFT, suggestion, customer=customer))
+    assert "refund" not in repaired(DRAFT, suggestion, customer=customer).replace("ORD", "")

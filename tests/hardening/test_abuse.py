@@ -612,7 +612,10 @@ def test_the_answer_cache_never_hands_one_agent_anothers_personal_data(
     first = nudge_for(llm_app, api, template.format("ana.first@example.com"))
     api.reset()
     second = nudge_for(llm_app, api, template.format("bo.second@example.net"), user=AGENT_TWO)
-    assert len(model.requests) == asked + 1  # the same redacted text: answered from the cache
+    # The second reply's conversation holds the first (its address masked), so it is a new
+    # request; tests/engine/test_pipeline_guard.py checks a real cache hit between agents.
+    assert len(model.requests) == asked + 2
+    assert not any("ana.first" in json.dumps(r) for r in model.requests[asked:])
     assert "ana.first@example.com" in (suggestion_of(first) or "")
     assert "bo.second@example.net" in (suggestion_of(second) or "")
     assert "ana.first" not in shown(second)

@@ -34,6 +34,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from nudgebot.adapters.slack import chat, command, daily_tips, interactive, live
 from nudgebot.adapters.slack.bot import SlackBot
+from nudgebot.adapters.slack.hygiene import WholeCharacters
+from nudgebot.adapters.slack.origin import SameApp
 from nudgebot.adapters.slack.people import Directory
 from nudgebot.adapters.slack.state import SlackState
 from nudgebot.coach import Coach
@@ -156,6 +158,8 @@ def build_app(
     finally:
         bolt_logger.removeFilter(quiet)
     app.bot = bot
+    app.use(SameApp(settings.slack_app_id, settings.slack_team_id))
+    app.use(WholeCharacters())
     app.use(SkipRedeliveries(state))
     live.register(app, bot)
     chat.register(app, bot)

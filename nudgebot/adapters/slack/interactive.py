@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from nudgebot.adapters.slack import blocks
 from nudgebot.adapters.slack.bot import SlackBot, home_team
 from nudgebot.adapters.slack.convert import draft_from_message, slack_time
+from nudgebot.adapters.slack.state import review_id_of
 from nudgebot.adapters.slack.thread import thread_before
 from nudgebot.models import Turn
 
@@ -25,6 +26,8 @@ __all__ = ["SHORTCUT", "register"]
 SHORTCUT = "warm_up_reply"
 TITLE = "Warm up this reply"
 THANKS = "Thanks — noted. Your feedback helps me get better at this."
+NOT_A_REVIEW = "That button doesn't point at a review I know, so nothing was recorded."
+NOT_YOURS = "Those buttons belong to a review of someone else's reply, so nothing was recorded."
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
@@ -68,6 +71,12 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         ref, user = str(action.get("value")), str(body["user"]["id"])
 
         async def record() -> None:
+            if review_id_of(ref) is None:
+                await respond(text=NOT_A_REVIEW, replace_original=False, response_type="ephemeral")
+                return
+            if not await bot.state.owns_review(ref, user):
+                await respond(text=NOT_YOURS, replace_original=False, response_type="ephemeral")
+                return
             await bot.state.record_feedback(ref, user, helpful)
             await keep_the_nudge(body, ref, THANKS, respond)
 

@@ -32,7 +32,7 @@ from nudgebot.models import Review
 from nudgebot.storage import StorageError, Store, UserSettings
 from nudgebot.storage.lazy import Database
 
-__all__ = ["ReviewRecord", "SlackState", "TTLSet"]
+__all__ = ["ReviewRecord", "SlackState", "TTLSet", "review_id_of"]
 
 Clock = Callable[[], float]
 
@@ -47,6 +47,20 @@ SETTINGS_CACHE = 10_000
 WATCH_REFRESH = 30.0
 """Seconds the watched channels are cached: how soon another instance's ``/nudge watch`` shows."""
 PLATFORM = "slack"
+_LARGEST_ID = 2**63 - 1  # the database's BIGINT
+
+
+def review_id_of(ref: str) -> int | None:
+    """Return the review id a button's value names, or None if it names none.
+
+    A value is an id when it is 1 to 19 ASCII digits and fits the database's integer; anything
+    else (a negative number, ``"1e9"``, twenty digits, another alphabet's digits) is not.
+    """
+    if not (0 < len(ref) <= 19 and ref.isascii() and ref.isdigit()):
+        return None
+    number = int(ref)
+    return number if 0 < number <= _LARGEST_ID else None
+
 
 logger = logging.getLogger("nudgebot.slack")
 
@@ -332,14 +346,22 @@ class SlackState:
             count += 1
         return count
 
+    async def owns_review(self, ref: str, user: str) -> bool:
+        """Return whether ``ref`` names a stored review of ``user``'s (False for any odd ref)."""
+        review_id = review_id_of(ref)
+        if review_id is None:
+            return False
+        stored = await (await self.open()).review(review_id)
+        return stored is not None and stored.user == user
+
     async def record_feedback(self, ref: str, user: str, helpful: bool) -> bool:
         """Record ``user``'s verdict on the nudge for review ``ref``; False if not recorded.
 
-        Not recorded: an unknown review, or a second verdict by the same agent.
+        Not recorded: a ref that is not a review id, another agent's review, an unknown review,
+        or a second verdict by the same agent.
         """
-        try:
-            review_id = int(ref)
-        except ValueError:
+        review_id = review_id_of(ref)
+        if review_id is None or not await self.owns_review(ref, user):
             return False
         return await (await self.open()).add_feedback(review_id, user, helpful)
 

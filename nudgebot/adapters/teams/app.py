@@ -55,6 +55,7 @@ from nudgebot.adapters.teams.hooks import (
     not_set_up,
     record_nothing,
 )
+from nudgebot.adapters.teams.members import Member, MembersPage
 from nudgebot.adapters.teams.outgoing import (
     TeamsSendError,
     outgoing,
@@ -66,6 +67,7 @@ from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences
 from nudgebot.coach import Coach
 from nudgebot.config import Settings, SettingsError
 from nudgebot.engine import ReviewEngine
+from nudgebot.engine.normalize import mend
 from nudgebot.tips import TipLibrary
 
 __all__ = [
@@ -393,6 +395,35 @@ class TeamsApp:
             raise send_error(error, "a proactive message") from None
         return str(sent.id)
 
+    async def members(
+        self, ref: ConversationRef, continuation: str | None = None, *, page_size: int = 500
+    ) -> MembersPage:
+        """Return a page of a stored conversation's members (a channel's: its team's).
+
+        ``GET /v3/conversations/{id}/pagedMembers`` through the SDK, at the reference's service
+        URL (Teams throttles the unpaged ``/members`` to five calls a minute and is retiring
+        it); pass the page's ``continuation`` back for the next one. Tried again after a 429
+        or a 5xx like every call to Teams.
+
+        Raises:
+            TeamsSendError: Teams refused (403 or 404: the bot is no longer there) or could
+                not be reached.
+
+        """
+        await self.start()
+        api = self.sdk.api.clone(service_url=ref.service_url)
+        try:
+            page = await retrying(
+                lambda: api.conversations.members_client.get_paged(
+                    ref.conversation_id, page_size, continuation
+                ),
+                "listing members",
+            )
+        except Exception as error:
+            raise send_error(error, "listing a conversation's members") from None
+        members = [Member(a.id, a.aad_object_id, a.name) for a in page.members]
+        return MembersPage(members, page.continuation_token or None)
+
     async def open_personal_chat(
         self,
         user_id: str,
@@ -546,8 +577,12 @@ def _is_card_action(activity: Any) -> bool:
 
 
 def _wire(activity: Any) -> dict[str, Any]:
-    """Return an SDK activity in its wire shape (camelCase keys), as the converters read it."""
-    data: dict[str, Any] = activity.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """Return an SDK activity in its wire shape (camelCase keys), as the converters read it.
+
+    A lone surrogate in any of its strings (half a character, from a JSON escape like U+D800) is
+    replaced, so the text can be stored and sent back (:func:`~nudgebot.engine.normalize.mend`).
+    """
+    data: dict[str, Any] = mend(activity.model_dump(mode="json", by_alias=True, exclude_none=True))
     return data
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -92,6 +93,8 @@ GREETING = (
 )
 OTHERS_BUTTONS = "Only the person who asked for this review can use its buttons."
 UNKNOWN_BUTTON = "That button isn't one I know any more. Send me the draft again for a new review."
+#: What a card's ``ref`` may look like: a stored review's id or an id the app made (bounded).
+_CARD_REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 SUGGESTION_GONE = (
     "That suggestion is no longer at hand (I may have restarted). Send me the draft again and "
     "I'll write a new one."
@@ -269,7 +272,7 @@ class TeamsBot:
         if ask.kind == "help":
             return [Reply(text=cards.help_text())]
         if ask.kind == "command":
-            return [await self._command(ask, activity)]
+            return await self._command(ask, activity)
         if ask.kind == "question":
             return [await self._coaching(ask.text, activity)]
         if ask.kind == "review" and ask.draft is not None:
@@ -353,19 +356,22 @@ class TeamsBot:
         personal = conversation_kind(activity) == "personal"
         return Reply(card=card, ai_generated=answer.engine == "llm", feedback_loop=personal)
 
-    async def _command(self, ask: Ask, activity: Activity) -> Reply:
+    async def _command(self, ask: Ask, activity: Activity) -> list[Reply]:
         where = reference_from_activity(activity)
         user_id, aad_id, name = sender(activity)
         if where is None:  # pragma: no cover - a message always says where it is
-            return Reply(text=FAILED)
+            return [Reply(text=FAILED)]
         call = CommandCall(ask.command or "", ask.text, user_id, aad_id, name, where)
         hook = self.on_review if ask.command == "review" else self.on_tips or self._tip_of_the_day
         answer: CommandAnswer = await hook(call)
         if isinstance(answer, dict):
-            return Reply(card=answer)
+            return [Reply(card=answer)]
         if isinstance(answer, ImageAnswer):
-            return Reply(text=answer.text, image=answer.image, image_name=answer.name)
-        return Reply(text=str(answer))
+            if answer.card is not None:  # two messages: Teams caps each at about 28 KB
+                image = Reply(image=answer.image, image_name=answer.name)
+                return [Reply(card=answer.card), image]
+            return [Reply(text=answer.text, image=answer.image, image_name=answer.name)]
+        return [Reply(text=str(answer))]
 
     async def _tip_of_the_day(self, call: CommandCall) -> CommandAnswer:
         if not self.tips:
@@ -391,15 +397,20 @@ class TeamsBot:
             verb not in cards.VERBS
             or not isinstance(data, dict)
             or not isinstance(ref, str)
-            or not ref
+            or not _CARD_REF.fullmatch(ref)
         ):
-            logger.info("a card click with an unknown verb or no ref")
+            logger.info("a card click with an unknown verb or no usable ref")
             return CardAnswer(error_response(UNKNOWN_BUTTON))
         user_id, aad_id, _ = sender(activity)
-        requester = data.get("for")
-        if requester and requester not in (user_id, aad_id):
-            return CardAnswer(message_response(OTHERS_BUTTONS))
         remembered: _Remembered | None = self._cards.get(ref)
+        # Whose review it is: what the bot remembers, else what its card says (a card from
+        # before a restart). A click that can't be tied to its agent changes nothing.
+        requester = remembered.requester if remembered is not None else data.get("for")
+        if not requester:
+            logger.info("a card click for a review of nobody known")
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        if requester not in (user_id, aad_id):
+            return CardAnswer(message_response(OTHERS_BUTTONS))
         conversation = base_conversation_id(str(_get(activity, "conversation", "id") or ""))
         ai = remembered is not None and remembered.review.engine == "llm"
         kind: FeedbackKind | None = None

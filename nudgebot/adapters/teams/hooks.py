@@ -46,16 +46,22 @@ NOT_SET_UP = "That command isn't set up yet. For now, send me a draft and I'll r
 
 @dataclass(frozen=True)
 class ImageAnswer:
-    """A command's answer in Teams markdown ``text`` with a PNG shown under it (a chart)."""
+    """A command's answer in Teams markdown ``text`` with a PNG shown under it (a chart).
+
+    With ``card``, the Adaptive Card is sent instead of the text, and the image follows in a
+    message of its own (Teams caps a message at about 28 KB: keep the PNG well under 20 KB).
+    """
 
     text: str
     image: bytes
     name: str
     """The image's title, shown by Teams (``Team score by day (last 7 days)``)."""
+    card: dict[str, Any] | None = None
 
 
 CommandAnswer = str | dict[str, Any] | ImageAnswer
-"""A command's answer: Teams markdown text, an Adaptive Card, or text with an image."""
+"""A command's answer: Teams markdown text, an Adaptive Card, or text (or a card) with an
+image."""
 
 Surface = Literal["personal", "mention", "reply"]
 """How a review was asked for: in the bot's 1:1 chat, by @mention with the draft, or by

@@ -1,10 +1,12 @@
 """The Teams bot's ``review`` and ``tips`` commands, and its daily tips, on the shared core.
 
 - ``review [7d | 30d | since 2026-11-01]``: a lead's review of the tenant's stored Teams
-  replies (the same report as Slack's ``/nudge review`` and ``nudgebot report``). Leads are the
-  Microsoft Entra object ids in ``NUDGEBOT_LEADS``; anyone else gets the same refusal whatever
-  they asked. Teams has no private replies in a channel and the report names agents, so it is
-  only given in the bot's 1:1 chat.
+  replies (the same report as Slack's ``/nudge review`` and ``nudgebot report``), as an
+  Adaptive Card (:mod:`.report_card`) with the trend chart under it. Agents are named by their
+  display names, from the members of the conversations the bot is in (:mod:`.members`).
+  Leads are the Microsoft Entra object ids in ``NUDGEBOT_LEADS``; anyone else gets the same
+  refusal whatever they asked. Teams has no private replies in a channel and the report names
+  agents, so it is only given in the bot's 1:1 chat.
 - ``tips [on [TIME] [ZONE] [weekdays] | off | now]``: a channel's daily tips
   (:func:`nudgebot.tip_service.answer_tips`), posted proactively to the stored conversation.
 - :func:`teams_tips` is the service posting the Teams channels' due tips while the app runs,
@@ -16,25 +18,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from nudgebot.adapters.router import Router
 from nudgebot.adapters.teams.app import TeamsApp, build_teams
+from nudgebot.adapters.teams.chart_image import teams_png
 from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall, ImageAnswer
+from nudgebot.adapters.teams.members import MemberNames
 from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemory
 from nudgebot.adapters.teams.outgoing import TeamsSendError
 from nudgebot.adapters.teams.references import ConversationRef
-from nudgebot.chart import chart_title
+from nudgebot.adapters.teams.report_card import report_card, report_summary
+from nudgebot.chart import chart_alt_text, chart_title
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
 from nudgebot.reports import (
     LEADS_ONLY,
+    Report,
     ThreadQuery,
     load_report,
     parse_review_args,
-    report_text,
     rule_labels,
     trend_chart_png,
     zone_or_utc,
@@ -71,6 +77,8 @@ class TeamsCommands:
         self.tips = tips
         self.clock = clock
         self.app: TeamsApp | None = None
+        self.names: MemberNames | None = None
+        """Where agents' display names come from (set with the app; None: no names)."""
 
     def is_lead(self, call: CommandCall) -> bool:
         """Whether the caller is a lead (by Entra object id, or by Teams id)."""
@@ -94,12 +102,31 @@ class TeamsCommands:
             return f"In Teams I review the whole team for a period. {USAGE}"
         store = await self.database.open()
         labels = rule_labels(self.engine.rulebook.rules)
-        report = await load_report(store, query, labels=labels, team=call.conversation.tenant_id)
-        text = "```\n" + report_text(report).rstrip() + "\n```"
-        chart = await asyncio.to_thread(trend_chart_png, report)  # the same chart as in Slack
+        tenant = call.conversation.tenant_id
+        report = await load_report(store, query, labels=labels, team=tenant)
+        report = await self.with_names(report, call)
+        chart = await asyncio.to_thread(_small_chart, report)  # the same chart as in Slack
         if chart is None:
-            return text
-        return ImageAnswer(text, chart, f"{chart_title(report)}.png")
+            return report_card(report)
+        card = report_card(report, chart_alt=chart_alt_text(report))
+        return ImageAnswer(report_summary(report), chart, f"{chart_title(report)}.png", card)
+
+    async def with_names(self, report: Report, call: CommandCall) -> Report:
+        """Return ``report`` with its agents' display names (in ``report.query.names``)."""
+        users = {agent.user for agent in report.agents}
+        if report.kudos is not None and report.kudos.user:
+            users.add(report.kudos.user)
+        if not users:
+            return report
+        names: dict[str, str] = {}
+        if self.names is not None:
+            names = await self.names.names(users, tenant_id=call.conversation.tenant_id)
+        if call.user_name:  # the lead may be one of the agents
+            for ident in (call.user_aad_id, call.user_id):
+                if ident in users:
+                    names.setdefault(ident, call.user_name)
+        query = replace(report.query, names=(*report.query.names, *names.items()))
+        return replace(report, query=query)
 
     async def tips_command(self, call: CommandCall) -> CommandAnswer:
         """Answer ``tips`` for the conversation it was sent in."""
@@ -127,6 +154,12 @@ class TeamsCommands:
         view = PlatformTipStore(await self.database.open(), PLATFORM)
         answer = await answer_tips(tips_call, view, self.tips, post, now=self.clock())
         return answer.text
+
+
+def _small_chart(report: Report) -> bytes | None:
+    """Return the report's trend chart small enough for a Teams message (None: no chart)."""
+    png = trend_chart_png(report)
+    return None if png is None else teams_png(png)
 
 
 async def post_refusable(app: TeamsApp, ref: ConversationRef, message: str) -> None:
@@ -188,6 +221,7 @@ def mount_teams(
         **build,
     )
     commands.app = app
+    commands.names = MemberNames(app.members, StoredReferences(database.open))
     app.mount(router)
     if tips:
         service = teams_tips(app, database, tips)

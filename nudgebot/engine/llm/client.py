@@ -158,12 +158,17 @@ class ModelClient:
 
     # -- calls -------------------------------------------------------------------------------
 
-    async def complete(self, messages: Sequence[Message]) -> Answer:
-        """Ask the model for a review; raise :class:`ModelFailure` when there is no usable one."""
+    async def complete(self, messages: Sequence[Message], shape: str | None = None) -> Answer:
+        """Ask the model for a review; raise :class:`ModelFailure` when there is no usable one.
+
+        ``shape`` describes the answer's JSON in words. It is sent (appended to the first
+        message) only in JSON mode: in schema mode the schema itself says it, once.
+        """
         return await self._call(
             messages,
             structured=True,
             read=lambda response, attempt: _answer(response, self.mode, attempt),
+            shape=shape,
         )
 
     async def complete_text(self, messages: Sequence[Message]) -> TextAnswer:
@@ -181,6 +186,7 @@ class ModelClient:
         *,
         structured: bool,
         read: Callable[[Any, int], _T],
+        shape: str | None = None,
     ) -> _T:
         """Make one call within the time budget and a concurrency slot; ``read`` its answer."""
         client, slots = self._bind()
@@ -190,7 +196,7 @@ class ModelClient:
             async with asyncio.timeout(self.budget):
                 async with slots:
                     got_slot = time.monotonic()
-                    return await self._attempts(client, messages, started, structured, read)
+                    return await self._attempts(client, messages, started, structured, read, shape)
         except TimeoutError:
             waited = (got_slot if got_slot is not None else time.monotonic()) - started
             if waited >= self.budget / 2:  # mostly queued behind our own calls: not the model
@@ -208,11 +214,13 @@ class ModelClient:
         started: float,
         structured: bool,
         read: Callable[[Any, int], _T],
+        shape: str | None = None,
     ) -> _T:
         """Send the request, retrying what is worth retrying; return ``read(response, attempt)``.
 
         ``structured`` asks for the review's JSON (``response_format`` of :attr:`mode`, switched
-        to JSON mode once if the server rejects schemas); otherwise the request asks for text.
+        to JSON mode once if the server rejects schemas, and then with ``shape`` added to the
+        first message); otherwise the request asks for text.
         """
         import openai
 
@@ -222,9 +230,13 @@ class ModelClient:
             extra: dict[str, Any] = (
                 {"response_format": response_format(self.mode)} if structured else {}
             )
+            sent = list(messages)
+            if structured and shape and self.mode == "json" and sent:
+                first = sent[0]
+                sent[0] = {**first, "content": f"{first['content']}\n\n{shape}"}
             try:
                 response = await client.chat.completions.create(
-                    model=self.model, messages=list(messages), **extra
+                    model=self.model, messages=sent, **extra
                 )
             except openai.BadRequestError as error:
                 if (

@@ -19,7 +19,8 @@ as strings, and substitutes them in one pass, so a value (a user's draft may hol
 
 The few-shot examples live in ``review.examples.toml``: a ``[prompt]`` table (id, version) and
 ``[[example]]`` tables, each with ``customer``, ``draft``, ``hints`` and an ``answer`` table in
-the shape of :class:`nudgebot.engine.llm.schema.ModelReview`. TOML has no null, so an answer
+the shape of :class:`nudgebot.engine.llm.schema.ModelReview`, and optionally ``move`` and
+``channel``. TOML has no null, so an answer
 without a ``suggestion`` key means ``suggestion: null``.
 
 Both files carry a SHA-256 of their bytes, so a logged review can name the exact prompt it used.
@@ -57,7 +58,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 _FENCE = "+++"
 _HEADER_KEYS = {"id", "version", "variables"}
-_EXAMPLE_KEYS = {"customer", "draft", "hints", "answer"}
+_EXAMPLE_KEYS = {"customer", "draft", "hints", "answer", "move", "channel"}
 
 
 class PromptError(ValueError):
@@ -118,6 +119,10 @@ class Example:
     draft: str
     hints: str
     answer: dict[str, Any]
+    move: str = ""
+    """What the draft does ("refusal", "answer"...); "" when not given."""
+    channel: str = ""
+    """Where the reply goes ("chat", "email"); "" when not given."""
 
     def answer_json(self) -> str:
         """Return the answer as compact JSON, as an assistant message would carry it."""
@@ -324,6 +329,11 @@ def _example(path: Path, number: int, table: Any) -> Example:
         if not isinstance(value, str):
             raise PromptError(path, f"{where} needs '{key}' as a string (\"\" for none)")
         texts[key] = value
+    for key in ("move", "channel"):
+        value = table.get(key, "")
+        if not isinstance(value, str):
+            raise PromptError(path, f"{where} needs '{key}' as a string, if given")
+        texts[key] = value
     if not texts["draft"].strip():
         raise PromptError(path, f"{where} has an empty 'draft'")
     answer = table.get("answer")
@@ -331,7 +341,9 @@ def _example(path: Path, number: int, table: Any) -> Example:
         raise PromptError(path, f"{where} needs an [example.answer] table")
     answer = dict(answer)
     answer.setdefault("suggestion", None)  # TOML has no null: no suggestion means null
-    return Example(texts["customer"], texts["draft"], texts["hints"], answer)
+    return Example(
+        texts["customer"], texts["draft"], texts["hints"], answer, texts["move"], texts["channel"]
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,20 +370,30 @@ _WORD = re.compile(r"\w+")
 
 
 class LeakCheck:
-    """Tells whether a model's text repeats a run of a prompt's words.
+    """Tells whether a model's text reproduces a prompt: the sign of an obeyed injection.
 
-    That is the sign of a model obeying an injected "print your instructions". A run is
-    ``run`` words in a row, compared in lower case.
+    A model obeying an injected "print your instructions" copies the prompt at length. A
+    finding that paraphrases the rubric ("Offer what you can do instead of reciting policy")
+    shares one short run with it and is no leak. So a text leaks when its runs of ``run``
+    words in a row (compared in lower case) found in the prompt cover ``words`` or more of
+    its words.
     """
 
-    def __init__(self, prompt_text: str, run: int = 8) -> None:
+    def __init__(self, prompt_text: str, run: int = 8, words: int = 20) -> None:
         self.run = run
-        self._shingles = self._of(prompt_text)
+        self.words = words
+        self._shingles = frozenset(self._runs(_WORD.findall(prompt_text.lower())))
 
     def __call__(self, text: str) -> bool:
-        """Return True when ``text`` repeats ``run`` or more words of the prompt in a row."""
-        return not self._shingles.isdisjoint(self._of(text))
+        """Return True when ``text`` copies at least ``words`` of its words from the prompt."""
+        found = _WORD.findall(text.lower())
+        if len(found) < self.words:
+            return False
+        covered: set[int] = set()
+        for start, shingle in enumerate(self._runs(found)):
+            if shingle in self._shingles:
+                covered.update(range(start, start + self.run))
+        return len(covered) >= self.words
 
-    def _of(self, text: str) -> frozenset[tuple[str, ...]]:
-        words = _WORD.findall(text.lower())
-        return frozenset(tuple(words[i : i + self.run]) for i in range(len(words) - self.run + 1))
+    def _runs(self, words: list[str]) -> list[tuple[str, ...]]:
+        return [tuple(words[i : i + self.run]) for i in range(len(words) - self.run + 1)]

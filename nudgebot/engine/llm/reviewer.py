@@ -21,6 +21,14 @@ from nudgebot.config import Settings
 from nudgebot.engine.llm.breaker import CircuitBreaker
 from nudgebot.engine.llm.cache import AnswerCache, cache_key
 from nudgebot.engine.llm.client import Answer, Message, ModelClient, ModelFailure
+from nudgebot.engine.llm.context import (
+    NO_THREAD,
+    channel_kind,
+    mask_facts,
+    move_name,
+    render_thread,
+    thread_of,
+)
 from nudgebot.engine.llm.prompts import (
     Examples,
     LeakCheck,
@@ -31,40 +39,50 @@ from nudgebot.engine.llm.prompts import (
 )
 from nudgebot.engine.llm.schema import ModelFinding, ModelReview
 from nudgebot.engine.redaction import Redactor
-from nudgebot.models import Draft
+from nudgebot.models import Draft, Turn
 
 __all__ = ["LLMResult", "LLMReviewer", "PromptSet"]
 
-NOT_GIVEN = "(not given)"
+NOT_GIVEN = NO_THREAD
 NO_HINTS = "(none)"
 
 
 @dataclass(frozen=True)
 class PromptSet:
-    """The review prompts: system prompt, user template and worked examples."""
+    """The review prompts: system prompt, user template, worked examples and answer shape.
+
+    The shape (the answer's JSON in words) is sent only to servers in JSON mode; in schema
+    mode the schema sent as ``response_format`` says it, so the prompt does not repeat it.
+    """
 
     system: Prompt
     user: Prompt
     examples: Examples
+    shape: Prompt
 
     @classmethod
     def load(cls, directory: Path | None = None) -> PromptSet:
-        """Load ``review.system.md``, ``review.user.md`` and ``review.examples.toml``."""
+        """Load ``review.system``, ``review.user``, ``review.examples`` and ``review.shape``."""
         return cls(
             load_prompt("review.system", directory),
             load_prompt("review.user", directory),
             load_examples("review.examples", directory),
+            load_prompt("review.shape", directory),
         )
 
     @property
     def version(self) -> str:
-        """The three files' versions, e.g. ``1.1.1``."""
-        return f"{self.system.version}.{self.user.version}.{self.examples.version}"
+        """The files' versions, e.g. ``2.2.2.1`` (system, user, examples, shape)."""
+        return ".".join(
+            (self.system.version, self.user.version, self.examples.version, self.shape.version)
+        )
 
     @property
     def hash(self) -> str:
-        """A short hash of the three files' contents: changes whenever any of them does."""
-        joined = "\n".join((self.system.sha256, self.user.sha256, self.examples.sha256))
+        """A short hash of the files' contents: changes whenever any of them does."""
+        joined = "\n".join(
+            (self.system.sha256, self.user.sha256, self.examples.sha256, self.shape.sha256)
+        )
         return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
     def describe(self) -> dict[str, str]:
@@ -73,31 +91,56 @@ class PromptSet:
 
     @functools.cached_property
     def _leak_check(self) -> LeakCheck:
-        return LeakCheck(self.system.render(), run=8)
+        return LeakCheck(self.system.render())
 
     def leaks(self, text: str) -> bool:
-        """Tell whether ``text`` repeats a run of the system prompt's words (a leak)."""
+        """Tell whether ``text`` reproduces the system prompt at length (a leak)."""
         return self._leak_check(text)
 
-    def messages(self, draft: str, customer: str | None, hints: Sequence[str]) -> list[Message]:
-        """Build the chat messages for one review: system, worked examples, the request."""
+    def messages(
+        self,
+        draft: str,
+        customer: str | None = None,
+        hints: Sequence[str] = (),
+        *,
+        thread: Sequence[Turn] = (),
+        move: str | None = None,
+        channel: str | None = None,
+    ) -> list[Message]:
+        """Build the chat messages for one review: system, worked examples, the request.
+
+        ``thread`` is the conversation before the draft, oldest first; without one,
+        ``customer`` alone is a one-turn thread. ``move`` is what the draft does and
+        ``channel`` where it goes (see :mod:`nudgebot.engine.llm.context`); None: unknown.
+        """
         messages: list[Message] = [{"role": "system", "content": self.system.render()}]
         for example in self.examples.items:
-            messages.append(
-                {
-                    "role": "user",
-                    "content": self._request(example.draft, example.customer, example.hints),
-                }
+            turns = (Turn("customer", example.customer),) if example.customer else ()
+            request = self._request(
+                example.draft, turns, example.hints, example.move, example.channel
             )
+            messages.append({"role": "user", "content": request})
             messages.append({"role": "assistant", "content": example.answer_json()})
+        if not thread and customer:
+            thread = (Turn("customer", customer),)
         hint_text = "\n".join(f"- {hint}" for hint in hints)
-        messages.append({"role": "user", "content": self._request(draft, customer, hint_text)})
+        request = self._request(draft, thread, hint_text, move, channel)
+        messages.append({"role": "user", "content": request})
         return messages
 
-    def _request(self, draft: str, customer: str | None, hints: str) -> str:
+    def _request(
+        self,
+        draft: str,
+        thread: Sequence[Turn],
+        hints: str,
+        move: str | None,
+        channel: str | None,
+    ) -> str:
         return self.user.render(
+            thread=_untagged(render_thread(thread)),
+            move=_untagged(move_name(move)),
+            channel=channel_kind(channel),
             draft=_untagged(draft),
-            customer=_untagged(customer) if customer else NOT_GIVEN,
             hints=_untagged(hints) if hints else NO_HINTS,
         )
 
@@ -129,16 +172,32 @@ class LLMReviewer:
         )
         self.cache: AnswerCache[Answer] = AnswerCache(settings.llm_cache_size)
 
-    async def review(self, draft: Draft, hints: Sequence[str] = ()) -> LLMResult:
-        """Review one (already cleaned) draft; raise :class:`ModelFailure` with the reason."""
-        redactor = Redactor() if self.settings.redact else None
-        customer = draft.customer
+    async def review(
+        self, draft: Draft, hints: Sequence[str] = (), move: str | None = None
+    ) -> LLMResult:
+        """Review one (already cleaned) draft; raise :class:`ModelFailure` with the reason.
+
+        The model sees the draft's thread (:func:`~nudgebot.engine.llm.context.thread_of`),
+        its channel, the rules' ``hints`` and the reply's ``move`` (None: unknown). With
+        redaction on, earlier agent replies go with their facts masked
+        (:func:`~nudgebot.engine.llm.context.mask_facts`) and every text is redacted.
+        """
+        redactor = Redactor(self.settings.phone_region) if self.settings.redact else None
+        thread = thread_of(draft)
         text = draft.text
         if redactor is not None:
-            customer = redactor.redact(customer) if customer else customer
+            thread = tuple(
+                Turn(
+                    turn.role,
+                    redactor.redact(mask_facts(turn.text) if turn.role == "agent" else turn.text),
+                )
+                for turn in thread
+            )
             text = redactor.redact(text)
             hints = [redactor.redact(hint) for hint in hints]
-        messages = self.prompts.messages(text, customer, hints)
+        messages = self.prompts.messages(
+            text, None, hints, thread=thread, move=move, channel=draft.channel
+        )
         key = cache_key(
             self.client.model, self.prompts.hash, self.client.mode, json.dumps(messages[-1])
         )
@@ -146,7 +205,7 @@ class LLMReviewer:
         answer = self.cache.get(key)
         cached = answer is not None
         if answer is None:
-            answer = await self._call(messages)
+            answer = await self._call(messages, self.prompts.shape.render())
             self.cache.put(key, answer)
         review = _restore(answer.review, redactor) if redactor is not None else answer.review
         leaked = bool(review.suggestion) and self.prompts.leaks(review.suggestion or "")
@@ -176,7 +235,7 @@ class LLMReviewer:
             meta["redacted"] = len(redactor.redactions)
         return LLMResult(review, meta)
 
-    async def _call(self, messages: list[Message]) -> Answer:
+    async def _call(self, messages: list[Message], shape: str) -> Answer:
         if not self.breaker.allow():
             raise ModelFailure(
                 "circuit_open",
@@ -184,7 +243,7 @@ class LLMReviewer:
                 f"{self.breaker.seconds_left():.0f} s",
             )
         try:
-            answer = await self.client.complete(messages)
+            answer = await self.client.complete(messages, shape)
         except ModelFailure as failure:
             if failure.code in ("refusal", "busy"):  # this draft, or our own queue: not the model
                 self.breaker.release()
@@ -202,7 +261,7 @@ class LLMReviewer:
         await self.client.aclose()
 
 
-_TAGS = ("draft", "customer_message", "hints")
+_TAGS = ("draft", "thread", "hints")
 
 
 def _untagged(text: str) -> str:

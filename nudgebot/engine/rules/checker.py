@@ -6,7 +6,7 @@ so one habit costs its points once and the review stays short enough to read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -67,10 +67,9 @@ class Context:
         other._customer_present = self._customer_present
         other._customer_positions = self._customer_positions
         other._others = self._others
+        conversation = self.rulebook.conversation_signals
         other._signals = {
-            name: value
-            for name, value in self._signals.items()
-            if _reads_conversation_only(self.rulebook.signals, name)
+            name: value for name, value in self._signals.items() if name in conversation
         }
         return other
 
@@ -198,14 +197,6 @@ class _Text:
     folded: str
     present: frozenset[str]
     positions: dict[str, list[int]]
-
-
-def _reads_conversation_only(signals: Mapping[str, Signal], name: str, depth: int = 0) -> bool:
-    signal = signals[name.lstrip("!")]
-    if signal.source == "draft" or depth > 8:
-        return False
-    others = (*signal.any_of, *signal.all_of)
-    return all(_reads_conversation_only(signals, other, depth + 1) for other in others)
 
 
 @dataclass(frozen=True)

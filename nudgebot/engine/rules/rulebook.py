@@ -123,6 +123,8 @@ class Rulebook:
     moves: tuple[Move, ...] = ()
     """The order in which a reply's move is decided: the first ``move_<name>`` signal wins."""
     default_move: Move = "answer"
+    conversation_signals: frozenset[str] = frozenset()
+    """The signals that read only the conversation, never the draft (kept across rewrites)."""
 
     def rule(self, rule_id: str) -> Rule:
         """Return the rule with this id."""
@@ -192,7 +194,17 @@ def _load(directory: Path) -> Rulebook:
         index=index,
         moves=moves,
         default_move=default_move,
+        conversation_signals=frozenset(n for n in signals if _reads_conversation_only(signals, n)),
     )
+
+
+def _reads_conversation_only(signals: Mapping[str, Signal], name: str, depth: int = 0) -> bool:
+    """Whether signal ``name`` reads only the conversation (directly or through others)."""
+    signal = signals[name.lstrip("!")]
+    if signal.source == "draft" or depth > 8:
+        return False
+    others = (*signal.any_of, *signal.all_of)
+    return all(_reads_conversation_only(signals, other, depth + 1) for other in others)
 
 
 def _load_moves(

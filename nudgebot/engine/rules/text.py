@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+from nudgebot.engine.normalize import normalize
+
 _FOLD = str.maketrans(
     {
         "\u2018": "'",
@@ -32,9 +33,12 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n\s*")
 
 
 def clean(text: str) -> tuple[str, int]:
-    """Remove invisible characters (zero-width spaces, soft hyphens); return text and count."""
-    cleaned, count = _ZERO_WIDTH.subn("", text)
-    return cleaned, count
+    """Return ``text`` normalised for review, and how many invisible characters went.
+
+    See :func:`nudgebot.engine.normalize.normalize`: bidi and zero-width controls removed,
+    fullwidth letters and look-alike letters folded, lone surrogates replaced.
+    """
+    return normalize(text)
 
 
 def mask(text: str) -> str:

@@ -55,6 +55,35 @@ def test_it_answers_and_records_the_connector_calls(connector: FakeBotConnector)
     assert [c.kind for c in connector.messages()] == ["create", "reply"]
 
 
+def test_it_lists_the_members_it_was_given(connector: FakeBotConnector) -> None:
+    connector.reset()
+    members = [{"id": "29:p", "name": "Priya Sharma", "aadObjectId": "6f1c"}]
+    connector.set_members("19:team@thread.tacv2", members)
+    base = connector.url + "v3/conversations/"
+    assert call("GET", base + "19:team@thread.tacv2/members") == (200, members)
+    status, _ = call("GET", base + "19:unknown@thread.tacv2/members")
+    assert status == 404  # as Teams answers for a conversation the bot is not in
+    connector.fail("members", 403)
+    assert call("GET", base + "19:team@thread.tacv2/members")[0] == 403
+    assert [c.status for c in connector.calls_to("members")] == [200, 404, 403]
+    assert connector.calls_to("members")[0].conversation_id == "19:team@thread.tacv2"
+
+
+def test_it_pages_the_members(connector: FakeBotConnector) -> None:
+    connector.reset()
+    people = [{"id": f"29:{n}", "name": f"Person {n}"} for n in range(5)]
+    connector.set_members("19:big@thread.tacv2", people)
+    url = connector.url + "v3/conversations/19:big@thread.tacv2/pagedMembers?pageSize=2"
+    status, first = call("GET", url)
+    assert status == 200 and first["members"] == people[:2]
+    _, second = call("GET", url + "&continuationToken=" + first["continuationToken"])
+    _, third = call("GET", url + "&continuationToken=" + second["continuationToken"])
+    assert second["members"] == people[2:4]
+    assert third == {"members": people[4:]}  # the last page has no token
+    _, everyone = call("GET", connector.url + "v3/conversations/19:big@thread.tacv2/pagedMembers")
+    assert everyone == {"members": people}
+
+
 def test_fail_and_wait_for(connector: FakeBotConnector) -> None:
     connector.reset()
     connector.fail("create", 403, times=2)

@@ -117,6 +117,20 @@ def test_a_proactive_message_carries_the_bots_token(
     assert sent.token
 
 
+def test_listing_members_carries_the_bots_token(
+    app: RunningTeams, connector: FakeBotConnector
+) -> None:
+    from nudgebot.adapters.teams.references import ConversationRef
+
+    connector.reset()
+    connector.set_members("19:team@thread.tacv2", [{"id": "29:p", "name": "Priya Sharma"}])
+    ref = ConversationRef("19:team@thread.tacv2", connector.url, "channel", tenant_id=TENANT)
+    page = app.run(app.teams.members(ref))  # the fake refuses (401) a call without its token
+    assert [member.name for member in page.members] == ["Priya Sharma"]
+    [listed] = connector.calls_to("paged_members")
+    assert listed.token and listed.status == 200
+
+
 def test_neither_the_dev_setting_nor_the_sdks_variables_switch_auth_off(
     connector: FakeBotConnector, engine: ReviewEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -26,8 +27,10 @@ from nudgebot.storage import Store
 from nudgebot.storage.lazy import Database
 from nudgebot.testing_teams import FakeBotConnector
 from nudgebot.tips import TipLibrary
+from tests.adapters.teams.card_model import card_problems
 from tests.adapters.teams.harness import (
     AGENT_AAD,
+    AGENT_ID,
     CHANNEL,
     LEAD_AAD,
     TEAM,
@@ -35,14 +38,17 @@ from tests.adapters.teams.harness import (
     RunningTeams,
     actions,
     dev_settings,
+    element,
     fixture,
     message,
+    text_of,
 )
 from tests.databases import db_url, pg_module_url
 
 __all__ = ["db_url", "pg_module_url"]
 
 LEAD = {"id": "29:1Rz8wLeadOmarTeamsId", "name": "Omar Haddad", "aadObjectId": LEAD_AAD}
+PRIYA_MEMBER = {"id": AGENT_ID, "name": "Priya Sharma (Support)", "aadObjectId": AGENT_AAD}
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +154,10 @@ def test_the_leads_review_in_the_personal_chat(
     app.settle()
     assert REFUSAL in said(app, connector, message(connector, "review 7d"))
     report = said(app, connector, message(connector, "review 7d", **{"from": LEAD}))
-    assert "Replies reviewed: 1 (previous period: 0)" in report
-    assert AGENT_AAD in report  # the per-agent row, shown to the lead alone
+    assert "1 reply reviewed** (previous period: 0)" in report
+    # The per-agent row, shown to the lead alone, names Priya as her 1:1 chat with the bot
+    # did (her "review" above), never by her Entra object id.
+    assert "Priya Sharma" in report and AGENT_AAD not in report
     bad = message(connector, "review 40x", **{"from": LEAD})
     assert "didn't understand" in said(app, connector, bad)
     channel = in_channel(connector, "review", **{"from": LEAD})
@@ -183,13 +191,53 @@ def test_the_leads_review_shows_the_same_trend_chart_as_slack(
     connector.reset()
     assert app.post(message(connector, "review 7d", **{"from": LEAD})).status == 200
     app.settle()
-    [sent] = connector.messages()
-    assert "Replies reviewed:" in sent.activity["text"]
-    [image] = [a for a in sent.activity["attachments"] if a["contentType"] == "image/png"]
+    sent, chart = connector.messages()  # the card, then the chart under it
+    [card] = sent.cards
+    assert "text" not in sent.activity  # the card says it all
+    assert sent.activity["summary"] == card["fallbackText"]
+    assert "chart below" in element(card, "chart")["text"]
+    assert "Team score by day" in element(card, "chart-alt")["text"]
+    agents = text_of(element(card, "agents"))
+    assert "agent 1" in agents and AGENT_AAD not in json.dumps(card)  # no name known
+    [image] = chart.activity["attachments"]
+    assert image["contentType"] == "image/png"
     assert image["name"] == "Team score by day (last 7 days).png"
     scheme, _, data = image["contentUrl"].partition(",")
     assert scheme == "data:image/png;base64"
     assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    for each in (sent, chart):  # Teams refuses a bot message over about 28 KB
+        assert len(json.dumps(each.activity).encode()) < 28_000
+
+
+def test_the_leads_review_card_names_the_agents_from_the_teams_members(
+    app: RunningTeams, connector: FakeBotConnector
+) -> None:
+    """A lead's ``review`` in the 1:1 chat gets the report card, agents by display name.
+
+    The bot was added to the team (its General channel is remembered); an agent's reply in
+    another of its channels was reviewed; Teams lists the team's members with their names.
+    """
+    app.post(fixture("conversation_update_team_added.json", connector))
+    app.post(fixture("message_channel_quoted_reply.json", connector))  # Priya's reply, stored
+    app.settle()
+    connector.set_members(TEAM, [PRIYA_MEMBER, LEAD])
+    connector.reset()
+    assert app.post(message(connector, "review 7d", **{"from": LEAD})).status == 200
+    app.settle()
+    [sent] = connector.messages()
+    assert sent.conversation_id == message(connector, "")["conversation"]["id"]  # the 1:1 chat
+    [card] = sent.cards
+    assert card_problems(card) == []
+    assert card["version"] == "1.5" and cards.card_size(card) <= cards.MAX_CARD_BYTES
+    assert element(card, "title")["text"] == "Team review · last 7 days"
+    agents = text_of(element(card, "agents"))
+    assert "Priya Sharma (Support)" in agents and "agent 1" not in agents
+    assert AGENT_AAD not in json.dumps(card) and "ownership." not in json.dumps(card)
+    [members] = connector.calls_to("paged_members")
+    assert members.conversation_id == TEAM
+    again = said(app, connector, message(connector, "review 30d", **{"from": LEAD}))
+    assert "Priya Sharma (Support)" in again
+    assert connector.calls_to("paged_members") == []  # the names were kept for a while
 
 
 def test_tips_on_now_and_the_daily_post_in_a_channel(

@@ -73,6 +73,29 @@ def test_a_server_without_structured_output_gets_json_mode_and_keeps_it() -> Non
     assert formats == ["json_schema", "json_object", "json_object"]
 
 
+def test_the_answer_shape_is_written_out_only_when_no_schema_is_sent() -> None:
+    rejected = {"error": {"message": "response_format json_schema is not supported"}}
+    shape = "Answer with this JSON object: {...}"
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/chat/completions")
+        route.side_effect = [
+            httpx.Response(200, json=completion(review_json())),
+            httpx.Response(400, json=rejected),
+            httpx.Response(200, json=completion(review_json())),
+        ]
+        client = ModelClient(settings())
+
+        async def twice() -> None:
+            await client.complete(MESSAGES, shape)  # schema mode
+            await client.complete(MESSAGES, shape)  # rejected, then JSON mode
+
+        asyncio.run(twice())
+    systems = [request_json(route, i)["messages"][0]["content"] for i in range(3)]
+    assert systems[0] == systems[1] == MESSAGES[0]["content"]  # the schema says it
+    assert systems[2] == MESSAGES[0]["content"] + "\n\n" + shape
+    assert [request_json(route, i)["messages"][1] for i in range(3)] == [MESSAGES[1]] * 3
+
+
 def test_429_is_retried_after_the_time_the_server_asks_for() -> None:
     with respx.mock(base_url=BASE) as mock:
         route = mock.post("/chat/completions")
