@@ -478,7 +478,8 @@ def _calm(text: str, start: int, end: int, layout: _Layout) -> str:
     if sum(1 for w in re.findall(r"[A-Za-z]{2,}", span) if w.isupper()) >= 2:
         span = re.sub(r"\b[A-Z]{2,}(?:'[A-Z]+)?\b", lowered, span)
     span = re.sub(r"\bi(?='|\b)", "I", span)
-    if _at_sentence_start(text, start) and span[:1].islower():
+    starts_a_fact = any(a <= start < b for a, b in layout.protected)
+    if _at_sentence_start(text, start) and span[:1].islower() and not starts_a_fact:
         span = span[:1].upper() + span[1:]
     return span
 
