@@ -217,11 +217,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--show", action="store_true", help="print every case's outcome")
+    parser.add_argument(
+        "--suggestions",
+        type=Path,
+        help="also write the suggestions shown, for bench/rate_suggestions.py prepare",
+    )
     args = parser.parse_args(argv)
     cases = read_cases(args.file)
     with FakeModelServer(answer=Answers(cases)) as server:
         outcomes = asyncio.run(replay(cases, server.url))
     result = figures(outcomes)
+    if args.suggestions is not None:
+        with args.suggestions.open("w", encoding="utf-8") as handle:
+            for o in outcomes:
+                if o.review.suggestion and not o.case.hostile:
+                    turns = [{"role": t.role, "text": t.text} for t in o.case.draft.turns]
+                    row = {
+                        "case": o.case.id,
+                        "label": "model-replay",
+                        "thread": turns,
+                        "draft": o.case.draft.text,
+                        "suggestion": o.review.suggestion,
+                    }
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
