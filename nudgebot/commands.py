@@ -282,8 +282,24 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     screen.text()
     good = len(turns) - nudged
     screen.text(f"{len(turns)} drafts: {nudged} nudged, {good} looked good.", "bold")
-    screen.text('Try your own: nudgebot check --customer "..." "your draft"', "dim")
+    screen.text(f'Try your own: {_command_name()} check --customer "..." "your draft"', "dim")
     return 0
+
+
+def _command_name() -> str:
+    """How the user can type this command: ``nudgebot`` if it is on PATH, else its path."""
+    import os
+    import shutil
+
+    ours = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("nudgebot")
+    if ours is None or ours.name != "nudgebot" or (found and Path(found).resolve() == ours):
+        return "nudgebot"
+    try:
+        relative = os.path.relpath(ours)
+    except ValueError:  # another drive (Windows)
+        return str(ours)
+    return str(ours) if relative.startswith("..") else relative
 
 
 def load_demo(path: Path) -> tuple[str, list[dict[str, str]]]:
