@@ -181,6 +181,7 @@ def report_blocks(report: Report, *, private: bool) -> dict[str, Any]:
         )
     )
     blocks.append(_fields([_score_field(s) for s in (report.overall, *report.scores)]))
+    blocks.append(_context(SCORES_LEGEND))
     if report.issues:
         lines = ["*Most frequent issues*"]
         for number, issue in enumerate(report.issues, start=1):

@@ -14,6 +14,7 @@ from nudgebot.adapters.slack.report_blocks import (
     scorecard_blocks,
 )
 from nudgebot.models import Finding, Review, Scores
+from nudgebot.wording import SCORES_LEGEND
 from nudgebot.reports import (
     AgentRow,
     Issue,
@@ -55,6 +56,7 @@ def test_private_report_names_the_agents() -> None:
     fields = [field["text"] for field in blocks[3]["fields"]]
     assert fields[0] == "*Overall*\n80  _▲ 5.4_"
     assert fields[5] == "*Ownership*\n70  _▼ 4.6_"
+    assert blocks[4]["elements"][0]["text"] == SCORES_LEGEND  # what the numbers mean, in words
     assert "1. *Passes the customer along instead of taking it on* · Ownership · 3 replies" in text
     assert "> _“Please contact [name] about order [id], [name].”_" in text
     assert ":star: *Reply of the period* by <@U1> in <#C1> (overall 100)" in text
