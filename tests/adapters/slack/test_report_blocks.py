@@ -14,7 +14,6 @@ from nudgebot.adapters.slack.report_blocks import (
     scorecard_blocks,
 )
 from nudgebot.models import Finding, Review, Scores
-from nudgebot.wording import SCORES_LEGEND
 from nudgebot.reports import (
     AgentRow,
     Issue,
@@ -25,6 +24,7 @@ from nudgebot.reports import (
     parse_review_args,
     thread_scorecard,
 )
+from nudgebot.wording import SCORES_LEGEND
 from tests.adapters.slack.test_blocks import all_text, assert_safe, assert_valid_blocks
 from tests.test_reports import LABELS, NOW, PREVIOUS, SEEDED, seeded_query
 
