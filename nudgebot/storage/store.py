@@ -680,6 +680,15 @@ class Store:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    async def ping(self) -> None:
+        """Run ``SELECT 1``: raise :class:`StorageError` if the database cannot answer.
+
+        For readiness checks (getting a connection is retried as for any call: a caller in a
+        hurry bounds the wait itself).
+        """
+        async with self._begin(write=False) as connection:
+            await connection.execute(select(literal(1)))
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def now(self) -> datetime:
@@ -789,6 +798,40 @@ class Store:
         neither); both go at the end of the retention period. The prompt version, latency and
         token counts are taken from ``review.meta`` when the model recorded them.
         """
+        row = self.review_row(
+            review,
+            platform=platform,
+            team=team,
+            channel=channel,
+            user=user,
+            text=text,
+            customer=customer,
+            nudged=nudged,
+            message_ts=message_ts,
+            at=at,
+        )
+        async with self._begin(write=True) as connection:
+            result = await connection.execute(self._add_review, row)
+            key = result.inserted_primary_key
+        if key is None:  # pragma: no cover - every supported database reports it
+            raise StorageError(f"database {self.url}: the new review's id was not reported")
+        return int(key[0])
+
+    def review_row(
+        self,
+        review: Review,
+        *,
+        platform: str,
+        team: str | None,
+        channel: str | None,
+        user: str | None,
+        text: str | None,
+        customer: str | None,
+        nudged: bool,
+        message_ts: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return the ``reviews`` row :meth:`add_review` inserts (for a caller's transaction)."""
         prompt_version, latency_ms, input_tokens, output_tokens = _meta(review.meta)
         findings = review.findings
         stored = StoredReview(
@@ -813,12 +856,7 @@ class Store:
             output_tokens=output_tokens,
             message_ts=message_ts,
         )
-        async with self._begin(write=True) as connection:
-            result = await connection.execute(self._add_review, _row(stored))
-            key = result.inserted_primary_key
-        if key is None:  # pragma: no cover - every supported database reports it
-            raise StorageError(f"database {self.url}: the new review's id was not reported")
-        return int(key[0])
+        return _row(stored)
 
     async def add_reviews(self, rows: Sequence[StoredReview]) -> None:
         """Insert many reviews at once (seeding tests and benchmarks); their ids are ignored.
