@@ -467,7 +467,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.database_url)
     router = Router(metrics=settings.metrics)
     if slack:
-        state = SlackState(database=database, watch=settings.watch_channels)
+        state = SlackState(
+            database=database, watch=settings.watch_channels, lease=settings.lease_seconds
+        )
         app = build_app(settings, engine, state=state, coach=coach, tips=tips)
         if not args.http:
             asyncio.run(_socket_mode(app, settings.slack_app_token or "", database))

@@ -61,6 +61,7 @@ class Work:
     attempts: int
     """How many times it was taken, this time included."""
     review_id: int | None = None
+    owner: str | None = None
 
 
 class _NotOurs(Exception):
@@ -84,9 +85,9 @@ class Intake:
         """Record an event's work before acknowledging it; False if it was recorded before.
 
         New work is owned by this instance, with a lease; ``shed`` records it as not
-        reviewed (the app is overloaded) instead. A lost connection may leave it in doubt:
-        that raises :class:`StorageError` like any failure (the platform delivers it again,
-        and finding it then, answers that it was recorded).
+        reviewed (the app is overloaded) instead. If the connection is lost with the insert,
+        it is tried once more, and a row found then that this instance wrote a moment ago
+        (its owner, first attempt, untouched) counts as recorded now.
         """
         now = self.store.now()
         values = {
@@ -100,7 +101,21 @@ class Intake:
             "payload": None if shed else payload,
         }
         statement = self.store._insert(claimed_events).values(values).on_conflict_do_nothing()
-        return await self.store._count(statement) == 1
+        try:
+            return await self.store._count(statement) == 1
+        except StorageError as error:
+            if not error.in_doubt:
+                raise
+        if await self.store._count(statement) == 1:
+            return True
+        found = await self.find(key)
+        return (
+            found is not None
+            and not shed
+            and found.state == "new"
+            and found.attempts == 1
+            and found.owner == self.owner
+        )
 
     async def take(self, key: str) -> Work | None:
         """Take ``key``'s work if it is open and its lease ran out; None if someone else has it."""
@@ -255,13 +270,13 @@ class Intake:
 
     async def find(self, key: str) -> Work | None:
         """Return ``key``'s work as it stands (None if there is no such work)."""
-        query = select(c.state, c.payload, c.attempts, c.review_id).where(c.key == key)
+        query = select(c.state, c.payload, c.attempts, c.review_id, c.owner).where(c.key == key)
         async with self.store._begin(write=False) as connection:
             row = (await connection.execute(query)).first()
         if row is None or row[0] is None:
             return None
-        state, payload, attempts, review_id = row
-        return Work(key, state, payload, int(attempts or 0), review_id)
+        state, payload, attempts, review_id, owner = row
+        return Work(key, state, payload, int(attempts or 0), review_id, owner)
 
     async def unreviewed(
         self, *, since: datetime, until: datetime, channels: Sequence[str] | None = None

@@ -681,12 +681,11 @@ class Store:
         await self.close()
 
     async def ping(self) -> None:
-        """Run ``SELECT 1``: raise :class:`StorageError` if the database cannot answer.
+        """Run ``SELECT 1``: raise :class:`StorageError` if the database cannot answer now.
 
-        For readiness checks (getting a connection is retried as for any call: a caller in a
-        hurry bounds the wait itself).
+        For readiness checks: getting a connection is tried once, not retried.
         """
-        async with self._begin(write=False) as connection:
+        async with self._begin(write=False, retry=False) as connection:
             await connection.execute(select(literal(1)))
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -699,7 +698,9 @@ class Store:
         return now
 
     @contextlib.asynccontextmanager
-    async def _begin(self, *, write: bool, single: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def _begin(
+        self, *, write: bool, single: bool = True, retry: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
         """Open a transaction for one statement (``single``) or several.
 
         On PostgreSQL one statement runs in autocommit mode: it is atomic by itself, and that
@@ -713,7 +714,8 @@ class Store:
             connection: AsyncConnection | None = None
             try:
                 autocommit = self._autocommit if single else None
-                connection = await self._connect(self._engine if autocommit is None else autocommit)
+                source = self._engine if autocommit is None else autocommit
+                connection = await (self._connect(source) if retry else source.connect().start())
                 try:
                     if autocommit is not None:
                         yield connection

@@ -16,11 +16,19 @@ seconds and is injected, so tests control time; the store gets the same clock.
 When the database fails (beyond the store's own retries): the watched channels last read stay
 in use, and a live review whose connection was lost while it was stored is looked for before
 it is stored again, so it is stored once (:meth:`SlackState.record_review`).
+
+Live work is recorded in the database before its event is acknowledged, and worked from there
+(:meth:`SlackState.intake`, :mod:`nudgebot.storage.intake`): this instance's claims carry its
+:attr:`~SlackState.owner` id and a lease of :attr:`~SlackState.lease` seconds, renewed while
+the keys in :attr:`~SlackState.working` are worked on.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -30,9 +38,18 @@ from datetime import UTC, datetime, timedelta
 from nudgebot.adapters.conversation_memory import CONVERSATIONS, ConversationMemory
 from nudgebot.models import Review
 from nudgebot.storage import StorageError, Store, UserSettings
+from nudgebot.storage.intake import Intake
 from nudgebot.storage.lazy import Database
 
-__all__ = ["ReviewRecord", "SlackState", "TTLSet", "review_id_of"]
+__all__ = [
+    "LEASE_SECONDS",
+    "ReviewRecord",
+    "SlackState",
+    "TTLSet",
+    "event_key",
+    "instance_id",
+    "review_id_of",
+]
 
 Clock = Callable[[], float]
 
@@ -62,7 +79,20 @@ def review_id_of(ref: str) -> int | None:
     return number if 0 < number <= _LARGEST_ID else None
 
 
+LEASE_SECONDS = 60.0
+"""How long this instance holds live work it took without renewing (``NUDGEBOT_LEASE_SECONDS``)."""
+
 logger = logging.getLogger("nudgebot.slack")
+
+
+def event_key(event_id: str) -> str:
+    """Return the key a Slack event is remembered by in :meth:`SlackState.first_time`."""
+    return f"event:{event_id}"
+
+
+def instance_id() -> str:
+    """Name this process among the instances sharing a database: host, pid, random."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class TTLSet:
@@ -87,6 +117,10 @@ class TTLSet:
     def __contains__(self, key: object) -> bool:
         self._purge()
         return key in self._expiry
+
+    def discard(self, key: str) -> None:
+        """Forget ``key`` if it is here."""
+        self._expiry.pop(key, None)
 
     def add_new(self, *keys: str) -> bool:
         """Add every key and return True, unless one of them is already here (then add none)."""
@@ -132,7 +166,9 @@ class SlackState:
     ``clock`` returns seconds since the epoch (``time.time`` by default); tests pass their
     own. ``dedupe_ttl`` is how long a handled event is remembered in memory (Slack retries
     within about an hour at most), ``dedupe_size`` bounds how many are. ``conversations``
-    bounds how many threads and channels have their recent turns remembered.
+    bounds how many threads and channels have their recent turns remembered. ``lease`` is how
+    long live work this instance took stays its own without renewal; ``owner`` names the
+    instance (a new :func:`instance_id` by default).
     """
 
     def __init__(
@@ -146,8 +182,15 @@ class SlackState:
         dedupe_ttl: float = 3600.0,
         dedupe_size: int = 50_000,
         conversations: int = CONVERSATIONS,
+        lease: float = LEASE_SECONDS,
+        owner: str | None = None,
     ) -> None:
         self.clock = clock
+        self.lease = lease
+        self.owner = owner or instance_id()
+        self.working: set[str] = set()
+        """The keys of the live work this instance is working on (their leases are renewed)."""
+        self._intake: Intake | None = None
         self.database = database or Database(database_url, store=store, clock=self.now)
         self._owns_database = database is None
         self.configured: frozenset[str] = frozenset(watch)
@@ -167,6 +210,21 @@ class SlackState:
     async def open(self) -> Store:
         """Return the store, opening the database (and upgrading its schema) the first time."""
         return await self.database.open()
+
+    async def intake(self) -> Intake:
+        """Return this instance's live work in the database (see :mod:`nudgebot.storage.intake`)."""
+        store = await self.open()
+        if self._intake is None or self._intake.store is not store:
+            self._intake = Intake(store, self.owner, self.lease)
+        return self._intake
+
+    async def ready(self) -> str | None:
+        """None when the database answers, else a sentence saying it does not (``/readyz``)."""
+        try:
+            await (await self.open()).ping()
+        except StorageError as error:
+            return f"the database is unavailable ({type(error).__name__})"
+        return None
 
     async def close(self) -> None:
         """Close the database, unless it was given (shared: its owner closes it)."""
@@ -258,6 +316,10 @@ class SlackState:
         return settings
 
     # -- exactly once ------------------------------------------------------------------------
+
+    def forget_seen(self, key: str) -> None:
+        """Forget a key :meth:`first_time` remembered (its event is to be handled again)."""
+        self._seen.discard(key)
 
     def first_time(self, *keys: str) -> bool:
         """Return True and remember the keys if none was seen recently in this process."""
