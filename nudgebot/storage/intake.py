@@ -281,14 +281,5 @@ class Intake:
     async def unreviewed(
         self, *, since: datetime, until: datetime, channels: Sequence[str] | None = None
     ) -> int:
-        """Count the messages received in ``[since, until)`` that were never reviewed.
-
-        Shed (the app was overloaded) or failed every attempt, in ``channels`` if given.
-        """
-        query = select(func.count()).where(
-            c.state.in_(("shed", "failed")), c.at >= since, c.at < until
-        )
-        if channels is not None:
-            query = query.where(c.channel.in_(sorted(set(channels))))
-        async with self.store._begin(write=False) as connection:
-            return int(await connection.scalar(query) or 0)
+        """Count the messages received in ``[since, until)`` never reviewed (see the store)."""
+        return await self.store.unreviewed(since=since, until=until, channels=channels)

@@ -1127,6 +1127,24 @@ class Store:
         async with self._begin(write=False) as connection:
             return bool(await connection.scalar(query) == values["at"])
 
+    @_again
+    async def unreviewed(
+        self, *, since: datetime, until: datetime, channels: Collection[str] | None = None
+    ) -> int:
+        """Count the live messages received in ``[since, until)`` that were never reviewed.
+
+        Shed while the app was overloaded, or failed every attempt (see
+        :mod:`nudgebot.storage.intake`); in ``channels`` if given.
+        """
+        c = claimed_events.c
+        query = select(func.count()).where(
+            c.state.in_(("shed", "failed")), c.at >= since, c.at < until
+        )
+        if channels is not None:
+            query = query.where(c.channel.in_(sorted(set(channels))))
+        async with self._begin(write=False) as connection:
+            return int(await connection.scalar(query) or 0)
+
     # -- watched channels --------------------------------------------------------------------
 
     async def watch(self, channel: str, by: str) -> bool:

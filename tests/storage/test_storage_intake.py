@@ -164,3 +164,26 @@ async def test_a_stored_review_lost_with_its_connection_is_there_once(store: Sto
     review_id = await a.store_review(KEY, rules_review(REPLY), nudge=True, **fields())
     [row] = await all_reviews(store)
     assert row.id == review_id and calls == 1
+
+
+async def test_a_report_counts_the_messages_never_reviewed(store: Store, clock: FakeClock) -> None:
+    from nudgebot.reports import ReviewQuery, load_report, report_text
+
+    a = Intake(store, "A", lease=30)
+    await a.record("slack:live:C1:1.0", channel="C1", payload="{}", shed=True)
+    await a.record("slack:live:C2:2.0", channel="C2", payload="{}", shed=True)
+    clock.advance(hours=1)
+    query = ReviewQuery(since=START - timedelta(days=1), until=clock.now)
+    everything = await load_report(store, query)
+    assert everything.unreviewed == 2 and everything.to_dict()["unreviewed"] == 2
+    assert "Not reviewed: 2 (the app was overloaded, or reviewing failed)" in report_text(
+        everything
+    )
+    one_channel = await load_report(
+        store, ReviewQuery(since=query.since, until=query.until, channels=("C1",))
+    )
+    assert one_channel.unreviewed == 1
+    by_agent = await load_report(
+        store, ReviewQuery(since=query.since, until=query.until, users=("U1",))
+    )
+    assert by_agent.unreviewed == 0  # not known per agent
