@@ -253,3 +253,44 @@ def test_a_message_shed_under_overload_is_recorded_and_counted_and_nobody_is_mes
     assert work is not None and work.state == "shed" and work.payload is None
     assert unreviewed == 1 and shed_count == 1
     assert [row[0] for row in stored(url)] == [busy]
+
+
+def test_work_failing_every_attempt_ends_as_failed_and_counted_without_a_message(
+    api: FakeSlackAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    [ts] = stamps(830, 1)
+    settings = make_settings(api, lease_seconds=0.3)
+    with (
+        caplog.at_level(logging.WARNING),
+        RunningApp(settings, ReviewEngine.from_settings(settings)) as app,
+    ):
+        tries = 0
+
+        async def broken(draft: Any) -> Any:
+            nonlocal tries
+            tries += 1
+            raise RuntimeError(f"boom: {draft.text}")  # its words must not be logged
+
+        app.app.bot.review = broken  # type: ignore[method-assign]
+        assert app.send_event(payload_for(ts)).status == 200
+        intake = app.run(app.app.bot.state.intake())
+        key = f"slack:live:{SUPPORT}:{ts}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            work = app.run(intake.find(key))
+            if work is not None and work.state == "failed":
+                break
+            time.sleep(0.1)
+        app.settle()
+        now = datetime.now(UTC)
+        unreviewed = app.run(
+            intake.unreviewed(since=now - timedelta(hours=1), until=now + timedelta(minutes=1))
+        )
+    assert work is not None and work.state == "failed" and work.payload is None
+    assert tries == 3 and unreviewed == 1
+    assert api.calls_to("chat.postEphemeral") == []  # nobody is messaged about it
+    assert "a live review failed 3 times: given up, counted as not reviewed" in caplog.text
+    assert BAD_REPLY not in caplog.text

@@ -12,15 +12,17 @@ and the operator see:
   past the retries one log line says so (no message text), the review stays stored and
   ``nudged`` stays false;
 - **the database** is locked by another process (SQLite), has its connections terminated, or
-  restarts (PostgreSQL, through a TCP proxy that drops every connection and refuses new ones):
-  once it is back every event is nudged exactly once and every review stored once, whole; if
-  it stays down past the store's retries, the messages that could not be claimed are logged
-  and not nudged (the claim is what keeps nudges exactly once across instances), and the app
-  carries on; once a message is claimed, a review that cannot be stored or marked sent does
-  not cost the agent the nudge; a claim or a review lost with its connection is there once;
+  is unreachable for seconds while events keep coming (PostgreSQL, through a TCP proxy that
+  drops every connection and refuses new ones): a message that cannot be recorded within 2 s
+  is answered 503, and a client redelivering like Slack gets every one nudged exactly once and
+  stored once, whole; ``/healthz`` stays green and ``/readyz`` says the database is not there.
+  A review that cannot be stored is given back and tried again (not nudged without it); a
+  nudge posted but not marked sent is never posted again; a claim or a review lost with its
+  connection is there once;
 - **SIGTERM** with nudges in flight: they finish, the process exits promptly, and the database
-  holds whole reviews, ``nudged`` true only for nudges posted; work still running when the
-  drain ends is cancelled and stays recorded as not sent.
+  holds whole reviews, ``nudged`` true only for nudges posted; work still posting when the
+  drain ends is cancelled and stays recorded as not sent (``tests/hardening/
+  test_durable_intake.py`` has work cancelled before its review resumed by the next instance).
 """
 
 from __future__ import annotations

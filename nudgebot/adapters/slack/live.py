@@ -168,7 +168,11 @@ def _start(bot: SlackBot, key: str, work: Job, *, force: bool = False) -> bool:
 
 
 async def _guarded(bot: SlackBot, key: str, work: Job) -> None:
-    """Run a piece of live work; give it back if it is stopped or fails before it ends."""
+    """Run a piece of live work; give it back if it is stopped or fails before it ends.
+
+    Work given back is taken again by the next sweep, up to
+    :data:`~nudgebot.storage.intake.MAX_ATTEMPTS` times; then it ends as ``failed``.
+    """
     intake = await bot.state.intake()
     try:
         await work()
@@ -180,14 +184,21 @@ async def _guarded(bot: SlackBot, key: str, work: Job) -> None:
             "a live review was interrupted by the database (%s); it will be tried again",
             type(error).__name__,
         )
-        await _give_back(intake.release(key), "interrupted")
+        await _give_up_or_back(intake, key)
     except Exception:
-        found = await _found(intake, key)
-        if found is not None and found.attempts >= MAX_ATTEMPTS:
-            await _give_back(intake.finish(key, "failed"), "failed")
-        else:
-            await _give_back(intake.release(key), "failed")
+        await _give_up_or_back(intake, key)
         raise  # Background logs it (type and traceback, no text)
+
+
+async def _give_up_or_back(intake: Intake, key: str) -> None:
+    found = await _found(intake, key)
+    if found is not None and found.attempts >= MAX_ATTEMPTS:
+        logger.warning(
+            "a live review failed %d times: given up, counted as not reviewed", found.attempts
+        )
+        await _give_back(intake.finish(key, "failed"), "failed")
+    else:
+        await _give_back(intake.release(key), "failed")
 
 
 async def _found(intake: Intake, key: str) -> Work | None:
