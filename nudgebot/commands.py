@@ -484,6 +484,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         refused_teams = asyncio.run(teams_credential_problem(teams))
         if refused_teams is not None:
             return fail(refused_teams)
+        if not args.http:  # with Slack, its mount asks the same database already
+            router.readiness.append(database.ready)
     router.on_shutdown.append(database.close)
     http_server(router, args.host, args.port).run()
     return 0

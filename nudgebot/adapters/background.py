@@ -9,7 +9,9 @@ message instead of silence.
 At most ``limit`` pieces of work run at once. Past that the process is overloaded and more
 work would only make every answer later, so new work is shed: logged, counted (in
 :attr:`Background.shed` and the ``nudgebot_work_shed_total`` metric), and its user, if any,
-told to try again. Nothing is dropped silently.
+told to try again. Nothing is dropped silently. A caller may also decide to shed by itself
+(:attr:`Background.full`, :meth:`Background.note_shed`): the Slack live path records such a
+message as not reviewed, and tells nobody (its agent asked for nothing).
 """
 
 from __future__ import annotations

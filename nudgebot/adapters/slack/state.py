@@ -220,11 +220,7 @@ class SlackState:
 
     async def ready(self) -> str | None:
         """None when the database answers, else a sentence saying it does not (``/readyz``)."""
-        try:
-            await (await self.open()).ping()
-        except StorageError as error:
-            return f"the database is unavailable ({type(error).__name__})"
-        return None
+        return await self.database.ready()
 
     async def close(self) -> None:
         """Close the database, unless it was given (shared: its owner closes it)."""
