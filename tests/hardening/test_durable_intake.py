@@ -153,7 +153,7 @@ def test_sigkill_in_the_middle_of_30_slow_reviews_then_a_restart_nudges_each_onc
     api: FakeSlackAPI, db_url: str, tmp_path: Path
 ) -> None:
     messages = stamps(800, 30)
-    with FakeModelServer(delay=4.0) as model:
+    with FakeModelServer(delay=8.0) as model:  # slow enough to kill them all mid-review
         with serving(api, model, db_url, tmp_path) as (first, base):
             for ts in messages:
                 assert deliver(base + "/slack/events", payload_for(ts), SECRET) == [200]
@@ -202,7 +202,7 @@ def test_work_cancelled_past_the_drain_is_resumed_by_the_next_instance_at_start(
 ) -> None:
     monkeypatch.setattr(slack_server, "DRAIN_SECONDS", 0.3)
     messages = stamps(810, 5)
-    with FakeModelServer(delay=3.0) as model:
+    with FakeModelServer(delay=5.0) as model:
         with model_app(api, model, db_url) as app:
             for ts in messages:
                 assert app.send_event(payload_for(ts)).status == 200
