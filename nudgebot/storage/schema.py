@@ -213,7 +213,8 @@ A plain claim has only ``key`` and ``at``. A piece of live work recorded before 
 and its nudge being posted; ``done``; ``shed``: not reviewed, the app was overloaded;
 ``failed``: not reviewed, it failed every attempt), the instance working on it (``owner``)
 until ``lease_until``, how many times it was taken (``attempts``), its ``channel``, the event
-it came from as JSON (``payload``, NULL once reviewed) and its stored review (``review_id``).
+it came from as JSON (``payload``, NULL once reviewed) and its review (``review_id``, once
+its nudge is marked sent).
 """
 
 conversations = Table(

@@ -116,6 +116,7 @@ from nudgebot.storage.schema import (
     user_settings,
     watched_channels,
 )
+from nudgebot.storage.write_lock import WriteLock
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Executable
@@ -143,6 +144,9 @@ RETRY_SECONDS = 5.0
 RETRY_FIRST_DELAY = 0.05
 """The first wait between those attempts; each wait doubles, up to :data:`RETRY_MAX_DELAY`."""
 RETRY_MAX_DELAY = 1.0
+URGENT_POOL = 5
+URGENT_OVERFLOW = 5
+"""PostgreSQL connections kept for urgent statements (see :meth:`Store._begin`), and more."""
 
 # SQLSTATEs of a server going away or not yet back (besides connection exceptions, class 08):
 # admin shutdown (a terminated backend), crash shutdown, cannot connect now (starting up).
@@ -580,7 +584,15 @@ class Store:
             "postgresql" if url.get_backend_name() == "postgresql" else "sqlite"
         )
         self._memory = _is_memory(url)
-        self._lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._lock = WriteLock() if self.dialect == "sqlite" else None
+        # PostgreSQL: a small pool of its own for urgent statements (recording a message
+        # before Slack's ack, readiness), so a burst of background work holding every pooled
+        # connection does not hold them up.
+        self._urgent = (
+            self._engine_for(url, pool_size=URGENT_POOL, max_overflow=URGENT_OVERFLOW)
+            if self.dialect == "postgresql"
+            else None
+        )
         # The live path's statements, built once (values are bound on each call: ~20% less
         # time per call than building a statement with .values() each time).
         self._claim = self._insert(claimed_events).on_conflict_do_nothing()
@@ -643,7 +655,7 @@ class Store:
         return store
 
     @staticmethod
-    def _engine_for(url: URL) -> AsyncEngine:
+    def _engine_for(url: URL, **pool: int) -> AsyncEngine:
         if url.get_backend_name() == "postgresql":
             engine = create_async_engine(
                 url,
@@ -651,6 +663,7 @@ class Store:
                     "timeout": CONNECT_SECONDS,
                     "server_settings": {"application_name": "nudgebot"},
                 },
+                **pool,
             )
             _ping_when_idle(engine)
             return engine
@@ -673,6 +686,8 @@ class Store:
     async def close(self) -> None:
         """Close every connection (the store cannot be used afterwards)."""
         await self._engine.dispose()
+        if self._urgent is not None:
+            await self._urgent.dispose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -683,9 +698,10 @@ class Store:
     async def ping(self) -> None:
         """Run ``SELECT 1``: raise :class:`StorageError` if the database cannot answer now.
 
-        For readiness checks: getting a connection is tried once, not retried.
+        For readiness checks: getting a connection is tried once, not retried (from the
+        urgent pool, so a busy pool does not make the instance look unready).
         """
-        async with self._begin(write=False, retry=False) as connection:
+        async with self._begin(write=False, retry=False, urgent=True) as connection:
             await connection.execute(select(literal(1)))
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -699,7 +715,7 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def _begin(
-        self, *, write: bool, single: bool = True, retry: bool = True
+        self, *, write: bool, single: bool = True, retry: bool = True, urgent: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """Open a transaction for one statement (``single``) or several.
 
@@ -707,14 +723,18 @@ class Store:
         saves the BEGIN and COMMIT round trips. On SQLite, writers in this process take turns
         on a lock rather than polling for SQLite's (and everything does, in memory). Getting
         the connection is retried while the database is unreachable (:meth:`_connect`); the
-        statements are not (see the module docs).
+        statements are not (see the module docs). ``urgent`` goes first in SQLite's line
+        and uses a pool of its own on PostgreSQL (for what answers a request: a
+        ``single`` statement).
         """
         lock = self._lock if self._lock is not None and (write or self._memory) else None
-        async with lock if lock is not None else contextlib.nullcontext():
+        async with lock.hold(urgent) if lock is not None else contextlib.nullcontext():
             connection: AsyncConnection | None = None
             try:
                 autocommit = self._autocommit if single else None
                 source = self._engine if autocommit is None else autocommit
+                if urgent and self._urgent is not None:
+                    source = self._urgent.execution_options(isolation_level="AUTOCOMMIT")
                 connection = await (self._connect(source) if retry else source.connect().start())
                 try:
                     if autocommit is not None:

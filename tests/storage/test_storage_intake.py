@@ -71,10 +71,10 @@ async def test_a_review_is_stored_with_the_move_to_posting_then_marked_sent(
     review_id = await a.store_review(KEY, review, nudge=True, **fields())
     assert review_id is not None
     work = await a.find(KEY)
-    assert work is not None and (work.state, work.payload, work.review_id) == (
+    assert work is not None and (work.state, work.payload, work.owner) == (
         "posting",
         None,  # the event's words are in the review now, not kept twice
-        review_id,
+        "A",
     )
     [row] = await all_reviews(store)
     assert row.id == review_id and not row.nudged and row.text == REPLY
@@ -83,7 +83,7 @@ async def test_a_review_is_stored_with_the_move_to_posting_then_marked_sent(
     [row] = await all_reviews(store)
     assert row.nudged
     work = await a.find(KEY)
-    assert work is not None and work.state == "done"
+    assert work is not None and (work.state, work.review_id) == ("done", review_id)
     assert await a.due() == []
 
 
@@ -110,8 +110,9 @@ async def test_work_left_posting_is_due_and_ends_without_a_nudge(
     await a.record(KEY, channel="C1", payload="{}")
     review_id = await a.store_review(KEY, rules_review(REPLY), nudge=True, **fields())
     clock.advance(seconds=31)  # A died while posting
+    assert review_id is not None
     work = await b.take(KEY)
-    assert work is not None and work.state == "posting" and work.review_id == review_id
+    assert work is not None and work.state == "posting" and work.owner == "B"
     await b.finish(KEY)
     [row] = await all_reviews(store)
     assert not row.nudged

@@ -330,27 +330,34 @@ class IntakeSweep:
         self.client = client
         self.interval = interval if interval is not None else max(bot.state.lease / 3, 0.2)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         """Start sweeping (in the running event loop)."""
         if self._task is None:
+            self._stopping = asyncio.Event()
             self._task = asyncio.ensure_future(self._run())
 
-    async def stop(self) -> None:
-        """Stop sweeping (work already taken carries on)."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop sweeping once the sweep under way ends (work already taken carries on)."""
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:  # a database that hangs: stop it where it is
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.sweep()
             except StorageError as error:
                 logger.warning("the live work sweep failed (%s)", type(error).__name__)
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     async def sweep(self) -> int:
         """Renew this instance's leases, take the work that lapsed; return how much was taken."""

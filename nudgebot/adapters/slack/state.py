@@ -25,6 +25,8 @@ the keys in :attr:`~SlackState.working` are worked on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -63,6 +65,8 @@ SETTINGS_CACHE = 10_000
 """Agents whose settings are cached at most (the least recently used go first)."""
 WATCH_REFRESH = 30.0
 """Seconds the watched channels are cached: how soon another instance's ``/nudge watch`` shows."""
+WATCH_WAIT = 0.25
+"""Seconds an event waits for the watched channels to be read again before using the known."""
 PLATFORM = "slack"
 _LARGEST_ID = 2**63 - 1  # the database's BIGINT
 
@@ -196,6 +200,7 @@ class SlackState:
         self.configured: frozenset[str] = frozenset(watch)
         self._watched: frozenset[str] = frozenset()
         self._watched_at: float | None = None
+        self._refreshing: asyncio.Future[None] | None = None
         self._seen = TTLSet(dedupe_ttl, dedupe_size, clock)
         self.conversations = ConversationMemory(conversations=conversations, clock=clock)
         """The recent turns of each thread and channel seen (see :mod:`.thread`)."""
@@ -234,13 +239,13 @@ class SlackState:
         if channel in self.configured:
             return False
         added = await (await self.open()).watch(channel, by)
-        self._watched_at = None
+        self._watched_at = self._refreshing = None
         return added
 
     async def unwatch(self, channel: str) -> bool:
         """Stop watching a channel; return False if it was not watched (or is configured)."""
         removed = await (await self.open()).unwatch(channel)
-        self._watched_at = None
+        self._watched_at = self._refreshing = None
         return removed
 
     async def is_watched(self, channel: str) -> bool:
@@ -250,21 +255,35 @@ class SlackState:
     async def watched(self) -> frozenset[str]:
         """Return the channels watched with ``/nudge watch`` (cached for a while).
 
-        If the database cannot be read, the channels last read stay in use (and are read
-        again after :data:`WATCH_REFRESH` seconds): an event is not dropped for it.
+        Read again after :data:`WATCH_REFRESH` seconds by one query however many callers ask
+        meanwhile; a caller waits for it at most :data:`WATCH_WAIT` seconds (it answers
+        Slack: a busy database must not hold up every ack), then uses the channels last
+        read, as when the database cannot be read (an event is not dropped for it). The
+        first read, and the one after this instance's own ``/nudge watch``, are waited for.
         """
         now = self.clock()
-        if self._watched_at is None or now - self._watched_at > WATCH_REFRESH:
-            try:
-                self._watched = frozenset(await (await self.open()).watched())
-            except StorageError as error:
-                logger.warning(
-                    "could not read the watched channels (%s); using the %d known",
-                    type(error).__name__,
-                    len(self._watched),
-                )
-            self._watched_at = now
+        if self._watched_at is not None and now - self._watched_at <= WATCH_REFRESH:
+            return self._watched
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._refresh_watched())
+        refresh = self._refreshing
+        if self._watched_at is None:  # never read, or changed here: wait for it
+            await asyncio.shield(refresh)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(refresh), WATCH_WAIT)
         return self._watched
+
+    async def _refresh_watched(self) -> None:
+        try:
+            self._watched = frozenset(await (await self.open()).watched())
+        except StorageError as error:
+            logger.warning(
+                "could not read the watched channels (%s); using the %d known",
+                type(error).__name__,
+                len(self._watched),
+            )
+        self._watched_at = self.clock()
 
     # -- per-agent settings ------------------------------------------------------------------
 
