@@ -144,9 +144,12 @@ RETRY_SECONDS = 5.0
 RETRY_FIRST_DELAY = 0.05
 """The first wait between those attempts; each wait doubles, up to :data:`RETRY_MAX_DELAY`."""
 RETRY_MAX_DELAY = 1.0
-URGENT_POOL = 5
-URGENT_OVERFLOW = 5
-"""PostgreSQL connections kept for urgent statements (see :meth:`Store._begin`), and more."""
+URGENT_POOL = 16
+URGENT_OVERFLOW = 0
+"""PostgreSQL connections kept open for urgent statements (see :meth:`Store._begin`), opened
+with the store; none beyond them (a connection opened and closed per burst costs more than
+waiting a moment for one of these). Their commits don't wait for the disk
+(``synchronous_commit=off``): see :meth:`Store._engine_for`."""
 
 # SQLSTATEs of a server going away or not yet back (besides connection exceptions, class 08):
 # admin shutdown (a terminated backend), crash shutdown, cannot connect now (starting up).
@@ -588,10 +591,11 @@ class Store:
         # PostgreSQL: a small pool of its own for urgent statements (recording a message
         # before Slack's ack, readiness), so a burst of background work holding every pooled
         # connection does not hold them up.
-        self._urgent = (
-            self._engine_for(url, pool_size=URGENT_POOL, max_overflow=URGENT_OVERFLOW)
-            if self.dialect == "postgresql"
-            else None
+        self._urgent = self._engine_for(url, urgent=True) if self.dialect == "postgresql" else None
+        self._urgent_autocommit = (
+            None
+            if self._urgent is None
+            else self._urgent.execution_options(isolation_level="AUTOCOMMIT")
         )
         # The live path's statements, built once (values are bound on each call: ~20% less
         # time per call than building a statement with .values() each time).
@@ -642,8 +646,11 @@ class Store:
                 await migrations.upgrade(engine)
             else:
                 await store._check_revision()
+            await store._warm_urgent()
         except StorageError:
             await engine.dispose()
+            if store._urgent is not None:
+                await store._urgent.dispose()
             raise
         except migrations.MigrationError as error:
             await engine.dispose()
@@ -655,15 +662,24 @@ class Store:
         return store
 
     @staticmethod
-    def _engine_for(url: URL, **pool: int) -> AsyncEngine:
+    def _engine_for(url: URL, *, urgent: bool = False) -> AsyncEngine:
+        """Return an engine for ``url``; ``urgent``: the small pool for what answers requests.
+
+        On PostgreSQL the urgent pool's commits don't wait for the WAL to reach the disk
+        (``synchronous_commit=off``, as SQLite's ``synchronous=NORMAL``): a message recorded
+        before Slack's ack would otherwise wait for every fsync queued by the background
+        writes (300 commits a second in the load bench put acks past Slack's 3 s). Such a
+        commit survives nudgebot crashing or being killed; it is lost only if PostgreSQL
+        itself crashes within a moment (3 x ``wal_writer_delay``, 0.6 s by default) of it.
+        """
         if url.get_backend_name() == "postgresql":
+            settings = {"application_name": "nudgebot"}
+            if urgent:
+                settings["synchronous_commit"] = "off"
             engine = create_async_engine(
                 url,
-                connect_args={
-                    "timeout": CONNECT_SECONDS,
-                    "server_settings": {"application_name": "nudgebot"},
-                },
-                **pool,
+                connect_args={"timeout": CONNECT_SECONDS, "server_settings": settings},
+                **({"pool_size": URGENT_POOL, "max_overflow": URGENT_OVERFLOW} if urgent else {}),
             )
             _ping_when_idle(engine)
             return engine
@@ -671,6 +687,14 @@ class Store:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(memory))
         return engine
+
+    async def _warm_urgent(self) -> None:
+        """Open the urgent pool's connections now, so a burst does not wait for connecting."""
+        if self._urgent is None:
+            return
+        connections = [await self._urgent.connect().start() for _ in range(URGENT_POOL)]
+        for connection in connections:
+            await connection.close()  # back to the pool, kept open
 
     async def _check_revision(self) -> None:
         async with self._engine.connect() as connection:
@@ -733,8 +757,8 @@ class Store:
             try:
                 autocommit = self._autocommit if single else None
                 source = self._engine if autocommit is None else autocommit
-                if urgent and self._urgent is not None:
-                    source = self._urgent.execution_options(isolation_level="AUTOCOMMIT")
+                if urgent and self._urgent_autocommit is not None:
+                    source = self._urgent_autocommit
                 connection = await (self._connect(source) if retry else source.connect().start())
                 try:
                     if autocommit is not None:

@@ -106,8 +106,15 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         key = f"slack:live:{channel}:{ts}"
         home = home_team(context)
         shed = bot.tasks.full
+
+        def work() -> bool:
+            job = lambda: nudge(bot, client, event, home, key=key)  # noqa: E731
+            return _start(bot, key, job, force=True)
+
         try:
-            new = await _record(bot, key, channel, {"event": event, "home": home}, shed=shed)
+            new = await _record(
+                bot, key, channel, {"event": event, "home": home}, shed=shed, late=work
+            )
         except NotRecorded:
             if body.get("event_id"):  # so that Slack's next delivery is not skipped as seen
                 bot.state.forget_seen(event_key(str(body["event_id"])))
@@ -118,19 +125,37 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         elif shed:
             bot.tasks.note_shed(WHAT)
         else:
-            _start(bot, key, lambda: nudge(bot, client, event, home, key=key), force=True)
+            work()
 
     app.event("message")(on_message)
 
 
 async def _record(
-    bot: SlackBot, key: str, channel: str, payload: dict[str, Any], *, shed: bool
+    bot: SlackBot,
+    key: str,
+    channel: str,
+    payload: dict[str, Any],
+    *,
+    shed: bool,
+    late: Callable[[], object],
 ) -> bool:
-    """Record a live message's work before the ack; raise :class:`NotRecorded` if it can't be."""
+    """Record a live message's work before the ack; raise :class:`NotRecorded` if it can't be.
+
+    Waits :data:`RECORD_SECONDS` at most. A write still under way then is not cancelled (a
+    statement cut off mid-way costs its connection): Slack gets 503 and delivers the event
+    again, and if the write does go through, ``late`` starts the work (the redelivery finds
+    it recorded and is acknowledged).
+    """
     try:
         intake = await bot.state.intake()
-        async with asyncio.timeout(RECORD_SECONDS):
-            return await intake.record(key, channel=channel, payload=json.dumps(payload), shed=shed)
+        writing = asyncio.ensure_future(
+            intake.record(key, channel=channel, payload=json.dumps(payload), shed=shed)
+        )
+        done, _ = await asyncio.wait({writing}, timeout=RECORD_SECONDS)
+        if not done:
+            writing.add_done_callback(lambda task: _recorded_late(task, shed, late))
+            raise TimeoutError
+        return writing.result()
     except (StorageError, TimeoutError) as error:
         logger.warning(
             "a live message in %s could not be recorded (%s); answering 503 so Slack "
@@ -139,6 +164,12 @@ async def _record(
             type(error).__name__,
         )
         raise NotRecorded from None
+
+
+def _recorded_late(task: asyncio.Future[bool], shed: bool, late: Callable[[], object]) -> None:
+    if task.cancelled() or task.exception() is not None or not task.result() or shed:
+        return
+    late()
 
 
 Job = Callable[[], Awaitable[None]]
