@@ -457,6 +457,32 @@ def test_sqlite_locked_past_the_busy_timeout_answers_503_and_the_redelivery_is_n
         all_stored_once(app, lost)
 
 
+def test_a_record_too_slow_for_slack_is_answered_503_and_still_worked_on_once(
+    api: FakeSlackAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The write is not cancelled when Slack's answer can't wait any longer: it goes through
+    # once the lock is gone and starts the work; Slack's redelivery finds it recorded.
+    from nudgebot.adapters.slack import live
+
+    monkeypatch.setattr(live, "RECORD_SECONDS", 0.3)
+    path = tmp_path / "nudgebot.db"
+    [ts] = stamps(515, 1)
+    with db_app(api, f"sqlite:///{path}") as app:
+        locker = sqlite3.connect(path, isolation_level=None)
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            assert app.send_event(payload_for(ts)).status == 503
+            time.sleep(0.5)
+        finally:
+            locker.execute("COMMIT")
+            locker.close()
+        api.wait_for("chat.postEphemeral", timeout=10)  # without a redelivery
+        assert app.send_event(payload_for(ts), retry=1).status == 200
+        app.settle()
+        nudged_once(api, [ts])
+        all_stored_once(app, [ts])
+
+
 # PostgreSQL: connections terminated mid-run, and a restart.
 
 
