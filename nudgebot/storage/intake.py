@@ -239,7 +239,8 @@ class Intake:
                     async with self.store._begin(write=True) as connection:
                         await connection.execute(done.add_cte(nudged.cte("nudged")))
                     return
-                async with self.store._begin(write=True, single=False) as connection:
+                # SQLite: ahead of the background writes, as it closes the at-most-once window.
+                async with self.store._begin(write=True, single=False, urgent=True) as connection:
                     await connection.execute(nudged)
                     await connection.execute(done)
                 return

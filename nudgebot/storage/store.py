@@ -757,7 +757,7 @@ class Store:
             try:
                 autocommit = self._autocommit if single else None
                 source = self._engine if autocommit is None else autocommit
-                if urgent and self._urgent_autocommit is not None:
+                if urgent and single and self._urgent_autocommit is not None:
                     source = self._urgent_autocommit
                 connection = await (self._connect(source) if retry else source.connect().start())
                 try:
