@@ -70,6 +70,8 @@ logger = logging.getLogger("nudgebot.slack")
 RECORD_SECONDS = 2.0
 """How long recording an event may take before Slack is answered 503 (it wants an ack in 3 s)."""
 WHAT = "a live review"
+YIELD_SECONDS = 0.005
+"""How long live work waits after its ack before it starts (see :func:`nudge`)."""
 
 
 class NotRecorded(Exception):
@@ -281,6 +283,9 @@ async def nudge(
     thread_ts = event.get("thread_ts")
     state = bot.state
     intake = await state.intake()
+    # Let the ack go out, and the requests right behind it in, before a review may hold the
+    # CPU (a 40,000-character draft takes a second or two of it; everything else waits).
+    await asyncio.sleep(YIELD_SECONDS)
     agent = await bot.directory.is_agent(user, author_team(event), home)
     remember(bot, event, agent=agent)  # a turn of the conversation, whoever wrote it
     if not agent:
