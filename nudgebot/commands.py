@@ -483,7 +483,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.database_url)
     router = Router(metrics=settings.metrics)
     if slack:
-        state = SlackState(database=database, watch=settings.watch_channels)
+        state = SlackState(
+            database=database, watch=settings.watch_channels, lease=settings.lease_seconds
+        )
         app = build_app(settings, engine, state=state, coach=coach, tips=tips)
         if not args.http:
             asyncio.run(_socket_mode(app, settings.slack_app_token or "", database))
@@ -498,6 +500,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         refused_teams = asyncio.run(teams_credential_problem(teams))
         if refused_teams is not None:
             return fail(refused_teams)
+        if not args.http:  # with Slack, its mount asks the same database already
+            router.readiness.append(database.ready)
     router.on_shutdown.append(database.close)
     http_server(router, args.host, args.port).run()
     return 0

@@ -220,6 +220,8 @@ class Settings:
     # Operations
     metrics: bool = True
     """Serve ``GET /metrics`` (Prometheus text) in HTTP mode."""
+    lease_seconds: float = 60.0
+    """How long an instance holds live work before another may take it over (killed, stopped)."""
     log_format: LogFormat = "text"
     log_level: str = "INFO"
 
@@ -310,6 +312,7 @@ class Settings:
             redact=get("NUDGEBOT_REDACT", parse_bool, True),
             phone_region=get("NUDGEBOT_PHONE_REGION", _region, "GB"),
             metrics=get("NUDGEBOT_METRICS", parse_bool, True),
+            lease_seconds=get("NUDGEBOT_LEASE_SECONDS", lambda s: _positive(parse_float(s)), 60.0),
             log_format=get("NUDGEBOT_LOG_FORMAT", _log_format, "text"),
             log_level=get("NUDGEBOT_LOG_LEVEL", _log_level, "INFO"),
         )

@@ -12,6 +12,11 @@ exception types. These guards keep other code to it:
   wrote. (Bolt names its app logger after the app, ``nudgebot``: that one counts as Bolt's.)
   The root logger itself is then at DEBUG, so a handler someone else adds to it would see
   those bodies; nudgebot adds none.
+- Bolt's request verification logs a request that fails its signature check, whole body
+  included, at INFO: that line is filtered out at its loggers
+  (:func:`nudgebot.adapters.slack.app.quiet_request_verification`), and the signature is
+  checked before Bolt anyway (:mod:`nudgebot.adapters.slack.gate`), with a line of our own
+  that names what was wrong, never the body.
 - An exception is logged as its type and traceback, without its own words (which could quote
   a message), in both formats.
 - Every secret the settings hold (tokens, keys, the signing secret, the database URL) is

@@ -548,6 +548,9 @@ class Report:
     """Sorted by replies (most first), then user id; replies without a user are left out."""
     trend: tuple[TrendPoint, ...]
     """Days with replies, oldest first (days in ``query.tz``)."""
+    unreviewed: int = 0
+    """Live messages in the period never reviewed: shed while the app was overloaded, or
+    failed every attempt (counted for channels and whole teams; not per agent)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data (means rounded to 2 decimals)."""
@@ -565,6 +568,7 @@ class Report:
             },
             "replies": self.replies,
             "previous_replies": self.previous_replies,
+            "unreviewed": self.unreviewed,
             "scores": {s.name: _score_dict(s) for s in (self.overall, *self.scores)},
             "issues": [
                 {
@@ -895,6 +899,7 @@ def build_report_from(
     *,
     query: ReviewQuery,
     labels: Mapping[str, str] | None = None,
+    unreviewed: int = 0,
 ) -> Report:
     """Return the review of a period from its aggregate ``data`` against ``previous``.
 
@@ -925,6 +930,7 @@ def build_report_from(
         acceptance=data.acceptance,
         agents=_agent_rows(data.agents),
         trend=_trend(data.slots, query.tz),
+        unreviewed=unreviewed,
     )
 
 
@@ -962,6 +968,12 @@ def _trend(slots: Mapping[datetime, tuple[int, int]], tz: tzinfo) -> tuple[Trend
 
 class ReportStore(Protocol):
     """What :func:`load_report` needs of the store (:class:`nudgebot.storage.Store` has it)."""
+
+    async def unreviewed(
+        self, *, since: datetime, until: datetime, channels: Collection[str] | None = None
+    ) -> int:
+        """Count the live messages of the period never reviewed (shed, or failed)."""
+        ...
 
     async def report_data(
         self,
@@ -1010,7 +1022,10 @@ async def load_report(
     previous = await store.score_sums(
         since=before, until=after, channels=channels, users=agents, team=team
     )
-    return build_report_from(data, previous, query=query, labels=labels)
+    unreviewed = 0
+    if agents is None:  # messages never reviewed are known by channel, not by agent
+        unreviewed = await store.unreviewed(since=query.since, until=query.until, channels=channels)
+    return build_report_from(data, previous, query=query, labels=labels, unreviewed=unreviewed)
 
 
 def _guess_dimension(rule: str) -> Dimension:
@@ -1118,6 +1133,10 @@ def report_text(report: Report) -> str:
         "",
         f"Replies reviewed: {report.replies} (previous period: {report.previous_replies})",
     ]
+    if report.unreviewed:
+        lines.append(
+            f"Not reviewed: {report.unreviewed} (the app was overloaded, or reviewing failed)"
+        )
     if not report.replies:
         lines.append("No replies were reviewed in this period.")
         return "\n".join(lines) + "\n"

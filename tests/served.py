@@ -105,7 +105,7 @@ def wait_until_healthy(process: subprocess.Popen[str], base: str, timeout: float
             with urllib.request.urlopen(base + "/healthz", timeout=1) as health:
                 assert health.read() == b"ok"
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # busy, or not up yet
             assert process.poll() is None, process.communicate()[1]
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.05)

@@ -849,6 +849,11 @@ class FakeStore:
     async def report_data(self, **kwargs: Any) -> ReportData:
         return report_data(await self.reviews(**kwargs))
 
+    async def unreviewed(self, **kwargs: Any) -> int:
+        return self.shed
+
+    shed = 0
+
     async def close(self) -> None:
         self.closed = True
 

@@ -9,7 +9,9 @@ message instead of silence.
 At most ``limit`` pieces of work run at once. Past that the process is overloaded and more
 work would only make every answer later, so new work is shed: logged, counted (in
 :attr:`Background.shed` and the ``nudgebot_work_shed_total`` metric), and its user, if any,
-told to try again. Nothing is dropped silently.
+told to try again. Nothing is dropped silently. A caller may also decide to shed by itself
+(:attr:`Background.full`, :meth:`Background.note_shed`): the Slack live path records such a
+message as not reviewed, and tells nobody (its agent asked for nothing).
 """
 
 from __future__ import annotations
@@ -64,24 +66,40 @@ class Background(Generic[M]):
         """How many pieces of work are still running."""
         return len(self._tasks)
 
+    @property
+    def full(self) -> bool:
+        """Whether new work would be shed now."""
+        return len(self._tasks) >= self.limit
+
+    def note_shed(self, what: str) -> None:
+        """Count and log work shed by its caller (who decided before handing it over)."""
+        self.shed += 1
+        METRICS.work_shed(self.platform)
+        self.logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
+
     def spawn(
         self,
         work: Awaitable[object],
         *,
         what: str,
         notify: Callable[[M], Awaitable[object]] | None = None,
-    ) -> None:
-        """Run ``work`` in the background; on failure, log it and ``notify`` the user."""
-        if len(self._tasks) >= self.limit:
-            self.shed += 1
-            METRICS.work_shed(self.platform)
-            self.logger.warning("overloaded: shed %s (%d shed so far)", what, self.shed)
+        force: bool = False,
+    ) -> bool:
+        """Run ``work`` in the background; on failure, log it and ``notify`` the user.
+
+        Returns False when the work was shed instead. ``force`` runs it even past the limit:
+        for work whose caller checked :attr:`full` a moment before and recorded it as
+        accepted (the live path, where a few listeners may pass the check together).
+        """
+        if len(self._tasks) >= self.limit and not force:
+            self.note_shed(what)
             if asyncio.iscoroutine(work):
                 work.close()  # never started: no "never awaited" warning
             if notify is not None:
                 self._track(self._tell(notify, self.busy, what))
-            return
+            return False
         self._track(self._guarded(work, what, notify))
+        return True
 
     def _track(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

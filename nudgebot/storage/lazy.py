@@ -44,6 +44,16 @@ class Database:
                 self._store = await Store.open(self.url, clock=self.clock)
         return self._store
 
+    async def ready(self) -> str | None:
+        """None when the database answers now, else a sentence saying it does not (``/readyz``)."""
+        from nudgebot.storage.store import StorageError
+
+        try:
+            await (await self.open()).ping()
+        except StorageError as error:
+            return f"the database is unavailable ({type(error).__name__})"
+        return None
+
     async def close(self) -> None:
         """Close the store if this opened it (it opens again on the next :meth:`open`)."""
         store, self._store = self._store, None

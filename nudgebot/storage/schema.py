@@ -195,9 +195,27 @@ claimed_events = Table(
     METADATA,
     Column("key", String, primary_key=True),
     Column("at", UTCDateTime, nullable=False),
+    # Added by revision 0004, for work recorded before its ack (the durable intake):
+    Column("state", String(16)),
+    Column("owner", String),
+    Column("lease_until", UTCDateTime),
+    Column("attempts", Integer),
+    Column("channel", String),
+    Column("payload", Text),
+    Column("review_id", Integer),
     Index(None, "at"),
+    Index(None, "state", "lease_until"),  # revision 0004: the sweep's query
 )
-"""The exactly-once guard for nudges and other one-off actions: one row per key."""
+"""The exactly-once guard for nudges and other one-off actions: one row per key.
+
+A plain claim has only ``key`` and ``at``. A piece of live work recorded before its ack
+(revision 0004) also has its ``state`` (``new``: to review; ``posting``: its review is stored
+and its nudge being posted; ``done``; ``shed``: not reviewed, the app was overloaded;
+``failed``: not reviewed, it failed every attempt), the instance working on it (``owner``)
+until ``lease_until``, how many times it was taken (``attempts``), its ``channel``, the event
+it came from as JSON (``payload``, NULL once reviewed) and its review (``review_id``, once
+its nudge is marked sent).
+"""
 
 conversations = Table(
     "conversations",

@@ -116,6 +116,7 @@ from nudgebot.storage.schema import (
     user_settings,
     watched_channels,
 )
+from nudgebot.storage.write_lock import WriteLock
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Executable
@@ -143,6 +144,12 @@ RETRY_SECONDS = 5.0
 RETRY_FIRST_DELAY = 0.05
 """The first wait between those attempts; each wait doubles, up to :data:`RETRY_MAX_DELAY`."""
 RETRY_MAX_DELAY = 1.0
+URGENT_POOL = 16
+URGENT_OVERFLOW = 0
+"""PostgreSQL connections kept open for urgent statements (see :meth:`Store._begin`), opened
+with the store; none beyond them (a connection opened and closed per burst costs more than
+waiting a moment for one of these). Their commits don't wait for the disk
+(``synchronous_commit=off``): see :meth:`Store._engine_for`."""
 
 # SQLSTATEs of a server going away or not yet back (besides connection exceptions, class 08):
 # admin shutdown (a terminated backend), crash shutdown, cannot connect now (starting up).
@@ -580,7 +587,16 @@ class Store:
             "postgresql" if url.get_backend_name() == "postgresql" else "sqlite"
         )
         self._memory = _is_memory(url)
-        self._lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._lock = WriteLock() if self.dialect == "sqlite" else None
+        # PostgreSQL: a small pool of its own for urgent statements (recording a message
+        # before Slack's ack, readiness), so a burst of background work holding every pooled
+        # connection does not hold them up.
+        self._urgent = self._engine_for(url, urgent=True) if self.dialect == "postgresql" else None
+        self._urgent_autocommit = (
+            None
+            if self._urgent is None
+            else self._urgent.execution_options(isolation_level="AUTOCOMMIT")
+        )
         # The live path's statements, built once (values are bound on each call: ~20% less
         # time per call than building a statement with .values() each time).
         self._claim = self._insert(claimed_events).on_conflict_do_nothing()
@@ -630,8 +646,11 @@ class Store:
                 await migrations.upgrade(engine)
             else:
                 await store._check_revision()
+            await store._warm_urgent()
         except StorageError:
             await engine.dispose()
+            if store._urgent is not None:
+                await store._urgent.dispose()
             raise
         except migrations.MigrationError as error:
             await engine.dispose()
@@ -643,14 +662,24 @@ class Store:
         return store
 
     @staticmethod
-    def _engine_for(url: URL) -> AsyncEngine:
+    def _engine_for(url: URL, *, urgent: bool = False) -> AsyncEngine:
+        """Return an engine for ``url``; ``urgent``: the small pool for what answers requests.
+
+        On PostgreSQL the urgent pool's commits don't wait for the WAL to reach the disk
+        (``synchronous_commit=off``, as SQLite's ``synchronous=NORMAL``): a message recorded
+        before Slack's ack would otherwise wait for every fsync queued by the background
+        writes (300 commits a second in the load bench put acks past Slack's 3 s). Such a
+        commit survives nudgebot crashing or being killed; it is lost only if PostgreSQL
+        itself crashes within a moment (3 x ``wal_writer_delay``, 0.6 s by default) of it.
+        """
         if url.get_backend_name() == "postgresql":
+            settings = {"application_name": "nudgebot"}
+            if urgent:
+                settings["synchronous_commit"] = "off"
             engine = create_async_engine(
                 url,
-                connect_args={
-                    "timeout": CONNECT_SECONDS,
-                    "server_settings": {"application_name": "nudgebot"},
-                },
+                connect_args={"timeout": CONNECT_SECONDS, "server_settings": settings},
+                **({"pool_size": URGENT_POOL, "max_overflow": URGENT_OVERFLOW} if urgent else {}),
             )
             _ping_when_idle(engine)
             return engine
@@ -658,6 +687,14 @@ class Store:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(memory))
         return engine
+
+    async def _warm_urgent(self) -> None:
+        """Open the urgent pool's connections now, so a burst does not wait for connecting."""
+        if self._urgent is None:
+            return
+        connections = [await self._urgent.connect().start() for _ in range(URGENT_POOL)]
+        for connection in connections:
+            await connection.close()  # back to the pool, kept open
 
     async def _check_revision(self) -> None:
         async with self._engine.connect() as connection:
@@ -673,12 +710,23 @@ class Store:
     async def close(self) -> None:
         """Close every connection (the store cannot be used afterwards)."""
         await self._engine.dispose()
+        if self._urgent is not None:
+            await self._urgent.dispose()
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``: raise :class:`StorageError` if the database cannot answer now.
+
+        For readiness checks: getting a connection is tried once, not retried (from the
+        urgent pool, so a busy pool does not make the instance look unready).
+        """
+        async with self._begin(write=False, retry=False, urgent=True) as connection:
+            await connection.execute(select(literal(1)))
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -690,21 +738,28 @@ class Store:
         return now
 
     @contextlib.asynccontextmanager
-    async def _begin(self, *, write: bool, single: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def _begin(
+        self, *, write: bool, single: bool = True, retry: bool = True, urgent: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """Open a transaction for one statement (``single``) or several.
 
         On PostgreSQL one statement runs in autocommit mode: it is atomic by itself, and that
         saves the BEGIN and COMMIT round trips. On SQLite, writers in this process take turns
         on a lock rather than polling for SQLite's (and everything does, in memory). Getting
         the connection is retried while the database is unreachable (:meth:`_connect`); the
-        statements are not (see the module docs).
+        statements are not (see the module docs). ``urgent`` goes first in SQLite's line
+        and uses a pool of its own on PostgreSQL (for what answers a request: a
+        ``single`` statement).
         """
         lock = self._lock if self._lock is not None and (write or self._memory) else None
-        async with lock if lock is not None else contextlib.nullcontext():
+        async with lock.hold(urgent) if lock is not None else contextlib.nullcontext():
             connection: AsyncConnection | None = None
             try:
                 autocommit = self._autocommit if single else None
-                connection = await self._connect(self._engine if autocommit is None else autocommit)
+                source = self._engine if autocommit is None else autocommit
+                if urgent and single and self._urgent_autocommit is not None:
+                    source = self._urgent_autocommit
+                connection = await (self._connect(source) if retry else source.connect().start())
                 try:
                     if autocommit is not None:
                         yield connection
@@ -789,6 +844,40 @@ class Store:
         neither); both go at the end of the retention period. The prompt version, latency and
         token counts are taken from ``review.meta`` when the model recorded them.
         """
+        row = self.review_row(
+            review,
+            platform=platform,
+            team=team,
+            channel=channel,
+            user=user,
+            text=text,
+            customer=customer,
+            nudged=nudged,
+            message_ts=message_ts,
+            at=at,
+        )
+        async with self._begin(write=True) as connection:
+            result = await connection.execute(self._add_review, row)
+            key = result.inserted_primary_key
+        if key is None:  # pragma: no cover - every supported database reports it
+            raise StorageError(f"database {self.url}: the new review's id was not reported")
+        return int(key[0])
+
+    def review_row(
+        self,
+        review: Review,
+        *,
+        platform: str,
+        team: str | None,
+        channel: str | None,
+        user: str | None,
+        text: str | None,
+        customer: str | None,
+        nudged: bool,
+        message_ts: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return the ``reviews`` row :meth:`add_review` inserts (for a caller's transaction)."""
         prompt_version, latency_ms, input_tokens, output_tokens = _meta(review.meta)
         findings = review.findings
         stored = StoredReview(
@@ -813,12 +902,7 @@ class Store:
             output_tokens=output_tokens,
             message_ts=message_ts,
         )
-        async with self._begin(write=True) as connection:
-            result = await connection.execute(self._add_review, _row(stored))
-            key = result.inserted_primary_key
-        if key is None:  # pragma: no cover - every supported database reports it
-            raise StorageError(f"database {self.url}: the new review's id was not reported")
-        return int(key[0])
+        return _row(stored)
 
     async def add_reviews(self, rows: Sequence[StoredReview]) -> None:
         """Insert many reviews at once (seeding tests and benchmarks); their ids are ignored.
@@ -1086,6 +1170,24 @@ class Store:
         query = select(claimed_events.c.at).where(claimed_events.c.key == key)
         async with self._begin(write=False) as connection:
             return bool(await connection.scalar(query) == values["at"])
+
+    @_again
+    async def unreviewed(
+        self, *, since: datetime, until: datetime, channels: Collection[str] | None = None
+    ) -> int:
+        """Count the live messages received in ``[since, until)`` that were never reviewed.
+
+        Shed while the app was overloaded, or failed every attempt (see
+        :mod:`nudgebot.storage.intake`); in ``channels`` if given.
+        """
+        c = claimed_events.c
+        query = select(func.count()).where(
+            c.state.in_(("shed", "failed")), c.at >= since, c.at < until
+        )
+        if channels is not None:
+            query = query.where(c.channel.in_(sorted(set(channels))))
+        async with self._begin(write=False) as connection:
+            return int(await connection.scalar(query) or 0)
 
     # -- watched channels --------------------------------------------------------------------
 

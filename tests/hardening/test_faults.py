@@ -12,15 +12,17 @@ and the operator see:
   past the retries one log line says so (no message text), the review stays stored and
   ``nudged`` stays false;
 - **the database** is locked by another process (SQLite), has its connections terminated, or
-  restarts (PostgreSQL, through a TCP proxy that drops every connection and refuses new ones):
-  once it is back every event is nudged exactly once and every review stored once, whole; if
-  it stays down past the store's retries, the messages that could not be claimed are logged
-  and not nudged (the claim is what keeps nudges exactly once across instances), and the app
-  carries on; once a message is claimed, a review that cannot be stored or marked sent does
-  not cost the agent the nudge; a claim or a review lost with its connection is there once;
+  is unreachable for seconds while events keep coming (PostgreSQL, through a TCP proxy that
+  drops every connection and refuses new ones): a message that cannot be recorded within 2 s
+  is answered 503, and a client redelivering like Slack gets every one nudged exactly once and
+  stored once, whole; ``/healthz`` stays green and ``/readyz`` says the database is not there.
+  A review that cannot be stored is given back and tried again (not nudged without it); a
+  nudge posted but not marked sent is never posted again; a claim or a review lost with its
+  connection is there once;
 - **SIGTERM** with nudges in flight: they finish, the process exits promptly, and the database
-  holds whole reviews, ``nudged`` true only for nudges posted; work still running when the
-  drain ends is cancelled and stays recorded as not sent.
+  holds whole reviews, ``nudged`` true only for nudges posted; work still posting when the
+  drain ends is cancelled and stays recorded as not sent (``tests/hardening/
+  test_durable_intake.py`` has work cancelled before its review resumed by the next instance).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from tests.adapters.slack.harness import (
     preload,
 )
 from tests.databases import db_url, pg_module_url
+from tests.hardening.slack_like import Deliveries
 from tests.served import wait_until_healthy
 
 __all__ = ["db_url", "pg_module_url"]
@@ -358,8 +361,8 @@ def test_slack_failing_past_the_retries_is_logged_and_recorded_as_not_sent(
 # -- the database --------------------------------------------------------------------------------
 
 
-def db_app(api: FakeSlackAPI, url: str) -> RunningApp:
-    settings = make_settings(api, database_url=url)
+def db_app(api: FakeSlackAPI, url: str, **overrides: Any) -> RunningApp:
+    settings = make_settings(api, database_url=url, **overrides)
     return RunningApp(settings, ReviewEngine.from_settings(settings))
 
 
@@ -383,61 +386,101 @@ def all_stored_once(app: RunningApp, messages: list[str]) -> None:
     assert claims(app) == sorted(f"slack:live:{SUPPORT}:{ts}" for ts in messages)
 
 
+def deliveries(app: RunningApp) -> Deliveries:
+    """Events delivered to ``app`` the way Slack does (again on a non-2xx), quickly."""
+    return Deliveries(app.url + "/slack/events", SECRET, delays=(0.5, 1.0, 2.0))
+
+
+def payload_for(ts: str) -> dict[str, Any]:
+    return event("event_message.json", f"Ev{ts.replace('.', '')}", ts=ts)
+
+
 def test_sqlite_locked_by_another_process_for_a_while_then_every_event_is_nudged_once(
     api: FakeSlackAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Messages arriving while another process holds the write lock wait for it (up to 2 s:
+    # then 503, and Slack delivers them again): each is recorded, nudged once, stored once.
     path = tmp_path / "nudgebot.db"
     messages = stamps(500, 4)
     with caplog.at_level(logging.WARNING), db_app(api, f"sqlite:///{path}") as app:
+        slack = deliveries(app)
         locker = sqlite3.connect(path, isolation_level=None)
         try:
             locker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
             for ts in messages:
-                send(app, ts)  # acks don't wait for the database
+                slack.send(payload_for(ts))
             time.sleep(1.5)
-            # No claim can be written while the lock is held, so nothing was nudged yet.
+            # Nothing can be recorded while the lock is held, so nothing was nudged yet.
             assert not api.calls_to("chat.postEphemeral")
         finally:
             locker.execute("COMMIT")
             locker.close()
+        results = slack.results()
         api.wait_for("chat.postEphemeral", len(messages), timeout=10)
         app.settle()
         nudged_once(api, messages)
         all_stored_once(app, messages)
-    assert "not reviewed" not in caplog.text and "could not be stored" not in caplog.text
+    assert all(statuses[-1] == 200 for statuses in results), results
+    assert "could not be stored" not in caplog.text and BAD_REPLY not in caplog.text
 
 
-def test_sqlite_locked_past_the_busy_timeout_skips_those_messages_with_a_log_line(
+def test_sqlite_locked_past_the_busy_timeout_answers_503_and_the_redelivery_is_nudged_once(
     api: FakeSlackAPI,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Locked longer than the writers wait (30 s by default; 0.3 s here): the claim cannot be
-    # written, so the message is not nudged (another instance might nudge it: the claim is the
-    # only guard across instances); one line says so. Nothing else is written, and the app
-    # carries on: once the lock is gone the next message is nudged.
+    # Locked longer than the writers wait (30 s by default; 0.3 s here): the message cannot be
+    # recorded, so Slack is answered 503 (one log line each, no text) and delivers it again;
+    # once the lock is gone that delivery is recorded and nudged, once.
     monkeypatch.setattr(store_module, "SQLITE_BUSY_SECONDS", 0.3)
     path = tmp_path / "nudgebot.db"
-    lost, later = stamps(510, 2), stamps(511, 1)
+    lost = stamps(510, 2)
     with caplog.at_level(logging.WARNING), db_app(api, f"sqlite:///{path}") as app:
         locker = sqlite3.connect(path, isolation_level=None)
         try:
             locker.execute("BEGIN IMMEDIATE")
             for ts in lost:
-                send(app, ts)
-            app.settle()  # each claim waits out the busy timeout, then gives up
+                reply = app.send_event(payload_for(ts))
+                assert reply.status == 503 and reply.seconds < 2.5, reply
         finally:
             locker.execute("COMMIT")
             locker.close()
         assert not api.calls_to("chat.postEphemeral")
-        assert caplog.text.count("was not reviewed: the database was unavailable") == 2
+        assert caplog.text.count("could not be recorded (StorageError); answering 503") == 2
         assert BAD_REPLY not in caplog.text
-        send(app, later[0])
-        api.wait_for("chat.postEphemeral", timeout=10)
+        for ts in lost:  # Slack's next delivery
+            assert app.send_event(payload_for(ts), retry=1).status == 200
+        api.wait_for("chat.postEphemeral", len(lost), timeout=10)
         app.settle()
-        nudged_once(api, later)
-        all_stored_once(app, later)
+        nudged_once(api, lost)
+        all_stored_once(app, lost)
+
+
+def test_a_record_too_slow_for_slack_is_answered_503_and_still_worked_on_once(
+    api: FakeSlackAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The write is not cancelled when Slack's answer can't wait any longer: it goes through
+    # once the lock is gone and starts the work; Slack's redelivery finds it recorded.
+    from nudgebot.adapters.slack import live
+
+    monkeypatch.setattr(live, "RECORD_SECONDS", 0.3)
+    path = tmp_path / "nudgebot.db"
+    [ts] = stamps(515, 1)
+    with db_app(api, f"sqlite:///{path}") as app:
+        locker = sqlite3.connect(path, isolation_level=None)
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            assert app.send_event(payload_for(ts)).status == 503
+            time.sleep(0.5)
+        finally:
+            locker.execute("COMMIT")
+            locker.close()
+        api.wait_for("chat.postEphemeral", timeout=10)  # without a redelivery
+        assert app.send_event(payload_for(ts), retry=1).status == 200
+        app.settle()
+        nudged_once(api, [ts])
+        all_stored_once(app, [ts])
 
 
 # PostgreSQL: connections terminated mid-run, and a restart.
@@ -553,6 +596,8 @@ def test_postgresql_connections_terminated_mid_run_every_event_is_nudged_once(
 ) -> None:
     # Slack answers slowly, so every piece of work is between two statements (or in one) when
     # the backends are terminated, twice; the pooled connections are dead for the next ones.
+    # An event whose recording is lost with its connection may get a 503: Slack delivers it
+    # again.
     messages = stamps(600, 8)
     with caplog.at_level(logging.WARNING), db_app(api, pg_url) as app:
         send(app, stamps(601, 1)[0])  # the pool has connections in use, and idle ones
@@ -560,102 +605,147 @@ def test_postgresql_connections_terminated_mid_run_every_event_is_nudged_once(
         app.settle()
         api.reset()
         api.delay = 0.15
+        slack = deliveries(app)
         killed = 0
         for number, ts in enumerate(messages):
-            send(app, ts)
+            slack.send(payload_for(ts))
+            time.sleep(0.05)
             if number in (2, 5):
                 killed += terminate_backends(pg_url)
         api.wait_for("chat.postEphemeral", len(messages), timeout=15)
         killed += terminate_backends(pg_url)
+        results = slack.results()
         app.settle()
         api.delay = 0.0
         nudged_once(api, messages)
         all_stored_once(app, messages + stamps(601, 1))
     assert killed >= 3
-    assert "not reviewed" not in caplog.text and "could not be stored" not in caplog.text
+    assert all(statuses[-1] == 200 for statuses in results), results
+    assert "could not be stored" not in caplog.text
 
 
-def test_postgresql_restarting_for_a_few_seconds_every_event_is_nudged_once(
+OUTAGE_EVENTS = 24
+OUTAGE_RATE = 4.0
+"""Events a second during the outage test (24 over 6 s)."""
+OUTAGE_SECONDS = 4.0
+"""How long PostgreSQL is unreachable: shorter than the issue's 15 s to keep the suite quick;
+what matters is that it outlasts the store's retries and Slack's 3 s, so events get 503."""
+
+
+def test_postgresql_down_for_seconds_during_events_every_one_is_nudged_once_and_stored(
     api: FakeSlackAPI, pg_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    messages = stamps(610, 6)
+    # Events keep coming while the database is unreachable: those that cannot be recorded
+    # within 2 s get 503 and Slack delivers them again (here after 1, 2 and 4 s; Slack waits
+    # longer); once it is back, every one is nudged once and stored once. /healthz stays
+    # green throughout (the process is alive), /readyz says the database is not there.
+    messages = stamps(610, OUTAGE_EVENTS)
     with (
         Outage(pg_url) as outage,
         caplog.at_level(logging.WARNING),
-        db_app(api, outage.url(pg_url)) as app,
+        db_app(api, outage.url(pg_url), lease_seconds=2.0) as app,
     ):
         send(app, stamps(611, 1)[0])
         api.wait_for("chat.postEphemeral")
         app.settle()
         api.reset()
-        outage.down()  # every connection dropped, new ones refused
-        for ts in messages:
-            send(app, ts)
-        time.sleep(1.5)
-        assert not api.calls_to("chat.postEphemeral")  # nothing can be claimed yet
-        outage.up()
-        api.wait_for("chat.postEphemeral", len(messages), timeout=15)
+        slack = Deliveries(app.url + "/slack/events", SECRET, delays=(1.0, 2.0, 4.0))
+        started = time.monotonic()
+        down_at, up_at = 1.0, 1.0 + OUTAGE_SECONDS
+        ready_while_down = health_while_down = None
+        is_down = False
+        for number, ts in enumerate(messages):
+            due = started + number / OUTAGE_RATE
+            time.sleep(max(0.0, due - time.monotonic()))
+            now = time.monotonic() - started
+            if not is_down and down_at <= now < up_at:
+                outage.down()  # every connection dropped, new ones refused
+                is_down = True
+                time.sleep(0.2)
+                health_while_down = app.request("GET", "/healthz").status
+                ready_while_down = app.request("GET", "/readyz")
+            if is_down and now >= up_at:
+                outage.up()
+                is_down = False
+            slack.send(payload_for(ts))
+        if is_down:
+            time.sleep(max(0.0, started + up_at - time.monotonic()))
+            outage.up()
+        results = slack.results()
+        api.wait_for("chat.postEphemeral", len(messages), timeout=20)
         app.settle()
         nudged_once(api, messages)
         all_stored_once(app, messages + stamps(611, 1))
-    assert "unreachable" in caplog.text  # the store said it was waiting for the database
-    assert "not reviewed" not in caplog.text
+        ready_after = app.request("GET", "/readyz").status
+    refused = sum(1 for statuses in results if statuses[0] != 200)
+    assert all(statuses[-1] == 200 for statuses in results), results
+    assert refused >= 3, results  # the outage did refuse events (so Slack retried them)
+    assert health_while_down == 200 and ready_after == 200
+    assert ready_while_down is not None and ready_while_down.status == 503
+    assert "the database is unavailable" in ready_while_down.body
+    assert "answering 503 so Slack delivers it again" in caplog.text
+    assert BAD_REPLY not in caplog.text
 
 
-def test_postgresql_down_past_the_retries_skips_those_messages_with_a_log_line(
-    api: FakeSlackAPI,
-    pg_url: str,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_review_that_cannot_be_stored_is_not_nudged_yet_and_is_tried_again(
+    api: FakeSlackAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(store_module, "RETRY_SECONDS", 0.5)
-    lost, later = stamps(620, 3), stamps(621, 1)
-    with (
-        Outage(pg_url) as outage,
-        caplog.at_level(logging.WARNING),
-        db_app(api, outage.url(pg_url)) as app,
-    ):
-        outage.down()
-        for ts in lost:
-            send(app, ts)
+    # The review is stored before its nudge is posted: when that fails, the work is given
+    # back (one log line, no text) and the sweep takes it again, so the nudge comes a moment
+    # later, once, with its review stored.
+    [ts] = stamps(520, 1)
+    with caplog.at_level(logging.WARNING), db_app(api, "sqlite://", lease_seconds=0.6) as app:
+        intake = app.run(app.app.bot.state.intake())
+        original = intake.store_review
+        calls = 0
+
+        async def down_once(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise StorageError("database: unreachable", transient=True)
+            return await original(*args, **kwargs)
+
+        intake.store_review = down_once  # type: ignore[method-assign]
+        send(app, ts)
+        [nudge] = api.wait_for("chat.postEphemeral", timeout=10)
         app.settle()
-        assert caplog.text.count("was not reviewed: the database was unavailable") == 3
-        assert not api.calls_to("chat.postEphemeral")
-        assert BAD_REPLY not in caplog.text
-        outage.up()
-        send(app, later[0])
-        api.wait_for("chat.postEphemeral", timeout=10)
+        time.sleep(1.0)  # a sweep or two later: still one nudge
         app.settle()
-        nudged_once(api, later)
-        all_stored_once(app, later)
+        nudged_once(api, [ts])
+        all_stored_once(app, [ts])
+    values = {element["value"] for element in nudge.params["blocks"][-1]["elements"]}
+    assert values == {"1"} and calls == 2
+    assert "interrupted by the database (StorageError); it will be tried again" in caplog.text
+    assert BAD_REPLY not in caplog.text and "Traceback" not in caplog.text
 
 
-@pytest.mark.parametrize("failing", ["add_review", "set_nudged"])
-def test_the_database_failing_after_the_claim_still_nudges_once_with_a_log_line(
-    api: FakeSlackAPI, caplog: pytest.LogCaptureFixture, failing: str
+def test_a_nudge_posted_but_not_marked_sent_is_never_posted_again(
+    api: FakeSlackAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The message is claimed, so this instance alone nudges for it: a review that cannot be
-    # stored (or marked sent) does not cost the agent the nudge. Without a stored review the
-    # nudge's buttons carry no reference ("-"), so feedback on it is not recorded.
-    [ts] = stamps(520 + ["add_review", "set_nudged"].index(failing), 1)
-    with caplog.at_level(logging.WARNING), db_app(api, "sqlite://") as app:
-        store = app.run(app.app.bot.state.open())
+    # The one window that is at most once: between storing the review and marking its nudge
+    # sent. Here the mark fails: the nudge went out, the review stays "not nudged", and when
+    # the lease runs out the work is found still "posting" and is not posted again.
+    [ts] = stamps(521, 1)
+    with caplog.at_level(logging.WARNING), db_app(api, "sqlite://", lease_seconds=0.6) as app:
+        intake = app.run(app.app.bot.state.intake())
 
         async def down(*_: Any, **__: Any) -> Any:
             raise StorageError("database: unreachable", transient=True)
 
-        setattr(store, failing, down)
+        intake.sent = down  # type: ignore[method-assign]
         send(app, ts)
-        [nudge] = api.wait_for("chat.postEphemeral", timeout=10)
+        api.wait_for("chat.postEphemeral", timeout=10)
+        app.settle()
+        time.sleep(1.5)  # the lease runs out; a sweep takes the work and ends it
         app.settle()
         rows = stored(app)
-    values = {element["value"] for element in nudge.params["blocks"][-1]["elements"]}
-    if failing == "add_review":
-        assert "could not be stored (StorageError); nudging without it" in caplog.text
-        assert rows == [] and values == {"-"}
-    else:
-        assert "was posted but review 1 was not marked sent (StorageError)" in caplog.text
-        assert [row.nudged for row in rows] == [False] and values == {"1"}
+        work = app.run(intake.find(f"slack:live:{SUPPORT}:{ts}"))
+    nudged_once(api, [ts])
+    assert [row.nudged for row in rows] == [False]
+    assert work is not None and work.state == "done"
+    assert "was posted but review 1 was not marked sent (StorageError)" in caplog.text
+    assert "may or may not have been posted before its instance stopped" in caplog.text
     assert BAD_REPLY not in caplog.text and "Traceback" not in caplog.text
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from nudgebot.models import Review, Scores, StoredReview
 from nudgebot.storage import StorageError, Store, TipSubscription, UserSettings
 from nudgebot.storage import migrate as migrations
+from nudgebot.storage.intake import Intake
 from nudgebot.storage.schema import METADATA
 from nudgebot.storage.store import async_url
 
@@ -161,6 +162,11 @@ async def test_upgrading_from_the_first_schema_keeps_every_row(db_url: str) -> N
             (date(2026, 10, 2), "real-4"),
         ]
         assert not await store.claim("slack:nudge:C1:1700000000.000100")
+        # an old claim is a plain claim (revision 0004): never live work to sweep up
+        intake = Intake(store, owner="test", lease=60)
+        assert await intake.find("slack:nudge:C1:1700000000.000100") is None
+        assert await intake.due() == []
+        assert await intake.take("slack:nudge:C1:1700000000.000100") is None
         assert not await store.add_feedback(1, "U1", helpful=False)
         assert not await store.claim_delivery("C1", date(2026, 10, 2), "other")
         # and the upgraded schema takes new rows, in the new columns too
@@ -191,6 +197,35 @@ def _review_with_usage() -> Review:
         engine="llm",
         meta={"tokens": {"input": 100, "output": 20}, "latency_ms": 250},
     )
+
+
+async def test_upgrading_from_0003_keeps_the_claims_and_takes_live_work(db_url: str) -> None:
+    await upgrade(db_url, "0003")
+    engine = engine_for(db_url)
+    try:
+        async with engine.begin() as connection:
+            moment = when(engine, "2026-10-01 09:00:00")
+            await connection.execute(
+                text(f"INSERT INTO claimed_events (key, at) VALUES ('slack:live:C1:1.0', {moment})")
+            )
+    finally:
+        await engine.dispose()
+    now = datetime(2026, 10, 1, 9, 0, 5, tzinfo=UTC)
+    async with await Store.open(db_url, clock=lambda: now) as store:
+        assert await revision_of(db_url) == "0004"
+        assert not await store.claim("slack:live:C1:1.0")  # still claimed
+        intake = Intake(store, owner="A", lease=30)
+        assert await intake.due() == []  # a plain claim is not work to resume
+        assert not await intake.record("slack:live:C1:1.0", channel="C1", payload="{}")
+        assert await intake.record("slack:live:C1:2.0", channel="C1", payload='{"a": 1}')
+        work = await intake.find("slack:live:C1:2.0")
+        assert work is not None and (work.state, work.payload, work.attempts) == (
+            "new",
+            '{"a": 1}',
+            1,
+        )
+    await downgrade(db_url, "0003")
+    assert await revision_of(db_url) == "0003"
 
 
 async def test_open_creates_the_newest_schema(db_url: str) -> None:
@@ -235,7 +270,7 @@ async def test_downgrading_and_upgrading_again(db_url: str) -> None:
 
 async def test_without_migrate_an_old_schema_is_an_error(db_url: str) -> None:
     await upgrade(db_url, FIRST)
-    with pytest.raises(StorageError, match=r"revision '0001'.*needs '0003'.*migrate=True"):
+    with pytest.raises(StorageError, match=r"revision '0001'.*needs '0004'.*migrate=True"):
         await Store.open(db_url, migrate=False)
     await (await Store.open(db_url)).close()
     await (await Store.open(db_url, migrate=False)).close()  # at the newest now: fine
@@ -261,4 +296,9 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert str(migrations.MIGRATIONS).startswith(str(next(iter(nudgebot.__path__))))
     assert (migrations.MIGRATIONS / "env.py").is_file()
     versions = sorted(p.name for p in (migrations.MIGRATIONS / "versions").glob("r*.py"))
-    assert versions == ["r0001_initial.py", "r0002_usage.py", "r0003_conversations.py"]
+    assert versions == [
+        "r0001_initial.py",
+        "r0002_usage.py",
+        "r0003_conversations.py",
+        "r0004_intake.py",
+    ]

@@ -16,6 +16,7 @@ Slack (a local fake in tests).
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,7 +38,7 @@ from nudgebot.adapters.slack.bot import SlackBot
 from nudgebot.adapters.slack.hygiene import WholeCharacters
 from nudgebot.adapters.slack.origin import SameApp
 from nudgebot.adapters.slack.people import Directory
-from nudgebot.adapters.slack.state import SlackState
+from nudgebot.adapters.slack.state import SlackState, event_key
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
 from nudgebot.engine import ReviewEngine
@@ -63,7 +64,9 @@ class SkipRedeliveries(AsyncMiddleware):
     """Acknowledge an event seen before (same ``event_id``) without running any listener.
 
     Slack redelivers an event it thinks was not acknowledged in time (with ``X-Slack-Retry-Num``)
-    and, rarely, delivers one twice; either way the agent must be nudged once.
+    and, rarely, delivers one twice; either way the agent must be nudged once. An event the
+    app answered 503 (not recorded: :class:`~nudgebot.adapters.slack.live.NotRecorded`) is
+    forgotten again, so its redelivery gets through.
     """
 
     def __init__(self, state: SlackState) -> None:
@@ -79,7 +82,7 @@ class SkipRedeliveries(AsyncMiddleware):
         """Stop a redelivered event here; let everything else through."""
         body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not self.state.first_time(f"event:{event_id}"):
+        if event_id and not self.state.first_time(event_key(event_id)):
             retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
             logger.info("skipped a redelivered event (retry %s)", retry)
             return BoltResponse(status=200, body="")
@@ -96,6 +99,44 @@ class _SameToken(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep every record but that warning."""
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+class _NoBodies(logging.Filter):
+    """Drop Bolt's log line for a request failing its signature check: it holds the whole body.
+
+    nudgebot checks the signature itself before Bolt sees a request
+    (:class:`~nudgebot.adapters.slack.gate.SlackGate`), so Bolt's check fails only in a race
+    with the 5-minute window; its line (at INFO) would carry the body, customer text and all.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but that one."""
+        return not str(record.msg).startswith("Invalid request signature")
+
+
+QUIET_LOGGERS = ("slack_bolt.RequestVerification", "slack_bolt.AsyncRequestVerification")
+"""Bolt's request verification loggers, which log a failing request's body."""
+
+
+def quiet_request_verification() -> None:
+    """Filter Bolt's request verification loggers (:class:`_NoBodies`); safe to call again."""
+    for name in QUIET_LOGGERS:
+        bolt = logging.getLogger(name)
+        if not any(isinstance(f, _NoBodies) for f in bolt.filters):
+            bolt.addFilter(_NoBodies())
+
+
+async def _on_error(error: Exception) -> BoltResponse:
+    """Answer a listener's failure: 503 for a message not recorded (Slack delivers it again).
+
+    Anything else is logged as its type and traceback, never its words (which could quote a
+    message), and answered 500, as Bolt would.
+    """
+    if isinstance(error, live.NotRecorded):
+        return BoltResponse(status=503, body="")
+    trace = "".join(traceback.format_tb(error.__traceback__)).rstrip()
+    logger.error("a listener failed (%s)\n%s", type(error).__name__, trace)
+    return BoltResponse(status=500, body="")
 
 
 def make_client(settings: Settings, **client_kwargs: Any) -> AsyncWebClient:
@@ -139,10 +180,15 @@ def build_app(
     """
     client = client or make_client(settings, **client_kwargs)
     if state is None:
-        state = SlackState(database_url=settings.database_url, watch=settings.watch_channels)
+        state = SlackState(
+            database_url=settings.database_url,
+            watch=settings.watch_channels,
+            lease=settings.lease_seconds,
+        )
     directory = Directory(client, agents=settings.agents, leads=settings.leads)
     bot = SlackBot(settings, engine, state, directory, coach=coach, tips=tips)
     bot.services.append(RetentionJob(state.open, settings.retention_days))
+    bot.services.append(live.IntakeSweep(bot, client))  # work left by stopped instances
     if tips:  # post the subscribed channels' daily tips while the app runs
         bot.services.append(daily_tips.DailyTips(bot, client, tips))
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
@@ -157,9 +203,11 @@ def build_app(
         )
     finally:
         bolt_logger.removeFilter(quiet)
+    quiet_request_verification()
     app.bot = bot
     app.use(SameApp(settings.slack_app_id, settings.slack_team_id))
     app.use(WholeCharacters())
+    app.error(_on_error)
     app.use(SkipRedeliveries(state))
     live.register(app, bot)
     chat.register(app, bot)

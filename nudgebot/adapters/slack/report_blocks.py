@@ -167,6 +167,13 @@ def report_blocks(report: Report, *, private: bool) -> dict[str, Any]:
         _header(f"Team review · {query.period_label}"),
         _context(f"{scope} · {_period(query)}"),
     ]
+    if report.unreviewed:
+        blocks.append(
+            _context(
+                f"{_plural(report.unreviewed, 'message')} not reviewed: the app was overloaded, "
+                "or reviewing failed."
+            )
+        )
     if not report.replies:
         blocks.append(
             _section("No replies were reviewed in this period. Try a longer one, like `30d`.")

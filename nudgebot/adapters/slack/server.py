@@ -4,9 +4,10 @@ Over HTTP the app is mounted at ``/slack/events`` in the shared
 :class:`~nudgebot.adapters.router.Router`. At shutdown (SIGTERM or Ctrl-C: uvicorn stops taking
 requests, then runs the router's shutdown hooks) it waits up to :data:`DRAIN_SECONDS` for the
 work still running after acks, so nudges in flight are posted and recorded; work still running
-then is cancelled, with one log line, before the database closes: a nudge it had not posted
-stays recorded as not sent. ``nudgebot serve --http`` then ends by the signal it got, as
-uvicorn does: exit status 143 (-15 to Python's ``subprocess``) for SIGTERM, 130 for Ctrl-C.
+then is cancelled, with one log line, before the database closes, and given back to the
+database: the next instance (or a running one) resumes it (see :mod:`.live`). ``nudgebot
+serve --http`` then ends by the signal it got, as uvicorn does: exit status 143 (-15 to
+Python's ``subprocess``) for SIGTERM, 130 for Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from nudgebot.adapters.router import HEALTH_PATH, Router, http_server
 from nudgebot.adapters.slack.app import NudgeApp
 from nudgebot.adapters.slack.convert import slack_error
+from nudgebot.adapters.slack.gate import SlackGate
 
 __all__ = [
     "EVENTS_PATH",
@@ -46,12 +48,15 @@ LONGEST_WAIT = 60.0
 def asgi_app(app: NudgeApp, router: Router | None = None) -> Router:
     """Mount ``app`` at ``/slack/events`` in ``router`` (a new one by default); return it.
 
-    The app starts (its HTTP session, database, services) with the server and drains its
-    work at shutdown.
+    Requests pass the signature check (:class:`~nudgebot.adapters.slack.gate.SlackGate`)
+    before Bolt reads them; ``GET /readyz`` asks the app's database. The app starts (its HTTP
+    session, database, services) with the server and drains its work at shutdown.
     """
     router = router or Router()
     handler = AsyncSlackRequestHandler(app, path=EVENTS_PATH)
-    router.mount(EVENTS_PATH, handler)
+    secret = app.bot.settings.slack_signing_secret or ""
+    router.mount(EVENTS_PATH, SlackGate(handler, secret))
+    router.readiness.append(app.bot.state.ready)
 
     router.on_startup.append(lambda: start(app))
     router.on_shutdown.append(lambda: stop(app))
@@ -71,8 +76,8 @@ async def stop(app: NudgeApp) -> None:
     if not await app.bot.tasks.join(DRAIN_SECONDS):
         cancelled = await app.bot.tasks.cancel()
         logger.warning(
-            "stopped with %d piece(s) of work unfinished: cancelled (nudges not posted stay "
-            "recorded as not sent)",
+            "stopped with %d piece(s) of work unfinished: cancelled (live reviews not finished "
+            "are given back, for the next instance to resume)",
             cancelled,
         )
     await app.bot.engine.aclose()

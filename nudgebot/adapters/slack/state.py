@@ -16,11 +16,21 @@ seconds and is injected, so tests control time; the store gets the same clock.
 When the database fails (beyond the store's own retries): the watched channels last read stay
 in use, and a live review whose connection was lost while it was stored is looked for before
 it is stored again, so it is stored once (:meth:`SlackState.record_review`).
+
+Live work is recorded in the database before its event is acknowledged, and worked from there
+(:meth:`SlackState.intake`, :mod:`nudgebot.storage.intake`): this instance's claims carry its
+:attr:`~SlackState.owner` id and a lease of :attr:`~SlackState.lease` seconds, renewed while
+the keys in :attr:`~SlackState.working` are worked on.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -30,9 +40,18 @@ from datetime import UTC, datetime, timedelta
 from nudgebot.adapters.conversation_memory import CONVERSATIONS, ConversationMemory
 from nudgebot.models import Review
 from nudgebot.storage import StorageError, Store, UserSettings
+from nudgebot.storage.intake import Intake
 from nudgebot.storage.lazy import Database
 
-__all__ = ["ReviewRecord", "SlackState", "TTLSet", "review_id_of"]
+__all__ = [
+    "LEASE_SECONDS",
+    "ReviewRecord",
+    "SlackState",
+    "TTLSet",
+    "event_key",
+    "instance_id",
+    "review_id_of",
+]
 
 Clock = Callable[[], float]
 
@@ -46,6 +65,8 @@ SETTINGS_CACHE = 10_000
 """Agents whose settings are cached at most (the least recently used go first)."""
 WATCH_REFRESH = 30.0
 """Seconds the watched channels are cached: how soon another instance's ``/nudge watch`` shows."""
+WATCH_WAIT = 0.25
+"""Seconds an event waits for the watched channels to be read again before using the known."""
 PLATFORM = "slack"
 _LARGEST_ID = 2**63 - 1  # the database's BIGINT
 
@@ -62,7 +83,20 @@ def review_id_of(ref: str) -> int | None:
     return number if 0 < number <= _LARGEST_ID else None
 
 
+LEASE_SECONDS = 60.0
+"""How long this instance holds live work it took without renewing (``NUDGEBOT_LEASE_SECONDS``)."""
+
 logger = logging.getLogger("nudgebot.slack")
+
+
+def event_key(event_id: str) -> str:
+    """Return the key a Slack event is remembered by in :meth:`SlackState.first_time`."""
+    return f"event:{event_id}"
+
+
+def instance_id() -> str:
+    """Name this process among the instances sharing a database: host, pid, random."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class TTLSet:
@@ -87,6 +121,10 @@ class TTLSet:
     def __contains__(self, key: object) -> bool:
         self._purge()
         return key in self._expiry
+
+    def discard(self, key: str) -> None:
+        """Forget ``key`` if it is here."""
+        self._expiry.pop(key, None)
 
     def add_new(self, *keys: str) -> bool:
         """Add every key and return True, unless one of them is already here (then add none)."""
@@ -132,7 +170,9 @@ class SlackState:
     ``clock`` returns seconds since the epoch (``time.time`` by default); tests pass their
     own. ``dedupe_ttl`` is how long a handled event is remembered in memory (Slack retries
     within about an hour at most), ``dedupe_size`` bounds how many are. ``conversations``
-    bounds how many threads and channels have their recent turns remembered.
+    bounds how many threads and channels have their recent turns remembered. ``lease`` is how
+    long live work this instance took stays its own without renewal; ``owner`` names the
+    instance (a new :func:`instance_id` by default).
     """
 
     def __init__(
@@ -146,13 +186,21 @@ class SlackState:
         dedupe_ttl: float = 3600.0,
         dedupe_size: int = 50_000,
         conversations: int = CONVERSATIONS,
+        lease: float = LEASE_SECONDS,
+        owner: str | None = None,
     ) -> None:
         self.clock = clock
+        self.lease = lease
+        self.owner = owner or instance_id()
+        self.working: set[str] = set()
+        """The keys of the live work this instance is working on (their leases are renewed)."""
+        self._intake: Intake | None = None
         self.database = database or Database(database_url, store=store, clock=self.now)
         self._owns_database = database is None
         self.configured: frozenset[str] = frozenset(watch)
         self._watched: frozenset[str] = frozenset()
         self._watched_at: float | None = None
+        self._refreshing: asyncio.Future[None] | None = None
         self._seen = TTLSet(dedupe_ttl, dedupe_size, clock)
         self.conversations = ConversationMemory(conversations=conversations, clock=clock)
         """The recent turns of each thread and channel seen (see :mod:`.thread`)."""
@@ -168,6 +216,17 @@ class SlackState:
         """Return the store, opening the database (and upgrading its schema) the first time."""
         return await self.database.open()
 
+    async def intake(self) -> Intake:
+        """Return this instance's live work in the database (see :mod:`nudgebot.storage.intake`)."""
+        store = await self.open()
+        if self._intake is None or self._intake.store is not store:
+            self._intake = Intake(store, self.owner, self.lease)
+        return self._intake
+
+    async def ready(self) -> str | None:
+        """None when the database answers, else a sentence saying it does not (``/readyz``)."""
+        return await self.database.ready()
+
     async def close(self) -> None:
         """Close the database, unless it was given (shared: its owner closes it)."""
         if self._owns_database:
@@ -180,13 +239,13 @@ class SlackState:
         if channel in self.configured:
             return False
         added = await (await self.open()).watch(channel, by)
-        self._watched_at = None
+        self._watched_at = self._refreshing = None
         return added
 
     async def unwatch(self, channel: str) -> bool:
         """Stop watching a channel; return False if it was not watched (or is configured)."""
         removed = await (await self.open()).unwatch(channel)
-        self._watched_at = None
+        self._watched_at = self._refreshing = None
         return removed
 
     async def is_watched(self, channel: str) -> bool:
@@ -196,21 +255,35 @@ class SlackState:
     async def watched(self) -> frozenset[str]:
         """Return the channels watched with ``/nudge watch`` (cached for a while).
 
-        If the database cannot be read, the channels last read stay in use (and are read
-        again after :data:`WATCH_REFRESH` seconds): an event is not dropped for it.
+        Read again after :data:`WATCH_REFRESH` seconds by one query however many callers ask
+        meanwhile; a caller waits for it at most :data:`WATCH_WAIT` seconds (it answers
+        Slack: a busy database must not hold up every ack), then uses the channels last
+        read, as when the database cannot be read (an event is not dropped for it). The
+        first read, and the one after this instance's own ``/nudge watch``, are waited for.
         """
         now = self.clock()
-        if self._watched_at is None or now - self._watched_at > WATCH_REFRESH:
-            try:
-                self._watched = frozenset(await (await self.open()).watched())
-            except StorageError as error:
-                logger.warning(
-                    "could not read the watched channels (%s); using the %d known",
-                    type(error).__name__,
-                    len(self._watched),
-                )
-            self._watched_at = now
+        if self._watched_at is not None and now - self._watched_at <= WATCH_REFRESH:
+            return self._watched
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._refresh_watched())
+        refresh = self._refreshing
+        if self._watched_at is None:  # never read, or changed here: wait for it
+            await asyncio.shield(refresh)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(refresh), WATCH_WAIT)
         return self._watched
+
+    async def _refresh_watched(self) -> None:
+        try:
+            self._watched = frozenset(await (await self.open()).watched())
+        except StorageError as error:
+            logger.warning(
+                "could not read the watched channels (%s); using the %d known",
+                type(error).__name__,
+                len(self._watched),
+            )
+        self._watched_at = self.clock()
 
     # -- per-agent settings ------------------------------------------------------------------
 
@@ -258,6 +331,10 @@ class SlackState:
         return settings
 
     # -- exactly once ------------------------------------------------------------------------
+
+    def forget_seen(self, key: str) -> None:
+        """Forget a key :meth:`first_time` remembered (its event is to be handled again)."""
+        self._seen.discard(key)
 
     def first_time(self, *keys: str) -> bool:
         """Return True and remember the keys if none was seen recently in this process."""
