@@ -192,7 +192,7 @@ class Review:
     def suggestion_ready(self) -> bool:
         """True when there is a suggestion with no [placeholders] left to fill in."""
         text = self.suggestion
-        return text is not None and self.needs_nudge and not _PLACEHOLDER.search(text)
+        return text is not None and not _PLACEHOLDER.search(text)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON contract of ``nudgebot check --format json``."""
@@ -202,7 +202,7 @@ class Review:
             "findings": [f.to_dict() for f in self.findings],
             "move": self.move,
             "suggestion": self.suggestion if self.needs_nudge else None,
-            "suggestion_ready": self.suggestion_ready,
+            "suggestion_ready": self.needs_nudge and self.suggestion_ready,
             "engine": self.engine,
             "note": self.note,
             "judged": self.judged,
