@@ -12,7 +12,7 @@ This module is the small public API; it imports nothing from Slack, Teams or Ope
 """
 
 from nudgebot.engine import DraftError, ReviewEngine, review
-from nudgebot.models import DIMENSIONS, Draft, Finding, Review, Scores
+from nudgebot.models import DIMENSIONS, Draft, Finding, Review, Scores, Turn
 
 __all__ = [
     "DIMENSIONS",
@@ -22,6 +22,7 @@ __all__ = [
     "Review",
     "ReviewEngine",
     "Scores",
+    "Turn",
     "__version__",
     "review",
 ]

@@ -17,6 +17,7 @@ EXPECTED = [
     "Review",
     "ReviewEngine",
     "Scores",
+    "Turn",
     "__version__",
     "review",
 ]
@@ -50,6 +51,12 @@ def test_review_shortcut() -> None:
     assert result.needs_nudge
     assert all(isinstance(f, nudgebot.Finding) for f in result.findings)
     assert set(result.scores.to_dict()) == set(nudgebot.DIMENSIONS)
+
+
+def test_review_shortcut_takes_the_thread() -> None:
+    thread = [nudgebot.Turn("customer", "My parcel is a week late and nobody replies")]
+    result = nudgebot.review("Not our problem, you'll have to contact the courier.", thread=thread)
+    assert result.needs_nudge and result.move == "handoff"
 
 
 def test_importing_nudgebot_imports_no_platform_or_model_code() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,6 +383,10 @@ def _note(notes: list[str]) -> str | None:
     return "; ".join(notes) if notes else None
 
 
-def review(text: str, customer: str | None = None) -> Review:
-    """Review one draft with the bundled rules: the shortest way in."""
-    return ReviewEngine().review_rules(Draft(text=text, customer=customer))
+def review(text: str, customer: str | None = None, thread: Sequence[Turn] = ()) -> Review:
+    """Review one draft with the bundled rules: the shortest way in.
+
+    ``thread`` is the conversation before the draft, oldest first; ``customer`` alone is a
+    one-turn thread.
+    """
+    return ReviewEngine().review_rules(Draft(text=text, customer=customer, thread=tuple(thread)))
