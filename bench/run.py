@@ -345,8 +345,15 @@ def measure(budget_s: float, full: bool, size: int) -> dict[str, Any]:
     review(threaded[0])
     thread_times, _ = time_each(threaded[1:], review, budget_s * 0.1, minimum=100)
     alone_times, _ = time_each(alone[1 : 1 + len(thread_times)], review, None, minimum=0)
+    live_times, _ = time_each(
+        threaded[1 : 1 + len(thread_times)],
+        lambda draft: engine.review_rules(draft, live=True),
+        None,
+        minimum=0,
+    )
     thread_fig = {
         "drafts": len(thread_times),
+        "median_us_live": us(statistics.median(live_times)),
         "median_us": us(statistics.median(thread_times)),
         "p95_us": us(percentile(thread_times, 95)),
         "median_us_customer_only": us(statistics.median(alone_times)),
@@ -434,6 +441,11 @@ def render(fig: dict[str, Any]) -> str:
             f"{fig['thread']['drafts']} drafts; target <= 1,500 us",
         ),
         ("  p95 per draft", _fmt(fig["thread"]["p95_us"], " us"), ""),
+        (
+            "  median, live (suggestion only with a nudge)",
+            _fmt(fig["thread"]["median_us_live"], " us"),
+            "a watched channel: nobody asked",
+        ),
         (
             "  thread / customer's message only",
             _fmt(fig["thread"]["ratio_thread_to_customer_only"], "x", 2),

@@ -130,11 +130,17 @@ class ReviewEngine:
         notes = [f"removed {invisible} invisible character(s)"] if invisible else []
         return replace(draft, text=text, customer=customer, thread=thread), notes
 
-    def review_rules(self, draft: Draft) -> Review:
-        """Review a draft with the rules engine alone."""
-        return self._rules(*self.prepare(draft))[0]
+    def review_rules(self, draft: Draft, *, live: bool = False) -> Review:
+        """Review a draft with the rules engine alone.
 
-    def _rules(self, draft: Draft, notes: list[str]) -> tuple[Review, Context | None]:
+        ``live``: nobody asked (a watched channel), so a suggestion is written only when a nudge
+        will go out; an agent who asks gets one whenever there is a point to raise.
+        """
+        return self._rules(*self.prepare(draft), live=live)[0]
+
+    def _rules(
+        self, draft: Draft, notes: list[str], *, live: bool = False
+    ) -> tuple[Review, Context | None]:
         """Return the rules' review of a prepared draft, and its context (None if not judged)."""
         if word_count(draft.text) == 0:
             notes.append("nothing to review: the draft has no words")
@@ -153,7 +159,7 @@ class ReviewEngine:
         findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
         needs_nudge = self.calibration.live(findings)
         suggestion = None
-        if any(f.level == "nudge" for f in findings):  # shown to an agent who asks
+        if needs_nudge or (not live and any(f.level == "nudge" for f in findings)):
             suggestion = self._suggest(draft, context, hits, findings, notes)
         reading = read(context)
         review = Review(
@@ -207,23 +213,23 @@ class ReviewEngine:
             notes.append(NO_REWRITE)
         return suggestion
 
-    async def review(self, draft: Draft, engine: str = "auto") -> Review:
+    async def review(self, draft: Draft, engine: str = "auto", *, live: bool = False) -> Review:
         """Review a draft with the chosen engine (``auto``, ``rules`` or ``llm``).
 
         ``auto`` asks the model when one is configured; ``llm`` asks it and says so in the
         note when none is. Either way a model that is missing or fails leaves the rules'
         review, with the reason in ``note`` and ``meta["fallback"]``. Each review is counted
-        in :data:`nudgebot.metrics.METRICS`.
+        in :data:`nudgebot.metrics.METRICS`. ``live`` is as for :meth:`review_rules`.
         """
         from nudgebot.metrics import METRICS  # here: the command line's rules path never pays
 
-        decided = await self._review(draft, engine)
+        decided = await self._review(draft, engine, live)
         METRICS.review_done(decided)
         return decided
 
-    async def _review(self, draft: Draft, engine: str) -> Review:
+    async def _review(self, draft: Draft, engine: str, live: bool = False) -> Review:
         prepared, notes = self.prepare(draft)
-        rules, context = self._rules(prepared, list(notes))
+        rules, context = self._rules(prepared, list(notes), live=live)
         if engine == "rules" or (engine == "auto" and self.llm is None):
             return rules
         if self.llm is None:

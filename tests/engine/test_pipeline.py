@@ -160,3 +160,17 @@ def test_async_review_with_llm_falls_back_to_rules_with_a_note() -> None:
     result = asyncio.run(ENGINE.review(Draft("Nope."), engine="llm"))
     assert result.engine == "rules"
     assert result.note and "no model" in result.note
+
+
+def test_a_live_review_writes_a_suggestion_only_when_a_nudge_goes_out() -> None:
+    from nudgebot.engine.calibration import Calibration
+
+    # every finding 0.4 sure: enough to edit for an agent who asks, not to interrupt
+    engine = ReviewEngine(calibration=Calibration({"bias": -0.4}, threshold=0.5))
+    draft = Draft(text="Not our problem, contact the courier.", customer="Where is my parcel??")
+    asked = engine.review_rules(draft)
+    live = engine.review_rules(draft, live=True)
+    assert not asked.needs_nudge and asked.points_raised and asked.suggestion
+    assert not live.needs_nudge and live.findings == asked.findings and live.suggestion is None
+    sure = ReviewEngine(calibration=Calibration({"bias": 10.0}, threshold=0.5))
+    assert sure.review_rules(draft, live=True).suggestion == sure.review_rules(draft).suggestion

@@ -269,7 +269,7 @@ def test_work_failing_every_attempt_ends_as_failed_and_counted_without_a_message
     ):
         tries = 0
 
-        async def broken(draft: Any) -> Any:
+        async def broken(draft: Any, **_: Any) -> Any:
             nonlocal tries
             tries += 1
             raise RuntimeError(f"boom: {draft.text}")  # its words must not be logged

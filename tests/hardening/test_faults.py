@@ -135,8 +135,8 @@ def spy_reviews(app: RunningApp) -> list[Review]:
     bot = app.app.bot
     original = bot.review
 
-    async def review(draft: Draft) -> Review:
-        result = await original(draft)
+    async def review(draft: Draft, *, live: bool = False) -> Review:
+        result = await original(draft, live=live)
         seen.append(result)
         return result
 

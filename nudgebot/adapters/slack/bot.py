@@ -117,9 +117,12 @@ class SlackBot:
         """Run ``work`` after the ack (see :class:`Background`)."""
         self.tasks.spawn(work, what=what, notify=notify)
 
-    async def review(self, draft: Draft) -> Review:
-        """Review a draft with whichever engine is configured (the model, else the rules)."""
-        return await self.engine.review(draft, "auto")
+    async def review(self, draft: Draft, *, live: bool = False) -> Review:
+        """Review a draft with whichever engine is configured (the model, else the rules).
+
+        ``live``: a reply in a watched channel, nobody asked (a suggestion only with a nudge).
+        """
+        return await self.engine.review(draft, "auto", live=live)
 
     async def reply(self, text: str, draft: Draft) -> dict[str, Any]:
         """Answer what an agent wrote to the bot: coaching for a question, else a review."""

@@ -297,7 +297,7 @@ async def nudge(
     thread = await thread_before(bot, channel, ts, thread_ts, home)
     draft = draft_from_message(event, thread=thread)
     try:
-        review = await bot.review(draft)
+        review = await bot.review(draft, live=True)
     except DraftError:  # an empty or oversized message: nobody asked, so nothing to say
         await intake.finish(key)
         return

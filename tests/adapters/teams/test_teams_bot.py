@@ -121,9 +121,9 @@ class RecordingEngine(ReviewEngine):
         super().__init__()
         self.drafts: list[Draft] = []
 
-    async def review(self, draft: Draft, engine: str = "auto") -> Review:
+    async def review(self, draft: Draft, engine: str = "auto", *, live: bool = False) -> Review:
         self.drafts.append(draft)
-        return await super().review(draft, engine)
+        return await super().review(draft, engine, live=live)
 
 
 def quoting(
