@@ -134,26 +134,13 @@ def prepare(
 
 
 def _spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
-    def ranks(values: Sequence[float]) -> list[float]:
-        order = sorted(range(len(values)), key=values.__getitem__)
-        out = [0.0] * len(values)
-        i = 0
-        while i < len(order):
-            j = i
-            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-                j += 1
-            for k in range(i, j + 1):
-                out[order[k]] = (i + j) / 2 + 1
-            i = j + 1
-        return out
+    """Spearman's correlation (bench/politeness.py's), None for fewer than three pairs."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from bench.politeness import spearman
 
-    if len(a) < 3:
-        return None
-    ra, rb = ranks(a), ranks(b)
-    try:
-        return statistics.correlation(ra, rb)
-    except statistics.StatisticsError:
-        return None
+    return spearman(a, b) if len(a) >= 3 else None
 
 
 def score(folder: Path) -> int:

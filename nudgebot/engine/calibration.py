@@ -21,21 +21,15 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from nudgebot.engine.reading import SITUATION
 from nudgebot.engine.rules.checker import Context
 from nudgebot.models import Finding
 
 SITUATIONS: tuple[str, ...] = (
+    *SITUATION,  # the reading of the conversation, and a few more signals:
     "customer_upset",
     "customer_problem",
-    "thread_upset",
-    "thread_distressed",
-    "thread_fault",
-    "thread_repeats",
-    "earlier_acknowledged",
-    "earlier_asked",
-    "customer_thanks",
     "customer_asks",
-    "customer_bereaved",
     "draft_owns_fault",
     "draft_done",
     "draft_short",
