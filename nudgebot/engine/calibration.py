@@ -92,7 +92,13 @@ class Calibration:
 
     def live(self, findings: tuple[Finding, ...]) -> bool:
         """Return whether a coach would interrupt: a nudge-level finding at the threshold."""
-        return any(f.level == "nudge" and (f.confidence or 0.0) >= self.threshold for f in findings)
+        return bool(self.deciding(findings))
+
+    def deciding(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        """Return the findings that make the live decision: nudge-level, at the threshold."""
+        return tuple(
+            f for f in findings if f.level == "nudge" and (f.confidence or 0.0) >= self.threshold
+        )
 
 
 UNCALIBRATED = Calibration({"bias": 10.0}, threshold=0.5)
