@@ -17,8 +17,9 @@ period of 100,000 reviews comes back as a few hundred rows.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,7 @@ from nudgebot.learning import (
 from nudgebot.storage.schema import feedback, judgements, reviews, rule_changes, rule_states
 from nudgebot.storage.store import Store
 
-__all__ = ["THREAD_DAYS", "Learning"]
+__all__ = ["QUIET_TTL", "THREAD_DAYS", "Learning", "QuietRules"]
 
 THREAD_DAYS = 7
 """A customer's message counts as the next one after a nudged reply up to this many days later."""
@@ -558,3 +559,38 @@ def _settled(
         if known is None or (known[2] == "disagree" and verdict != "disagree"):
             by_rule[rule] = (rule, dimension, verdict)
     return list(by_rule.values())
+
+
+QUIET_TTL = 10.0
+"""Seconds a team's quieted rules are cached for the live path (see :class:`QuietRules`)."""
+
+
+class QuietRules:
+    """A team's quieted rules for the live path, cached for :data:`QUIET_TTL` seconds.
+
+    A change made on this instance (a lead's ``rules off``, a vote that quiets a rule) shows
+    at once (:meth:`forget`); one made on another instance within the TTL. ``clock`` is a
+    monotonic clock in seconds (injected in tests).
+    """
+
+    def __init__(self, learning: Learning, clock: Callable[[], float] = time.monotonic) -> None:
+        self.learning = learning
+        self._clock = clock
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def of(self, team: str | None) -> frozenset[str]:
+        """Return the rules that must not nudge live in ``team``."""
+        key, now = _team(team), self._clock()
+        cached = self._cache.get(key)
+        if cached is not None and now - cached[0] <= QUIET_TTL:
+            return cached[1]
+        quiet = await self.learning.quiet_rules(team)
+        self._cache[key] = (now, quiet)
+        return quiet
+
+    def forget(self, team: str | None = None) -> None:
+        """Drop the cached rules of ``team`` (of every team when None)."""
+        if team is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(_team(team), None)

@@ -258,3 +258,21 @@ async def test_agreement_and_labelled_cases_read_back_with_eval(
     read = read_cases(path)
     assert len(read) == 4
     assert read[0].thread == (Turn("customer", CUSTOMER),)
+
+
+async def test_quiet_rules_are_cached_for_ten_seconds_unless_changed_here(store: Store) -> None:
+    from nudgebot.storage.learning import QuietRules
+
+    ticks = [0.0]
+    here = Learning(store)
+    elsewhere = Learning(store)  # another instance, same database
+    cache = QuietRules(here, clock=lambda: ticks[0])
+    assert await cache.of("T1") == frozenset()
+    await elsewhere.set_mode("T1", "respect.blame", "off", by="L1")
+    ticks[0] = 9.0
+    assert await cache.of("T1") == frozenset()  # another instance's change: up to 10 s
+    ticks[0] = 10.5
+    assert await cache.of("T1") == {"respect.blame"}
+    await here.set_mode("T1", "respect.blame", "on", by="L1")
+    cache.forget("T1")  # this instance's change: at once
+    assert await cache.of("T1") == frozenset()
