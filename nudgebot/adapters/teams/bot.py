@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from nudgebot.adapters import background
 from nudgebot.adapters.background import MAX_PENDING
@@ -61,6 +61,9 @@ from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
 from nudgebot.models import Draft, Review, Turn
 from nudgebot.tips import TipLibrary
+
+if TYPE_CHECKING:
+    from nudgebot.adapters.teams.team_learning import TeamsLearning
 
 __all__ = [
     "BUSY",
@@ -219,6 +222,9 @@ class TeamsBot:
     on_review: CommandHook = not_set_up
     on_tips: CommandHook | None = None
     """None: today's tip from :attr:`tips` when there is a library, else "not set up yet"."""
+    on_rules: CommandHook = not_set_up
+    learning: TeamsLearning | None = None
+    """What the team's reactions teach (quieted rules, edits, customers' replies); None: off."""
     tasks: Background = field(default_factory=Background)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     conversations: ConversationMemory = field(default_factory=ConversationMemory)
@@ -249,6 +255,8 @@ class TeamsBot:
         if quoted is not None and kind != "personal" and is_review_request(text):
             author = _aad_from_mri(quoted.sender_id)
             draft = draft_from_activity(activity, text=quoted.text, author=author)
+            if quoted.message_id:  # the reply reviewed is the quoted message (its edits count)
+                draft = replace(draft, id=quoted.message_id)
             return Ask("review", text=quoted.text, draft=draft, surface="reply")
         if not text:
             return Ask("ignore") if activity.get("value") is not None else Ask("help")
@@ -293,7 +301,7 @@ class TeamsBot:
 
         await _safely(note(ref), "keeping a conversation reference")
 
-    def _in_conversation(self, ask: Ask, activity: Activity) -> Draft:
+    async def _in_conversation(self, ask: Ask, activity: Activity) -> Draft:
         """Return the draft with the turns before it, remembering the ones this message shows.
 
         In a channel thread or a group chat, each message quoted to the bot is remembered as
@@ -319,23 +327,33 @@ class TeamsBot:
         else:
             if quoted is not None:
                 memory.add(key, *quoted)
+                if quoted[1].role == "customer":
+                    await self._customer_said(activity, quoted[0], quoted[1].text)
             thread = memory.before(key, activity_order(activity)).turns or draft.thread
         customer = next((t.text for t in reversed(thread) if t.role == "customer"), None)
         return replace(draft, thread=thread, customer=customer)
 
     async def _review(self, ask: Ask, activity: Activity) -> Reply:
         assert ask.draft is not None
-        ask = replace(ask, draft=self._in_conversation(ask, activity))
+        ask = replace(ask, draft=await self._in_conversation(ask, activity))
         assert ask.draft is not None
+        where = reference_from_activity(activity)
+        quiet: frozenset[str] = frozenset()
+        if ask.surface == "reply" and self.learning is not None and where is not None:
+            # A reply in a conversation is the live path: the team's quieted rules don't nudge.
+            found = await _safely(self.learning.quiet(where.tenant_id), "reading quiet rules")
+            quiet = found or frozenset()
         try:
-            review = await self.engine.review(ask.draft, "auto")
+            review = await self.engine.review(ask.draft, "auto", quiet=quiet)
         except DraftError as error:
             return Reply(text=f"I couldn't review that: {sentence(str(error))}")
         user_id, aad_id, _ = sender(activity)
-        where = reference_from_activity(activity)
         ref = None
         if where is not None:
-            item = ReviewedDraft(ask.draft, review, ask.surface, user_id, aad_id, where)
+            thread_key = _get(activity, "conversation", "id")
+            item = ReviewedDraft(
+                ask.draft, review, ask.surface, user_id, aad_id, where, thread_key=thread_key
+            )
             ref = await _safely(self.record_review(item), "storing a review")
         ref = ref or uuid.uuid4().hex
         requester = aad_id or user_id
@@ -362,7 +380,8 @@ class TeamsBot:
         if where is None:  # pragma: no cover - a message always says where it is
             return [Reply(text=FAILED)]
         call = CommandCall(ask.command or "", ask.text, user_id, aad_id, name, where)
-        hook = self.on_review if ask.command == "review" else self.on_tips or self._tip_of_the_day
+        hooks = {"review": self.on_review, "rules": self.on_rules}
+        hook = hooks.get(ask.command or "") or self.on_tips or self._tip_of_the_day
         answer: CommandAnswer = await hook(call)
         if isinstance(answer, dict):
             return [Reply(card=answer)]
@@ -378,6 +397,38 @@ class TeamsBot:
             return await not_set_up(call)
         tip = list(self.tips)[self.clock().date().toordinal() % len(self.tips)]
         return cards.text_card(tip.text, title="Today's tip")
+
+    async def _customer_said(self, activity: Activity, order: tuple[int, int], text: str) -> None:
+        """Tell the learning core a customer's message in this conversation (the outcome).
+
+        ``order`` is the message's time in epoch milliseconds (0 when Teams did not say).
+        """
+        if self.learning is None:
+            return
+        thread_key = str(_get(activity, "conversation", "id") or "")
+        if not thread_key:
+            return
+        at = datetime.fromtimestamp(order[0] / 1000, UTC) if order[0] > 0 else None
+        work = self.learning.customer_said(
+            channel=base_conversation_id(thread_key), thread_key=thread_key, text=text, at=at
+        )
+        await _safely(work, "recording a customer's message")
+
+    async def edited(self, activity: Activity) -> bool:
+        """Record Teams' ``messageUpdate`` / ``editMessage``: a nudged reply edited is acted on.
+
+        Teams sends it for messages the bot received (with the ``ChannelMessage.Read.Group``
+        or ``ChatMessage.Read.Chat`` permission: every message of the conversation); its
+        ``id`` is the edited message's. Returns whether a nudged review was marked.
+        """
+        if self.learning is None or _get(activity, "channelData", "eventType") != "editMessage":
+            return False
+        message_id = activity.get("id")
+        conversation = base_conversation_id(str(_get(activity, "conversation", "id") or ""))
+        if not isinstance(message_id, str) or not message_id or not conversation:
+            return False
+        work = self.learning.edited(channel=conversation, message_id=message_id)
+        return bool(await _safely(work, "recording an edit"))
 
     # -- card buttons ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ leads' review, the tips and storage plug in without the app knowing them:
   The defaults say politely that the command is not set up yet.
 - ``feedback(item)`` records a :class:`Feedback` (the card's buttons, Teams' own thumbs);
   the default, :class:`MemoryFeedback`, keeps them in memory.
+- ``on_rules(call)`` answers the ``rules`` command (the team's rules, their figures and state).
 - ``record_review(item)`` stores a :class:`ReviewedDraft` and returns its id, which becomes
   the card's ``ref`` (and so the ``ref`` of its feedback); the default keeps nothing.
 
@@ -139,6 +140,9 @@ class ReviewedDraft:
     """Who asked for the review (Teams id)."""
     user_aad_id: str | None
     conversation: ConversationRef
+    thread_key: str | None = None
+    """The conversation the reply is part of (a channel thread's full id, with its
+    ``;messageid=``), for the customer's next message there."""
 
 
 ReviewRecorder = Callable[[ReviewedDraft], Awaitable[str | None]]
