@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import asyncio
+from collections.abc import Collection
 from typing import Any
 
 import pytest
