@@ -1,0 +1,327 @@
+"""Learning from the team on Teams: quieted rules, acted on, outcomes, the ``rules`` command.
+
+The app is mounted by :func:`mount_teams` on a real database (SQLite, and PostgreSQL when
+configured) on a clock the tests move, served by uvicorn, the FakeBotConnector standing in
+for Teams. Agents ask for a review of their reply in a channel thread (quoting it and
+@mentioning the bot): the card reaches them in their 1:1 chat, and they click its buttons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from nudgebot.adapters.router import Router
+from nudgebot.adapters.teams import cards
+from nudgebot.adapters.teams.app import TeamsApp
+from nudgebot.adapters.teams.team_commands import mount_teams
+from nudgebot.adapters.teams.team_learning import LEADS_ONLY_RULES
+from nudgebot.engine import ReviewEngine
+from nudgebot.learning import RuleFigures
+from nudgebot.storage import Store
+from nudgebot.storage.lazy import Database
+from nudgebot.storage.learning import Learning
+from nudgebot.testing_teams import ConnectorCall, FakeBotConnector
+from tests.adapters.teams.card_model import card_problems
+from tests.adapters.teams.harness import (
+    CHANNEL,
+    LEAD_AAD,
+    TENANT,
+    RunningTeams,
+    actions,
+    dev_settings,
+    element,
+    fixture,
+    message,
+    text_of,
+)
+from tests.databases import db_url, pg_module_url
+from tests.storage.conftest import START, FakeClock
+
+__all__ = ["db_url", "pg_module_url"]
+
+REPLY = "We don't do refunds on sale items, that's policy."
+DEFLECTING = "Not our problem, you'll need to contact the courier about that."
+RULES = ("adaptable.flat-no", "adaptable.policy-shield")
+"""The rules whose findings on :data:`REPLY` make the live decision."""
+OTHER_TENANT = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+LEAD = {"id": "29:1Rz8wLeadOmarTeamsId", "name": "Omar Haddad", "aadObjectId": LEAD_AAD}
+THREAD = f"{CHANNEL};messageid=1763633000001"
+
+
+def agent(number: int) -> dict[str, str]:
+    return {
+        "id": f"29:agent{number}",
+        "name": f"Agent {number}",
+        "aadObjectId": f"00000000-0000-4000-8000-{number:012d}",
+    }
+
+
+@pytest.fixture(scope="module")
+def connector() -> Iterator[FakeBotConnector]:
+    with FakeBotConnector() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def app(db_url: str, connector: FakeBotConnector, clock: FakeClock) -> Iterator[RunningTeams]:
+    settings = dev_settings(connector, database_url=db_url, leads=(LEAD_AAD,))
+    engine = ReviewEngine.from_settings(settings)
+    database = Database(db_url, clock=clock)
+
+    def mount(router: Router) -> TeamsApp:
+        teams = mount_teams(router, settings, engine, database)
+        router.on_shutdown.append(database.close)
+        return teams
+
+    with RunningTeams(settings, engine, mount=mount) as running:
+        running.database = database  # type: ignore[attr-defined]
+        connector.reset()
+        yield running
+        running.settle()
+
+
+def learning_of(app: RunningTeams) -> Learning:
+    database: Database = app.database  # type: ignore[attr-defined]
+    store: Store = app.run(database.open())
+    return Learning(store)
+
+
+def millis(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+def reply_reviewed(
+    app: RunningTeams,
+    connector: FakeBotConnector,
+    who: dict[str, str],
+    message_id: str,
+    *,
+    tenant: str = TENANT,
+    text: str = REPLY,
+) -> dict[str, Any]:
+    """``who`` quotes their reply ``message_id`` in the thread and asks; return the card."""
+    activity = fixture("message_channel_quoted_reply.json", connector, **{"from": who})
+    activity["id"] = str(int(message_id) + 1)
+    activity["conversation"] = {**activity["conversation"], "tenantId": tenant, "id": THREAD}
+    activity["channelData"]["tenant"] = {"id": tenant}
+    activity["text"] = f'<quoted messageId="{message_id}"/><at>nudgebot</at> review this?'
+    quoted = activity["entities"][0]["quotedReply"]
+    quoted.update(
+        messageId=message_id,
+        time=message_id,
+        senderId=f"8:orgid:{who['aadObjectId']}",
+        senderName=who["name"],
+        preview=text,
+    )
+    connector.reset()
+    assert app.post(activity).status == 200
+    app.settle()
+    [sent] = [call for call in connector.messages() if call.cards]  # in the 1:1 chat
+    card: dict[str, Any] = sent.cards[0]
+    card["_chat"] = sent.conversation_id
+    return card
+
+
+def click(
+    app: RunningTeams,
+    connector: FakeBotConnector,
+    card: dict[str, Any],
+    who: dict[str, str],
+    verb: str,
+    tenant: str = TENANT,
+) -> dict[str, Any]:
+    [button] = [a for a in actions(card) if a["verb"] == verb]
+    activity = fixture("invoke_card_action.json", connector, **{"from": who})
+    activity["conversation"] = {
+        "id": card["_chat"],
+        "conversationType": "personal",
+        "tenantId": tenant,
+    }
+    activity["value"]["action"].update(verb=verb, data=button["data"])
+    answer = app.post(activity)
+    assert answer.status == 200
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def said(app: RunningTeams, connector: FakeBotConnector, activity: dict[str, Any]) -> ConnectorCall:
+    connector.reset()
+    assert app.post(activity).status == 200
+    app.settle()
+    [sent] = connector.messages()
+    return sent
+
+
+def nudged(app: RunningTeams, tenant: str = TENANT) -> list[bool]:
+    """Whether each stored review of a reply was nudged, oldest first."""
+    database: Database = app.database  # type: ignore[attr-defined]
+    store: Store = app.run(database.open())
+    rows = app.run(store.reviews(since=START - timedelta(days=1), until=START + timedelta(days=9)))
+    return [row.nudged for row in sorted(rows, key=lambda r: r.id) if row.team == tenant]
+
+
+def figures(app: RunningTeams, tenant: str = TENANT) -> dict[str, RuleFigures]:
+    found = app.run(
+        learning_of(app).rule_figures(
+            since=START - timedelta(days=1), until=START + timedelta(days=9), team=tenant
+        )
+    )
+    return {f.rule: f for f in found}
+
+
+def test_not_helpful_from_twenty_agents_quiets_a_rule_in_that_tenant_only(
+    app: RunningTeams, connector: FakeBotConnector, clock: FakeClock
+) -> None:
+    """The issue's end to end, on Teams.
+
+    A rule nudges; twenty agents say not helpful; it stops nudging live in that tenant (the
+    review is stored as not nudged) and still shows in the card the agent asked for; a lead's
+    ``rules on`` brings it back; another tenant is unaffected throughout.
+    """
+    for number in range(20):
+        clock.advance(minutes=5)
+        card = reply_reviewed(app, connector, agent(number), millis(clock.now))
+        assert "could land better" in element(card, "title")["text"]
+        answer = click(app, connector, card, agent(number), cards.VERB_NOT_HELPFUL)
+        assert answer["statusCode"] == 200
+    assert nudged(app) == [True] * 20
+    states = app.run(learning_of(app).states(TENANT))
+    assert {rule for rule, state in states.items() if not state.live} == set(RULES)
+    assert all(states[rule].by is None for rule in RULES)  # the feedback did it
+    assert figures(app)[RULES[0]].not_helpful == 20
+
+    clock.advance(minutes=5)
+    card = reply_reviewed(app, connector, agent(1), millis(clock.now))
+    assert nudged(app)[-1] is False  # no longer a live nudge in this tenant...
+    assert "could land better" in element(card, "title")["text"]  # ...yet shown when asked
+    assert "nowhere to go" in text_of(element(card, "findings"))
+
+    clock.advance(minutes=5)
+    reply_reviewed(app, connector, agent(1), millis(clock.now), tenant=OTHER_TENANT)
+    assert nudged(app, OTHER_TENANT) == [True]  # another tenant still gets the nudge
+
+    # An agent sees the state but can't change it; a lead can.
+    listed = said(app, connector, message(connector, "rules", **{"from": agent(3)}))
+    [rules] = listed.cards
+    assert card_problems(rules) == []
+    assert "quieted by feedback" in text_of(element(rules, "rules"))
+    assert "adaptable.policy-shield" in element(rules, "quiet")["text"]
+    refused = said(
+        app, connector, message(connector, "rules on policy-shield", **{"from": agent(3)})
+    )
+    assert refused.activity["text"] == LEADS_ONLY_RULES
+    done = said(app, connector, message(connector, "rules on policy-shield", **{"from": LEAD}))
+    assert (
+        "adaptable.policy-shield" in done.activity["text"] and "on (lead)" in done.activity["text"]
+    )
+    states = app.run(learning_of(app).states(TENANT))
+    assert states["adaptable.policy-shield"].by == LEAD_AAD
+
+    clock.advance(minutes=5)
+    reply_reviewed(app, connector, agent(2), millis(clock.now))
+    assert nudged(app)[-1] is True  # back, at once (the cache forgot the tenant)
+    changes = app.run(
+        learning_of(app).changes(since=START, until=clock.now + timedelta(1), team=TENANT)
+    )
+    assert [(c.rule, c.by) for c in changes][-1] == ("adaptable.policy-shield", LEAD_AAD)
+    assert app.run(learning_of(app).quiet_rules(OTHER_TENANT)) == frozenset()
+
+
+def test_rules_command_errors_and_the_lead_sees_how_to_steer(
+    app: RunningTeams, connector: FakeBotConnector
+) -> None:
+    unknown = said(app, connector, message(connector, "rules off nosuchrule", **{"from": LEAD}))
+    assert "There is no rule `nosuchrule`" in unknown.activity["text"]
+    bad = said(app, connector, message(connector, "rules maybe", **{"from": LEAD}))
+    assert "I don't know `rules maybe`" in bad.activity["text"]
+    why = "it nags about policy wording we must keep. Legal said so."
+    off = message(connector, f"rules off policy-shield {why}", **{"from": LEAD})
+    assert "off (lead)" in said(app, connector, off).activity["text"]
+    state = app.run(learning_of(app).states(TENANT))["adaptable.policy-shield"]
+    assert (state.mode, state.why) == ("off", why)
+    [card] = said(app, connector, message(connector, "rules", **{"from": LEAD})).cards
+    assert card_problems(card) == []
+    assert "rules off <rule>" in element(card, "usage")["text"]
+    assert "off (lead)" in text_of(element(card, "rules"))
+
+
+def test_an_edit_within_15_minutes_or_use_suggestion_is_acting_on_the_nudge(
+    app: RunningTeams, connector: FakeBotConnector, clock: FakeClock
+) -> None:
+    first = millis(clock.now)
+    reply_reviewed(app, connector, agent(1), first)
+    clock.advance(minutes=14, seconds=59)
+    assert app.post(edit(connector, first, agent(1))).status == 200
+    app.settle()
+    assert figures(app)[RULES[0]].acted_on == 1
+
+    second = millis(clock.now)
+    reply_reviewed(app, connector, agent(2), second)
+    clock.advance(minutes=15, seconds=1)  # too late to count
+    assert app.post(edit(connector, second, agent(2))).status == 200
+    app.settle()
+    assert figures(app)[RULES[0]].acted_on == 1
+
+    card = reply_reviewed(app, connector, agent(3), millis(clock.now), text=DEFLECTING)
+    clock.advance(hours=2)
+    answer = click(app, connector, card, agent(3), cards.VERB_USE)
+    assert "Ready to use" in json.dumps(answer)
+    assert figures(app)["ownership.deflection"].acted_on == 1  # "Use suggestion", at any time
+
+
+def edit(connector: FakeBotConnector, message_id: str, who: dict[str, str]) -> dict[str, Any]:
+    """Teams' ``messageUpdate`` for an edit of ``message_id`` in the thread."""
+    activity = fixture("message_channel_quoted_reply.json", connector, **{"from": who})
+    activity.update(
+        type="messageUpdate",
+        id=message_id,
+        text="We can't refund sale items, I'm sorry. Here's what I can do instead.",
+    )
+    activity["conversation"]["id"] = THREAD
+    activity["channelData"]["eventType"] = "editMessage"
+    activity["entities"] = []
+    return activity
+
+
+def test_the_customers_next_message_in_the_thread_is_the_outcome(
+    app: RunningTeams, connector: FakeBotConnector, clock: FakeClock
+) -> None:
+    reply_reviewed(app, connector, agent(1), millis(clock.now))
+    clock.advance(minutes=3)
+    customer = {"id": "29:customer", "name": "A customer", "aadObjectId": "c-1"}
+    later = millis(clock.now)
+    # The agent quotes the customer's answer and drafts the next reply (the customer's
+    # message is only seen when quoted: the bot gets @mentions, not every message).
+    activity = fixture("message_channel_quoted_reply.json", connector, **{"from": agent(1)})
+    activity["id"] = str(int(later) + 5)
+    activity["conversation"]["id"] = THREAD
+    activity["text"] = (
+        f'<quoted messageId="{later}"/><at>nudgebot</at> I am so sorry about this, I will '
+        "refund the item today and confirm by email within the hour."
+    )
+    activity["entities"][0]["quotedReply"].update(
+        messageId=later,
+        time=later,
+        senderId=customer["id"],
+        senderName=customer["name"],
+        preview="This is ridiculous, I am furious. Nobody replies to me!",
+    )
+    assert app.post(activity).status == 200
+    app.settle()
+    outcomes = app.run(
+        learning_of(app).outcomes(
+            since=START - timedelta(days=1), until=START + timedelta(days=1), team=TENANT
+        )
+    )
+    by_rule = {o.rule: o for o in outcomes}
+    assert by_rule[RULES[0]].not_acted_on.angrier == 1  # calm before (0), upset after (2)
