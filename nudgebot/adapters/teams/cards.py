@@ -462,6 +462,9 @@ def help_text() -> str:
             "- `help`: this message\n"
             "- `review`: a look at how the team's replies have been landing\n"
             "- `tips`: the channel's daily coaching tip: `tips on 09:30`, `tips off`, `tips now` "
-            "(leads), or `tips` to see what is set",
+            "(leads), or `tips` to see what is set\n"
+            "- `rules`: each rule's nudges, the team's votes and whether it nudges here; leads: "
+            "`rules off <rule> [why]`, `rules on <rule>`, `rules auto <rule>` (the team's "
+            "feedback decides)",
         ]
     )

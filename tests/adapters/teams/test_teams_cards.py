@@ -170,5 +170,12 @@ def test_shorten(text: str, limit: int, expected: str) -> None:
 
 def test_help_names_the_commands() -> None:
     text = cards.help_text()
-    for command in ("`help`", "`review`", "`tips`", "@mention"):
+    for command in (
+        "`help`",
+        "`review`",
+        "`tips`",
+        "`rules`",
+        "`rules off <rule> [why]`",
+        "@mention",
+    ):
         assert command in text
