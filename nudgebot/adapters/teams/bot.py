@@ -59,6 +59,7 @@ from nudgebot.adapters.teams.hooks import (
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.learning import Judgement
 from nudgebot.models import Draft, Review, Turn
 from nudgebot.tips import TipLibrary
 
@@ -98,6 +99,10 @@ OTHERS_BUTTONS = "Only the person who asked for this review can use its buttons.
 UNKNOWN_BUTTON = "That button isn't one I know any more. Send me the draft again for a new review."
 #: What a card's ``ref`` may look like: a stored review's id or an id the app made (bounded).
 _CARD_REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+JUDGING_GONE = (
+    "That review is no longer at hand (I may have restarted). Ask me about the reply again "
+    "to give your verdict."
+)
 SUGGESTION_GONE = (
     "That suggestion is no longer at hand (I may have restarted). Send me the draft again and "
     "I'll write a new one."
@@ -185,6 +190,17 @@ class Background(background.Background[Reply]):
         )
 
 
+@dataclass(frozen=True)
+class _Judging:
+    """Where a reply a lead reviews sits, for the lead's verdicts on its findings."""
+
+    channel: str
+    message_ts: str
+    team: str | None
+    author: str | None
+    thread: tuple[dict[str, str], ...]
+
+
 @dataclass
 class _Remembered:
     review: Review
@@ -193,6 +209,9 @@ class _Remembered:
     feedback: bool | None = None
     closed: dict[str, Any] | None = None
     """The card that replaced the review once it was used or dismissed."""
+    judging: _Judging | None = None
+    verdicts: dict[str, str] = field(default_factory=dict)
+    """A lead's verdicts so far, by rule ("" for a miss)."""
 
 
 class _Recent(OrderedDict[str, Any]):
@@ -355,11 +374,29 @@ class TeamsBot:
                 ask.draft, review, ask.surface, user_id, aad_id, where, thread_key=thread_key
             )
             ref = await _safely(self.record_review(item), "storing a review")
+        judging = None
+        lead = self._is_lead(user_id, aad_id)
+        if lead and ref is not None and where is not None and ask.surface == "reply":
+            # A lead's look at an agent's reply in a conversation: verdicts on its findings.
+            thread = tuple({"role": t.role, "text": t.text} for t in ask.draft.thread)
+            message_ts = ask.draft.id or ""
+            judging = _Judging(
+                where.conversation_id, message_ts, where.tenant_id, ask.draft.author, thread
+            )
         ref = ref or uuid.uuid4().hex
         requester = aad_id or user_id
-        self._cards.put(ref, _Remembered(review, ask.draft.text, requester))
-        card = cards.review_card(review, ask.draft.text, ref=ref, requester=requester)
+        self._cards.put(ref, _Remembered(review, ask.draft.text, requester, judging=judging))
+        card = cards.review_card(
+            review,
+            ask.draft.text,
+            ref=ref,
+            requester=requester,
+            verdicts={} if judging is not None else None,
+        )
         return Reply(card=card, ai_generated=review.engine == "llm")
+
+    def _is_lead(self, user_id: str, aad_id: str | None) -> bool:
+        return self.learning is not None and bool({user_id, aad_id} & self.learning.leads)
 
     async def _coaching(self, question: str, activity: Activity) -> Reply:
         if self.coach is None:
@@ -444,6 +481,8 @@ class TeamsBot:
         verb = _get(activity, "value", "action", "verb")
         data = _get(activity, "value", "action", "data")
         ref = data.get("ref") if isinstance(data, dict) else None
+        if verb in cards.JUDGE_VERBS and isinstance(data, dict) and isinstance(ref, str):
+            return await self._judge(activity, cards.JUDGE_VERBS[verb], data, ref)
         if (
             verb not in cards.VERBS
             or not isinstance(data, dict)
@@ -492,6 +531,7 @@ class TeamsBot:
                     ref=ref,
                     requester=remembered.requester,
                     feedback_given=remembered.feedback,
+                    verdicts=remembered.verdicts if remembered.judging is not None else None,
                 )
         if remembered is not None and verb in (cards.VERB_USE, cards.VERB_DISMISS):
             remembered.closed = card  # before any await: a second click sees it at once
@@ -499,6 +539,52 @@ class TeamsBot:
             item = Feedback(ref, kind, user_id, aad_id, conversation, at=self.clock())
             await _safely(self.feedback(item), "recording feedback")
         return CardAnswer(card_response(card), card, ai)
+
+    async def _judge(
+        self, activity: Activity, verdict: str, data: dict[str, Any], ref: str
+    ) -> CardAnswer:
+        """Record a lead's verdict on a finding (or a miss); answer with the card showing it."""
+        remembered: _Remembered | None = self._cards.get(ref)
+        if remembered is None or remembered.judging is None or self.learning is None:
+            return CardAnswer(message_response(JUDGING_GONE))
+        user_id, aad_id, _ = sender(activity)
+        if remembered.requester not in (user_id, aad_id):
+            return CardAnswer(message_response(OTHERS_BUTTONS))
+        rule = data.get("rule")
+        found = {f.rule: f for f in remembered.review.findings}
+        if not isinstance(rule, str) or (verdict == "missed") != (rule == ""):
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        if rule and rule not in found:
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        where = remembered.judging
+        judgement = Judgement(
+            channel=where.channel,
+            message_ts=where.message_ts,
+            rule=rule,
+            verdict=verdict,  # type: ignore[arg-type]  # one of JUDGE_VERBS' values
+            user=aad_id or user_id,
+            dimension=found[rule].dimension if rule else None,
+            text=remembered.draft,
+            thread=where.thread,
+            platform="teams",
+            team=where.team,
+            author=where.author,
+        )
+        try:
+            await self.learning.judge(judgement)
+        except Exception as error:
+            logger.error("recording a verdict failed (%s)", type(error).__name__)
+            return CardAnswer(error_response(FAILED, 500))
+        remembered.verdicts[rule] = verdict
+        card = cards.review_card(
+            remembered.review,
+            remembered.draft,
+            ref=ref,
+            requester=remembered.requester,
+            feedback_given=remembered.feedback,
+            verdicts=remembered.verdicts,
+        )
+        return CardAnswer(card_response(card), card, remembered.review.engine == "llm")
 
     async def feedback_loop(self, activity: Activity) -> None:
         """Record a click on Teams' own thumbs up or down under one of the bot's messages."""

@@ -108,8 +108,13 @@ def reply_reviewed(
     *,
     tenant: str = TENANT,
     text: str = REPLY,
+    author: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``who`` quotes their reply ``message_id`` in the thread and asks; return the card."""
+    """``who`` quotes the reply ``message_id`` (``author``'s, else their own) and asks.
+
+    Returns the review card, sent to ``who`` in their 1:1 chat.
+    """
+    author = author or who
     activity = fixture("message_channel_quoted_reply.json", connector, **{"from": who})
     activity["id"] = str(int(message_id) + 1)
     activity["conversation"] = {**activity["conversation"], "tenantId": tenant, "id": THREAD}
@@ -119,8 +124,8 @@ def reply_reviewed(
     quoted.update(
         messageId=message_id,
         time=message_id,
-        senderId=f"8:orgid:{who['aadObjectId']}",
-        senderName=who["name"],
+        senderId=f"8:orgid:{author['aadObjectId']}",
+        senderName=author["name"],
         preview=text,
     )
     connector.reset()
@@ -325,3 +330,66 @@ def test_the_customers_next_message_in_the_thread_is_the_outcome(
     )
     by_rule = {o.rule: o for o in outcomes}
     assert by_rule[RULES[0]].not_acted_on.angrier == 1  # calm before (0), upset after (2)
+
+
+def test_a_lead_agrees_disagrees_and_marks_a_miss_on_a_reply_in_the_card(
+    app: RunningTeams, connector: FakeBotConnector, clock: FakeClock
+) -> None:
+    """The Teams scorecard of one reply: a lead quotes an agent's reply and asks.
+
+    The card has Agree / Disagree under each finding, and "Missed" on a reply the bot
+    passed; each verdict is stored with the reply's words, and the card shows it.
+    """
+    own = reply_reviewed(app, connector, agent(1), millis(clock.now))
+    assert not [a for a in actions(own) if a["verb"] in cards.JUDGE_VERBS]  # agents don't judge
+    clock.advance(minutes=1)
+    first = millis(clock.now)
+    card = reply_reviewed(app, connector, LEAD, first, author=agent(1))
+    assert card_problems({k: v for k, v in card.items() if k != "_chat"}) == []
+    verbs = [a["verb"] for a in actions(card) if a["verb"] in cards.JUDGE_VERBS]
+    assert verbs == [cards.VERB_AGREE, cards.VERB_DISAGREE] * 2  # two findings, no "Missed"
+    agree, _, _, disagree = [a for a in actions(card) if a["verb"] in cards.JUDGE_VERBS]
+    answer = judge(app, connector, card, agree)
+    assert "You agree with this finding" in json.dumps(answer)
+    answer = judge(app, connector, card, disagree)
+    assert "You disagree with this finding" in json.dumps(answer)
+    assert "You agree with this finding" in json.dumps(answer)  # the first verdict still shows
+
+    clock.advance(minutes=1)
+    passed = millis(clock.now)
+    good = "Thanks for waiting! I've refunded the order today; you'll see it within 3 days."
+    card = reply_reviewed(app, connector, LEAD, passed, author=agent(2), text=good)
+    [missed] = [a for a in actions(card) if a["verb"] == cards.VERB_MISSED]
+    assert "marked this reply as one I missed" in json.dumps(judge(app, connector, card, missed))
+
+    learning = learning_of(app)
+    verdicts = app.run(learning.verdicts(channel=CHANNEL, message_ts=first))
+    assert verdicts == {
+        (agree["data"]["rule"], LEAD_AAD): "agree",
+        (disagree["data"]["rule"], LEAD_AAD): "disagree",
+    }
+    assert app.run(learning.verdicts(channel=CHANNEL, message_ts=passed)) == {
+        ("", LEAD_AAD): "missed"
+    }
+    period = {"since": START - timedelta(days=1), "until": START + timedelta(days=1)}
+    agreement = app.run(learning.agreement(team=TENANT, **period))
+    assert (agreement.judged, agreement.agreed, agreement.missed) == (2, 1, 1)
+    cases = app.run(learning.labelled_cases(agents=False, **period))
+    assert {(c["draft"], c["needs_nudge"]) for c in cases} == {(REPLY, True), (good, True)}
+
+
+def judge(
+    app: RunningTeams, connector: FakeBotConnector, card: dict[str, Any], button: dict[str, Any]
+) -> dict[str, Any]:
+    activity = fixture("invoke_card_action.json", connector, **{"from": LEAD})
+    activity["conversation"] = {
+        "id": card["_chat"],
+        "conversationType": "personal",
+        "tenantId": TENANT,
+    }
+    activity["value"]["action"].update(verb=button["verb"], data=button["data"])
+    answer = app.post(activity)
+    assert answer.status == 200
+    body: dict[str, Any] = answer.json()
+    assert body["statusCode"] == 200
+    return body
