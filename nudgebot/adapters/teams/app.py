@@ -271,13 +271,18 @@ class TeamsApp:
             replies = await bot.answer(ask, activity)
             if private:
                 # A review is for the person who asked: never in front of the channel.
+                if not replies:  # a live review that would not interrupt
+                    return
                 sent = await self._to_personal_chat(activity, replies)
-                await tell(Reply(text=SENT_PRIVATELY if sent else CANT_REACH_PRIVATELY))
+                if not ask.unasked:
+                    await tell(Reply(text=SENT_PRIVATELY if sent else CANT_REACH_PRIVATELY))
                 return
             for reply in replies:
                 await tell(reply)
 
-        bot.tasks.spawn(work(), what=f"an answer to a {ask.kind}", notify=tell)
+        # Nobody asked for a live review or a customer's message: a failure stays in the log.
+        notify = None if ask.unasked else tell
+        bot.tasks.spawn(work(), what=f"an answer to a {ask.kind}", notify=notify)
 
     async def _to_personal_chat(self, activity: dict[str, Any], replies: list[Reply]) -> bool:
         """Send ``replies`` to the 1:1 chat of the activity's sender; False if it can't be had.
@@ -509,7 +514,8 @@ def build_teams(
 
     Args:
         settings: the Teams credentials (``teams_client_id``, ``teams_client_secret``,
-            ``teams_tenant_id``), ``teams_dev_no_auth`` and ``teams_service_url``.
+            ``teams_tenant_id``), ``teams_dev_no_auth``, ``teams_service_url``, and
+            ``agents`` (who is an agent in a conversation the bot reads every message of).
         engine: reviews the drafts.
         coach: answers questions; without it a question gets a short "send me a draft".
         tips: the tip library, for the ``tips`` command until ``on_tips`` is given.
@@ -576,6 +582,7 @@ def build_teams(
         on_tips=on_tips,
         on_rules=on_rules or not_set_up,
         learning=learning,
+        agents=frozenset(settings.agents),
         tasks=Background(),
     )
     return TeamsApp(app, routes, bot)

@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from nudgebot.adapters import background
 from nudgebot.adapters.background import MAX_PENDING
-from nudgebot.adapters.conversation_memory import ConversationMemory
+from nudgebot.adapters.conversation_memory import ConversationMemory, clip
 from nudgebot.adapters.teams import cards
 from nudgebot.adapters.teams.convert import (
     Activity,
     activity_order,
     base_conversation_id,
+    bot_mentioned,
     conversation_kind,
     draft_from_activity,
     is_review_request,
@@ -148,7 +149,8 @@ class Reply:
 class Ask:
     """What a message asks of the bot, as :meth:`TeamsBot.route` read it."""
 
-    kind: Literal["ignore", "help", "command", "question", "review"]
+    kind: Literal["ignore", "help", "command", "question", "review", "customer"]
+    """``customer``: a customer's message in a watched conversation (recorded, not answered)."""
     text: str = ""
     command: str | None = None
     draft: Draft | None = None
@@ -158,6 +160,11 @@ class Ask:
     def slow(self) -> bool:
         """Whether answering takes a while (worth a typing indicator)."""
         return self.kind in ("command", "question", "review")
+
+    @property
+    def unasked(self) -> bool:
+        """Whether nobody asked the bot anything: nothing may be said in the conversation."""
+        return self.kind == "customer" or self.surface == "live"
 
 
 @dataclass(frozen=True)
@@ -244,6 +251,10 @@ class TeamsBot:
     on_rules: CommandHook = not_set_up
     learning: TeamsLearning | None = None
     """What the team's reactions teach (quieted rules, edits, customers' replies); None: off."""
+    agents: frozenset[str] = frozenset()
+    """The agents' Entra object ids or Teams ids (``NUDGEBOT_AGENTS``): with them, messages
+    not addressed to the bot in a conversation it reads are reviewed live (an agent's) or
+    taken for the customer's (anyone else's); without them such messages are read as before."""
     tasks: Background = field(default_factory=Background)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     conversations: ConversationMemory = field(default_factory=ConversationMemory)
@@ -270,6 +281,8 @@ class TeamsBot:
         kind = conversation_kind(activity)
         surface: Surface = "personal" if kind == "personal" else "mention"
         text = message_text(activity)
+        if kind != "personal" and self.agents and not bot_mentioned(activity):
+            return self._watched(activity, text)
         quoted = quoted_message(activity)
         if quoted is not None and kind != "personal" and is_review_request(text):
             author = _aad_from_mri(quoted.sender_id)
@@ -294,6 +307,23 @@ class TeamsBot:
         draft = draft_from_activity(activity, text=text, thread=thread)
         return Ask("review", text=text, draft=draft, surface=surface)
 
+    def _watched(self, activity: Activity, text: str) -> Ask:
+        """Read a message nobody addressed to the bot, in a conversation it watches.
+
+        Teams delivers those only with the resource-specific permissions to read a team's
+        channels or a chat (``ChannelMessage.Read.Group``, ``ChatMessage.Read.Chat``), and
+        they are told apart by :attr:`agents` (``NUDGEBOT_AGENTS``): an agent's message is
+        reviewed live (a nudge, privately, only when a coach would interrupt), anyone else's
+        is the customer's.
+        """
+        if not text:
+            return Ask("ignore")
+        user_id, aad_id, _ = sender(activity)
+        if not {user_id, aad_id} & self.agents:
+            return Ask("customer", text=text)
+        draft = draft_from_activity(activity, text=text)
+        return Ask("review", text=text, draft=draft, surface="live")
+
     async def answer(self, ask: Ask, activity: Activity) -> list[Reply]:
         """Make the replies to what a message asked (coaching, a review, a command, help)."""
         if ask.kind == "help":
@@ -303,7 +333,10 @@ class TeamsBot:
         if ask.kind == "question":
             return [await self._coaching(ask.text, activity)]
         if ask.kind == "review" and ask.draft is not None:
-            return [await self._review(ask, activity)]
+            reply = await self._review(ask, activity)
+            return [] if reply is None else [reply]
+        if ask.kind == "customer":
+            await self._customer_message(ask, activity)
         return []
 
     async def note_conversation(self, activity: Activity) -> None:
@@ -337,7 +370,11 @@ class TeamsBot:
             return draft
         quoted = quoted_turn(activity)
         memory = self.conversations
-        if ask.surface == "reply":
+        if ask.surface == "live":  # an agent's own message, not addressed to the bot
+            order = activity_order(activity)
+            thread = memory.before(key, order).turns
+            memory.add(key, order, Turn("agent", clip(draft.text)))
+        elif ask.surface == "reply":
             if quoted is None:  # pragma: no cover - a reply surface always quotes
                 return draft
             order, turn = quoted
@@ -346,25 +383,43 @@ class TeamsBot:
         else:
             if quoted is not None:
                 memory.add(key, *quoted)
-                if quoted[1].role == "customer":
+                if quoted[1].role == "customer" and not self._is_agent_quoted(activity):
                     await self._customer_said(activity, quoted[0], quoted[1].text)
             thread = memory.before(key, activity_order(activity)).turns or draft.thread
         customer = next((t.text for t in reversed(thread) if t.role == "customer"), None)
         return replace(draft, thread=thread, customer=customer)
 
-    async def _review(self, ask: Ask, activity: Activity) -> Reply:
+    def _is_agent_quoted(self, activity: Activity) -> bool:
+        """Whether the message quoted is one of :attr:`agents`' (so not the customer's)."""
+        quoted = quoted_message(activity)
+        return quoted is not None and _aad_from_mri(quoted.sender_id) in self.agents
+
+    async def _customer_message(self, ask: Ask, activity: Activity) -> None:
+        """Remember a customer's message as a turn of its conversation; record its heat."""
+        key = _get(activity, "conversation", "id")
+        if not isinstance(key, str) or not key:
+            return
+        order = activity_order(activity)
+        self.conversations.add(key, order, Turn("customer", clip(ask.text)))
+        await self._customer_said(activity, order, ask.text)
+
+    async def _review(self, ask: Ask, activity: Activity) -> Reply | None:
+        """Review a draft; None for a live review that would not interrupt the agent."""
         assert ask.draft is not None
         ask = replace(ask, draft=await self._in_conversation(ask, activity))
         assert ask.draft is not None
         where = reference_from_activity(activity)
         quiet: frozenset[str] = frozenset()
-        if ask.surface == "reply" and self.learning is not None and where is not None:
+        live = ask.surface == "live"
+        if ask.surface in ("reply", "live") and self.learning is not None and where is not None:
             # A reply in a conversation is the live path: the team's quieted rules don't nudge.
             found = await _safely(self.learning.quiet(where.tenant_id), "reading quiet rules")
             quiet = found or frozenset()
         try:
-            review = await self.engine.review(ask.draft, "auto", quiet=quiet)
+            review = await self.engine.review(ask.draft, "auto", live=live, quiet=quiet)
         except DraftError as error:
+            if live:
+                return None
             return Reply(text=f"I couldn't review that: {sentence(str(error))}")
         user_id, aad_id, _ = sender(activity)
         ref = None
@@ -383,6 +438,8 @@ class TeamsBot:
             judging = _Judging(
                 where.conversation_id, message_ts, where.tenant_id, ask.draft.author, thread
             )
+        if live and not review.needs_nudge:
+            return None  # nobody asked, and a coach would not interrupt
         ref = ref or uuid.uuid4().hex
         requester = aad_id or user_id
         self._cards.put(ref, _Remembered(review, ask.draft.text, requester, judging=judging))

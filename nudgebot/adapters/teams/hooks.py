@@ -64,9 +64,10 @@ CommandAnswer = str | dict[str, Any] | ImageAnswer
 """A command's answer: Teams markdown text, an Adaptive Card, or text (or a card) with an
 image."""
 
-Surface = Literal["personal", "mention", "reply"]
+Surface = Literal["personal", "mention", "reply", "live"]
 """How a review was asked for: in the bot's 1:1 chat, by @mention with the draft, or by
-@mention on a reply in a thread (the quoted reply is reviewed)."""
+@mention on a reply in a thread (the quoted reply is reviewed); ``live``: not asked, an
+agent's message in a conversation the bot reads (see ``TeamsBot.agents``)."""
 
 FeedbackKind = Literal["helpful", "not_helpful", "used", "dismissed", "like", "dislike"]
 """The card's buttons (Helpful, Not helpful, Use suggestion, Dismiss), then Teams' own

@@ -94,7 +94,7 @@ class TeamsMemory:
 
         Its conversation (``thread_key``) goes with it, for the customer's next message.
         """
-        if item.surface != "reply" or not item.review.judged:
+        if item.surface not in ("reply", "live") or not item.review.judged:
             return None
         conversation = item.conversation
         store = await self.open_store()

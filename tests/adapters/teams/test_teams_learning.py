@@ -72,9 +72,10 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-@pytest.fixture
-def app(db_url: str, connector: FakeBotConnector, clock: FakeClock) -> Iterator[RunningTeams]:
-    settings = dev_settings(connector, database_url=db_url, leads=(LEAD_AAD,))
+def serve(
+    db_url: str, connector: FakeBotConnector, clock: FakeClock, **more: Any
+) -> Iterator[RunningTeams]:
+    settings = dev_settings(connector, database_url=db_url, leads=(LEAD_AAD,), **more)
     engine = ReviewEngine.from_settings(settings)
     database = Database(db_url, clock=clock)
 
@@ -88,6 +89,18 @@ def app(db_url: str, connector: FakeBotConnector, clock: FakeClock) -> Iterator[
         connector.reset()
         yield running
         running.settle()
+
+
+@pytest.fixture
+def app(db_url: str, connector: FakeBotConnector, clock: FakeClock) -> Iterator[RunningTeams]:
+    yield from serve(db_url, connector, clock)
+
+
+@pytest.fixture
+def watching(db_url: str, connector: FakeBotConnector, clock: FakeClock) -> Iterator[RunningTeams]:
+    """The app with NUDGEBOT_AGENTS: it reads every message of a conversation (RSC)."""
+    agents = tuple(agent(n)["aadObjectId"] for n in range(3))
+    yield from serve(db_url, connector, clock, agents=agents)
 
 
 def learning_of(app: RunningTeams) -> Learning:
@@ -393,3 +406,76 @@ def judge(
     body: dict[str, Any] = answer.json()
     assert body["statusCode"] == 200
     return body
+
+
+def unaddressed(
+    connector: FakeBotConnector,
+    who: dict[str, str],
+    text: str,
+    at: datetime,
+    thread: str = THREAD,
+) -> dict[str, Any]:
+    """A message in ``thread`` that doesn't mention the bot (Teams sends it with RSC)."""
+    activity = message(connector, text, "message_channel_mention.json", **{"from": who})
+    activity["id"] = millis(at)
+    activity["conversation"]["id"] = thread
+    activity["entities"] = [e for e in activity["entities"] if e.get("type") != "mention"]
+    return activity
+
+
+def test_watched_conversations_nudge_agents_live_and_read_customers(
+    watching: RunningTeams, connector: FakeBotConnector, clock: FakeClock
+) -> None:
+    """With NUDGEBOT_AGENTS and every message of a thread: the live path in full.
+
+    A customer's message is remembered and answered by no one; an agent's reply that a coach
+    would interrupt gets a nudge in the agent's 1:1 chat, nothing in the channel; a good reply
+    gets nothing; once a lead turns the rules off, the same reply is stored but not nudged;
+    the customer's next message is the outcome of the nudged reply.
+    """
+    app = watching
+    customer = {"id": "29:customer", "name": "A customer", "aadObjectId": "c-1"}
+    connector.reset()
+    app.post(unaddressed(connector, customer, "My refund for order 1234 is missing.", clock.now))
+    app.settle()
+    assert connector.messages() == []  # a customer's message: nothing said
+
+    clock.advance(minutes=1)
+    assert app.post(unaddressed(connector, agent(1), REPLY, clock.now)).status == 200
+    app.settle()
+    [nudge] = connector.messages()
+    assert nudge.conversation_id != CHANNEL and not nudge.conversation_id.startswith(CHANNEL)
+    [card] = nudge.cards
+    assert "could land better" in element(card, "title")["text"]
+
+    clock.advance(minutes=1)
+    connector.reset()
+    good = (
+        "I'm sorry your refund is missing, that's frustrating. I've checked and sent it again "
+        "today; you'll see it within 3 days, and I'll email you once it's confirmed."
+    )
+    app.post(unaddressed(connector, agent(2), good, clock.now))
+    app.settle()
+    assert connector.messages() == []  # a coach would not interrupt: nothing at all
+    assert nudged(app) == [True, False]
+
+    for rule in RULES:  # the rules that nudge REPLY on its own
+        said(app, connector, message(connector, f"rules off {rule}", **{"from": LEAD}))
+    clock.advance(minutes=1)
+    connector.reset()
+    another = f"{CHANNEL};messageid={millis(clock.now)}"
+    app.post(unaddressed(connector, agent(1), REPLY, clock.now, thread=another))
+    app.settle()
+    assert connector.messages() == [] and nudged(app) == [True, False, False]
+
+    clock.advance(minutes=2)
+    angry = "This is ridiculous, I am furious. Nobody replies to me!"
+    app.post(unaddressed(connector, customer, angry, clock.now))
+    app.settle()
+    period = {"since": START - timedelta(days=1), "until": START + timedelta(days=1)}
+    outcomes = app.run(learning_of(app).outcomes(team=TENANT, **period))
+    assert outcomes  # one per rule of the nudged reply: a problem before it, upset after
+    assert all(
+        (o.not_acted_on.angrier, o.not_acted_on.total, o.acted_on.total) == (1, 1, 0)
+        for o in outcomes
+    )
