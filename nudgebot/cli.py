@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Review a reply draft and suggest a warmer one.\n\n"
         "The draft is the argument, or standard input when it is '-' or absent.\n"
         "--thread FILE gives the conversation before the draft: a JSON list (or JSON Lines)\n"
-        'of {"role": "customer"|"agent", "text"}, oldest first.\n'
+        "of {\"role\": \"customer\"|\"agent\", \"text\"}, oldest first.\n"
         "With --batch, each input line is a JSON object with 'draft' and optional 'id',\n"
         "'customer' and 'thread'; each output line is the result for that line, in order, echoing\n"
         '\'id\'. A bad line gives {"id", "line", "error"} in its place and a message on\n'

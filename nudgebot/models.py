@@ -52,7 +52,7 @@ def thread_from_data(value: object) -> tuple[Turn, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ThreadError('\'thread\' must be a list of {"role", "text"} objects')
+        raise ThreadError("'thread' must be a list of {\"role\", \"text\"} objects")
     turns = []
     for number, item in enumerate(value, start=1):
         if not isinstance(item, dict):

@@ -265,13 +265,7 @@ def _load_signals(
         if not isinstance(spec, dict):
             raise RuleFileError(path, where, "must be a table")
         unknown = set(spec) - {
-            "in",
-            "patterns",
-            "like",
-            "case_sensitive",
-            "any",
-            "all",
-            "max_words",
+            "in", "patterns", "like", "case_sensitive", "any", "all", "max_words"
         }
         if unknown:
             raise RuleFileError(path, f"{where}.{sorted(unknown)[0]}", "unknown field")
