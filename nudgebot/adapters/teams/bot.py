@@ -219,6 +219,8 @@ class _Remembered:
     judging: _Judging | None = None
     verdicts: dict[str, str] = field(default_factory=dict)
     """A lead's verdicts so far, by rule ("" for a miss)."""
+    live: bool = False
+    """A live nudge (nobody asked): its card can mute nudges."""
 
 
 class _Recent(OrderedDict[str, Any]):
@@ -411,6 +413,8 @@ class TeamsBot:
         where = reference_from_activity(activity)
         quiet: frozenset[str] = frozenset()
         live = ask.surface == "live"
+        if live and not await self._nudges_on(ask.draft.author):
+            return None  # the agent muted live nudges (or turned them off)
         if ask.surface in ("reply", "live") and self.learning is not None and where is not None:
             # A reply in a conversation is the live path: the team's quieted rules don't nudge.
             found = await _safely(self.learning.quiet(where.tenant_id), "reading quiet rules")
@@ -442,15 +446,23 @@ class TeamsBot:
             return None  # nobody asked, and a coach would not interrupt
         ref = ref or uuid.uuid4().hex
         requester = aad_id or user_id
-        self._cards.put(ref, _Remembered(review, ask.draft.text, requester, judging=judging))
+        remembered = _Remembered(review, ask.draft.text, requester, judging=judging, live=live)
+        self._cards.put(ref, remembered)
         card = cards.review_card(
             review,
             ask.draft.text,
             ref=ref,
             requester=requester,
             verdicts={} if judging is not None else None,
+            live=live,
         )
         return Reply(card=card, ai_generated=review.engine == "llm")
+
+    async def _nudges_on(self, user: str | None) -> bool:
+        if self.learning is None or not user:
+            return True
+        on = await _safely(self.learning.nudges_on(user), "reading an agent's nudge settings")
+        return on is not False
 
     def _is_lead(self, user_id: str, aad_id: str | None) -> bool:
         return self.learning is not None and bool({user_id, aad_id} & self.learning.leads)
@@ -540,6 +552,8 @@ class TeamsBot:
         ref = data.get("ref") if isinstance(data, dict) else None
         if verb in cards.JUDGE_VERBS and isinstance(data, dict) and isinstance(ref, str):
             return await self._judge(activity, cards.JUDGE_VERBS[verb], data, ref)
+        if verb == cards.VERB_MUTE and isinstance(ref, str):
+            return await self._mute(activity, ref)
         if (
             verb not in cards.VERBS
             or not isinstance(data, dict)
@@ -589,6 +603,7 @@ class TeamsBot:
                     requester=remembered.requester,
                     feedback_given=remembered.feedback,
                     verdicts=remembered.verdicts if remembered.judging is not None else None,
+                    live=remembered.live,
                 )
         if remembered is not None and verb in (cards.VERB_USE, cards.VERB_DISMISS):
             remembered.closed = card  # before any await: a second click sees it at once
@@ -640,8 +655,26 @@ class TeamsBot:
             requester=remembered.requester,
             feedback_given=remembered.feedback,
             verdicts=remembered.verdicts,
+            live=remembered.live,
         )
         return CardAnswer(card_response(card), card, remembered.review.engine == "llm")
+
+    async def _mute(self, activity: Activity, ref: str) -> CardAnswer:
+        """Mute the agent's live nudges for an hour (the card stays as it is)."""
+        remembered: _Remembered | None = self._cards.get(ref)
+        user_id, aad_id, _ = sender(activity)
+        requester = remembered.requester if remembered is not None else None
+        if self.learning is None or requester is None:
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        if requester not in (user_id, aad_id):
+            return CardAnswer(message_response(OTHERS_BUTTONS))
+        try:
+            until = await self.learning.mute(requester)
+        except Exception as error:
+            logger.error("muting nudges failed (%s)", type(error).__name__)
+            return CardAnswer(error_response(FAILED, 500))
+        when = until.strftime("%H:%M UTC")
+        return CardAnswer(message_response(f"Noted: no live nudges until {when}."))
 
     async def feedback_loop(self, activity: Activity) -> None:
         """Record a click on Teams' own thumbs up or down under one of the bot's messages."""

@@ -55,6 +55,7 @@ __all__ = [
     "VERB_DISMISS",
     "VERB_HELPFUL",
     "VERB_MISSED",
+    "VERB_MUTE",
     "VERB_NOT_HELPFUL",
     "VERB_USE",
     "VERSION",
@@ -81,6 +82,8 @@ VERB_HELPFUL = "nudge.helpful"
 VERB_NOT_HELPFUL = "nudge.not_helpful"
 VERBS = (VERB_USE, VERB_DISMISS, VERB_HELPFUL, VERB_NOT_HELPFUL)
 """The ``verb`` of each review-card button; their ``data`` holds ``ref`` and ``for``."""
+VERB_MUTE = "nudge.mute"
+"""A live nudge's "Mute nudges for an hour" (``data``: ``ref`` and ``for``)."""
 VERB_AGREE = "nudge.agree"
 VERB_DISAGREE = "nudge.disagree"
 VERB_MISSED = "nudge.missed"
@@ -327,6 +330,7 @@ def review_card(
     requester: str | None = None,
     feedback_given: bool | None = None,
     verdicts: Mapping[str, str] | None = None,
+    live: bool = False,
 ) -> dict[str, Any]:
     """Return the card answering an agent who asked for a review.
 
@@ -340,13 +344,14 @@ def review_card(
     ``verdicts`` (a lead's review of an agent's reply in a conversation: the verdicts given
     so far, by rule, "" for a miss) adds Agree / Disagree under each finding, and "Missed"
     when the bot would not have nudged; a verdict given shows in words above its buttons.
+    ``live`` (a nudge nobody asked for) adds "Mute nudges for an hour".
 
     A draft the engine could not judge (another language, no words) gets the note instead of
     scores. The card stays within :data:`MAX_CARD_BYTES` however long the draft is.
     """
     card: dict[str, Any] = {}
     for budget in _BUDGETS:
-        card = _review_card(review, draft, ref, requester, feedback_given, budget, verdicts)
+        card = _review_card(review, draft, ref, requester, feedback_given, budget, verdicts, live)
         if card_size(card) <= MAX_CARD_BYTES:
             return card
     return card  # the last budget always fits: a few hundred characters of each text
@@ -360,6 +365,7 @@ def _review_card(
     feedback_given: bool | None,
     budget: _Budget,
     verdicts: Mapping[str, str] | None = None,
+    live: bool = False,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"ref": ref}
     if requester:
@@ -401,6 +407,8 @@ def _review_card(
         use = {**data, "suggestion": shown} if budget.carry else dict(data)
         actions.append(_execute("Use suggestion", VERB_USE, use, style="positive"))
     actions.append(_execute("Dismiss", VERB_DISMISS, dict(data)))
+    if live:
+        actions.append(_execute("🔕 Mute nudges for an hour", VERB_MUTE, dict(data)))
     note = note_for_people(review.note)
     if note:
         body.append(_theirs((note, {"isSubtle": True, "size": "Small"}), id="note"))

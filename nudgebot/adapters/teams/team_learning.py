@@ -11,6 +11,8 @@
   engine as calm, a problem or upset: the outcome of the nudged replies before it.
 - :meth:`~TeamsLearning.rules`: the ``rules`` command (anyone lists; leads change a rule).
 - :meth:`~TeamsLearning.judge`: a lead's verdict on a finding of a reviewed reply.
+- :meth:`~TeamsLearning.mute` ("Mute nudges for an hour" on a live nudge; muted after) and
+  :meth:`~TeamsLearning.nudges_on` (whether an agent gets live nudges now).
 
 A failure here never costs an agent their review or card: the app calls these through its
 ``_safely`` guard.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from nudgebot.adapters.teams.hooks import CommandAnswer, CommandCall
 from nudgebot.adapters.teams.rules_card import rules_card
@@ -36,7 +38,7 @@ from nudgebot.reports import rule_labels
 from nudgebot.storage import Store
 from nudgebot.storage.learning import Learning, QuietRules
 
-__all__ = ["LEADS_ONLY_RULES", "TeamsLearning"]
+__all__ = ["LEADS_ONLY_RULES", "MUTE_FOR", "TeamsLearning"]
 
 logger = logging.getLogger("nudgebot.teams")
 
@@ -44,6 +46,7 @@ LEADS_ONLY_RULES = (
     "Only team leads can change how a rule nudges. `rules` shows each rule's figures and state."
 )
 OpenStore = Callable[[], Awaitable[Store]]
+MUTE_FOR = timedelta(hours=1)
 
 
 class TeamsLearning:
@@ -113,6 +116,19 @@ class TeamsLearning:
         return await (await self.learning()).customer_replied(
             channel=channel, thread_key=thread_key, heat=heat, at=at
         )
+
+    async def mute(self, user: str) -> datetime:
+        """Mute ``user``'s live nudges for :data:`MUTE_FOR`; their latest nudges: muted after."""
+        learning = await self.learning()
+        until = learning.store.now() + MUTE_FOR
+        await learning.store.mute(user, until)
+        await learning.muted(user)
+        return until
+
+    async def nudges_on(self, user: str) -> bool:
+        """Whether ``user`` gets live nudges now (not turned off, not muted)."""
+        settings = await (await self.learning()).store.user_settings(user)
+        return settings.live and settings.muted_until is None
 
     async def judge(self, judgement: Judgement) -> None:
         """Record a lead's verdict on a finding (or a miss)."""

@@ -479,3 +479,30 @@ def test_watched_conversations_nudge_agents_live_and_read_customers(
         (o.not_acted_on.angrier, o.not_acted_on.total, o.acted_on.total) == (1, 1, 0)
         for o in outcomes
     )
+
+
+def test_muting_live_nudges_for_an_hour_from_the_nudge(
+    watching: RunningTeams, connector: FakeBotConnector, clock: FakeClock
+) -> None:
+    app = watching
+    app.post(unaddressed(connector, agent(1), REPLY, clock.now))
+    app.settle()
+    [nudge] = connector.messages()
+    [card] = nudge.cards
+    assert card_problems(card) == []
+    card["_chat"] = nudge.conversation_id
+    clock.advance(minutes=2)
+    answer = click(app, connector, card, agent(1), cards.VERB_MUTE)
+    assert answer["value"] == "Noted: no live nudges until 10:02 UTC."  # START is 09:00
+    assert figures(app)[RULES[0]].muted_after == 1
+    clock.advance(minutes=30)
+    connector.reset()
+    app.post(unaddressed(connector, agent(1), REPLY, clock.now))
+    app.settle()
+    assert connector.messages() == [] and nudged(app) == [True]  # muted: not even reviewed
+    clock.advance(minutes=31)  # the hour is over
+    app.post(unaddressed(connector, agent(1), REPLY, clock.now))
+    app.settle()
+    assert len(connector.messages()) == 1 and nudged(app) == [True, True]
+    asked = reply_reviewed(app, connector, agent(2), millis(clock.now))
+    assert cards.VERB_MUTE not in [a["verb"] for a in actions(asked)]  # only on live nudges
