@@ -60,7 +60,7 @@ from nudgebot.adapters.teams.hooks import (
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
-from nudgebot.learning import Judgement
+from nudgebot.learning import Judgement, Verdict
 from nudgebot.models import Draft, Review, Turn
 from nudgebot.tips import TipLibrary
 
@@ -613,7 +613,7 @@ class TeamsBot:
         return CardAnswer(card_response(card), card, ai)
 
     async def _judge(
-        self, activity: Activity, verdict: str, data: dict[str, Any], ref: str
+        self, activity: Activity, verdict: Verdict, data: dict[str, Any], ref: str
     ) -> CardAnswer:
         """Record a lead's verdict on a finding (or a miss); answer with the card showing it."""
         remembered: _Remembered | None = self._cards.get(ref)
@@ -633,7 +633,7 @@ class TeamsBot:
             channel=where.channel,
             message_ts=where.message_ts,
             rule=rule,
-            verdict=verdict,  # type: ignore[arg-type]  # one of JUDGE_VERBS' values
+            verdict=verdict,
             user=aad_id or user_id,
             dimension=found[rule].dimension if rule else None,
             text=remembered.draft,

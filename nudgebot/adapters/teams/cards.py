@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nudgebot.learning import Verdict
 from nudgebot.models import Finding, Review
 from nudgebot.wording import (
     LABELS,
@@ -87,7 +88,11 @@ VERB_MUTE = "nudge.mute"
 VERB_AGREE = "nudge.agree"
 VERB_DISAGREE = "nudge.disagree"
 VERB_MISSED = "nudge.missed"
-JUDGE_VERBS = {VERB_AGREE: "agree", VERB_DISAGREE: "disagree", VERB_MISSED: "missed"}
+JUDGE_VERBS: dict[str, Verdict] = {
+    VERB_AGREE: "agree",
+    VERB_DISAGREE: "disagree",
+    VERB_MISSED: "missed",
+}
 """A lead's verdict buttons (verb: verdict); their ``data`` also holds ``rule`` and
 ``dimension`` (``rule`` is "" for a miss)."""
 
@@ -255,7 +260,7 @@ def _verdict_row(
             _execute("Agree", VERB_AGREE, about),
             _execute("Disagree", VERB_DISAGREE, dict(about)),
         ]
-    row: list[dict[str, Any]] = [{"type": "ActionSet", "id": f"judge:{rule}", "actions": buttons}]
+    row: list[dict[str, Any]] = [{"type": "ActionSet", "actions": buttons}]
     return [words, *row] if words is not None else row
 
 
