@@ -25,7 +25,9 @@ counts, without any judgement of taste:
 - **broken text**: a stop before a colon (". :"), a placeholder glued to a suffix
   ("]-ish"), a sentence ending on a dangling word ("and I'm."), a lower-case month or weekday.
 
-It reads only the files named on the command line; the held-aside sets are not for it.
+It reads only the files named on the command line. The held-aside sets (``holdout*``,
+``written-blind/``) are refused unless ``--held-aside`` is given; then only the counts are
+printed, never a case's text (``--show`` is refused), so nothing is tuned on them.
 """
 
 from __future__ import annotations
@@ -228,10 +230,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--show", type=int, default=0, help="print N suggestions with problems")
+    parser.add_argument(
+        "--held-aside",
+        action="store_true",
+        help="allow the held-aside sets: counts only, no --show",
+    )
     args = parser.parse_args(argv)
+    if args.held_aside and args.show:
+        parser.error("--show prints cases' texts: not with --held-aside")
     for path in args.files:
-        if "written-blind" in path.parts or "holdout" in path.name:
-            parser.error(f"{path} is held aside for blind measurement")
+        held = "written-blind" in path.parts or "holdout" in path.name
+        if held and not args.held_aside:
+            parser.error(f"{path} is held aside for blind measurement (counts: --held-aside)")
     engine = ReviewEngine()
     floor = engine.calibration.threshold / 2
     report: dict[str, Any] = {}
