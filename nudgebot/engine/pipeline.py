@@ -197,12 +197,27 @@ class ReviewEngine:
             h.rule.id for h, f in rated if f.confidence is None or f.confidence >= threshold
         }
         facts = fact_texts(draft.text)
-        suggestion = rewrite(context, sure, facts, confident=confident) if sure else None
+        main = max(
+            ((h, f) for h, f in rated if h in sure and f.level == "nudge"),
+            key=lambda pair: pair[1].confidence or 0.0,
+            default=None,
+        )
+        must_fix = main[0].rule.id if main is not None else None
+        suggestion = (
+            rewrite(context, sure, facts, confident=confident, must_fix=must_fix) if sure else None
+        )
         if suggestion is not None:
             basis = _recased(draft.text, suggestion)
             checked = guard.guard(basis, suggestion, customer=draft.customer)
             if checked.text is None or checked.repaired:  # never drop a fact or add a promise
-                suggestion = rewrite(context, sure, facts, additions_only=True, confident=confident)
+                suggestion = rewrite(
+                    context,
+                    sure,
+                    facts,
+                    additions_only=True,
+                    confident=confident,
+                    must_fix=must_fix,
+                )
                 if suggestion is not None and guard.check(
                     draft.text, suggestion, customer=draft.customer
                 ):

@@ -42,6 +42,9 @@ MIN_KEPT = 0.25
 """How much of the agent's reply (in words, edited) must be left, beside the added sentences."""
 MIN_KEPT_WORDS = 4
 """And the fewest words of it that must be left (when the draft had more)."""
+CUT_SLACK = 1
+"""For a rule with ``cut = "flagged"``: the most content words (not "so", "that's", "and"...)
+a drop may take beside the flagged ones."""
 
 _ROUNDS = 4
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
@@ -86,6 +89,14 @@ _DANGLING = re.compile(  # what a cut can leave before a stop: "... and I'm." / 
     r"(?=[.!?](?:\s|$))"
 )
 _WORDS = re.compile(r"[^\W_]+")
+_FUNCTION_WORDS = frozenset(
+    "a an and as but so or then that that's this it it's is are was be just really which who "
+    "the our we i i'm you your to of in on for with".split()
+)
+_OWN_STEP = re.compile(r"\b(?:I|we)(?:'ve| have)\b", re.I)
+"""What the agent says they have done: information a cut must not take."""
+_BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
+"""A pronoun that may point back to words a cut before it took away ("I can't skip it")."""
 _CALENDAR = re.compile(
     r"\b(?:january|february|march|april|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|i|i'm|i've|i'll|i'd)\b"
@@ -154,6 +165,7 @@ def rewrite(
     *,
     additions_only: bool = False,
     confident: Collection[str] | None = None,
+    must_fix: str | None = None,
 ) -> str | None:
     """Return a suggested reply that fixes ``hits``, or None when it can't beat the draft.
 
@@ -162,9 +174,12 @@ def rewrite(
     has them. ``additions_only`` leaves the draft's own words as they are and only adds
     sentences (the fallback that cannot lose a fact). ``confident`` names the rules sure enough
     to ask the agent to fill in a [placeholder] (None: all of them); the others may still edit
-    and add sentences that are complete. With no hits the draft comes back as it is.
+    and add sentences that are complete. ``must_fix`` names the rule of the review's main
+    point: when the result neither loses its words nor answers it with a sentence, the draft's
+    real problem is untouched and there is no suggestion. With no hits the draft comes back as
+    it is.
     """
-    draft = context.text
+    draft, first = context.text, context
     if not hits:
         return draft
     facts = fact_texts(draft) if facts is None else facts
@@ -175,6 +190,8 @@ def rewrite(
     stubborn: set[str] = set()
     owned: set[str] = set()
     written: list[str] = []
+    served: set[str] = set()
+    left = {hit.rule.id for hit in hits}
     for _ in range(_ROUNDS):
         hits = [hit for hit in hits if _acts(hit.rule, context)]
         if not hits:
@@ -194,12 +211,22 @@ def rewrite(
             if hit.rule.id in left and _edits_words(hit.rule, context) and hit.rule.id not in owned
         }
         asking = [h for h in hits if confident is None or h.rule.id in confident]
-        new = _templates_for(context, remaining, hits, added, stubborn, owned, asking)
+        new = _templates_for(context, remaining, hits, added, stubborn, owned, asking, served)
         text = _compose(context.rulebook, edited, new, facts)
         added.extend(name for name, _ in new)
         written.extend(sentence for _, sentence in new)
         context = context.derive(text)
-        hits = [hit for hit in check(context, hints=False) if hit.rule.id in wanted]
+        found = check(context, hints=False)
+        left = {hit.rule.id for hit in found}
+        hits = [hit for hit in found if hit.rule.id in wanted]
+    main = first.rulebook.rule(must_fix) if must_fix is not None else None
+    if main is not None and not _acts(main, first):
+        return None  # only the agent can fix the main point (an alternative, a reason)
+    kept_here = main is not None and _kept(main, first, set())  # right as it is in this move
+    if must_fix in left and must_fix not in served | owned and not kept_here:
+        return None  # the main point is still there, unanswered: coaching points say more
+    if text != draft:
+        text = _sentence_starts(text, facts)
     return _worth_showing(draft, original, text, stubborn, additions_only, facts, written)
 
 
@@ -378,8 +405,10 @@ def _edit_for(
         return _Edit(start, end, _calm(text, start, end, layout))
     if action == "drop":
         span = _drop_span(text, match.start, match.end, layout)
-        if span is None:
+        if span is None or (rule.cut == "flagged" and _takes_more(text, span, match)):
             return None
+        if _takes_own_step(text, span, match):
+            return None  # what the agent did or will do is information: it stays
         start, end = span
         ending = text[start:end].rstrip()[-1:] if end > start else ""
         if start > 0 and text[start - 1] not in "\n" and ending in (".", "!", "?"):
@@ -513,9 +542,41 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
         if not holds_fact(sentence.start, sentence.end):
             return sentence.start, sentence.end
         return None  # only the fact would be left, out of its sentence
-    if not holds_fact(clause_start, clause_end):
+    if not holds_fact(clause_start, clause_end) and not _orphans(
+        text, (clause_start, clause_end), sentence
+    ):
         return clause_start, clause_end
     return None
+
+
+def _takes_more(text: str, span: tuple[int, int], match: Match) -> bool:
+    """Return whether a cut takes more than :data:`CUT_SLACK` content words beside the flagged.
+
+    "Prices go up every April, that's just how it works" may lose ", that's just how it works";
+    "Local admin isn't something we hand out" may not lose "Local admin" with its flagged words.
+    """
+    around = text[span[0] : match.start] + " " + text[match.end : span[1]]
+    words = re.findall(r"[^\W_]+(?:'[a-z]+)?", around.lower())
+    return sum(1 for word in words if word not in _FUNCTION_WORDS) > CUT_SLACK
+
+
+def _takes_own_step(text: str, span: tuple[int, int], match: Match) -> bool:
+    """Return whether a cut takes a step the agent reports ("who I've forwarded it to")."""
+    around = text[span[0] : match.start] + " " + text[match.end : span[1]]
+    return _OWN_STEP.search(around) is not None
+
+
+def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
+    """Return whether cutting ``cut`` leaves a pronoun after it that pointed into it.
+
+    "Declines are set by our fraud rules and I can't override them": cut the first clause
+    and "them" points at nothing.
+    """
+    start, end = cut
+    if start == sentence.start and end >= sentence.end:
+        return False  # the whole sentence goes
+    after = text[end : sentence.end]
+    return end < sentence.end and _BACK_REFERENCE.search(after) is not None
 
 
 def _include_break(text: str, at: int, limit: int) -> int:
@@ -562,6 +623,32 @@ def _merge_cuts(edits: list[_Edit]) -> list[_Edit]:
     return merged + inside
 
 
+def _sentence_starts(text: str, facts: Sequence[str] = ()) -> str:
+    """Capitalise every sentence of an edited body, and a lone "i" (the greeting stays).
+
+    An edit writes sentences that start with a capital; the draft's own lower-case sentences
+    beside them ("Infra are on it. could be an hour") would read as a slip. Words with a
+    capital inside ("iPhone"), links and facts stay as written.
+    """
+    shape = split(text)
+    if not shape.body:
+        return text
+
+    def capital(m: re.Match[str]) -> str:
+        word = m.group(2)
+        rest = text_body[m.start(2) :]
+        if any(ch.isupper() for ch in word) or any(rest.startswith(f) for f in facts):
+            return m.group(0)
+        return m.group(1) + word[0].upper() + word[1:]
+
+    text_body = shape.body
+    first = r"^|" if not shape.greeting or shape.own_line else ""  # "Hi Sam, the ..." stays
+    body = re.sub(rf"({first}[.!?]\s+)([a-z][\w'’-]*)", capital, text_body)
+    body = re.sub(r"\bi(?=\s|'[a-z]{1,2}\b)", "I", body)
+    at = text.find(text_body)
+    return text if at < 0 else text[:at] + body + text[at + len(text_body) :]
+
+
 def _capitalise_first(text: str, facts: Sequence[str] = ()) -> str:
     """Capitalise the first letter, unless it starts a fact ("order 55120" stays as it is)."""
     stripped = text.lstrip()
@@ -594,11 +681,13 @@ def _templates_for(
     stubborn: set[str],
     owned: frozenset[str] | set[str] = frozenset(),
     asking: list[Hit] | None = None,
+    served: set[str] | None = None,
 ) -> list[tuple[str, str]]:
     """Pick the sentences to add: one per template asked for, in the situation's own words.
 
     ``context`` is the reply as the rules read it (its move decides what was kept on purpose);
     ``remaining`` is the reply after this round's edits, which decides what it still needs.
+    ``served`` gathers the rules whose point an added (or already added) sentence answers.
     """
     rulebook = context.rulebook
     chosen: dict[str, str] = {}
@@ -611,7 +700,11 @@ def _templates_for(
         elif _kept(hit.rule, context, stubborn):  # never bolt their opposite on
             name = rulebook.templates[name].get("if_kept") or None
         resolved = _fitting(remaining, name) if name else None
-        if resolved is None or resolved in added or resolved in chosen:
+        if resolved is not None and (resolved in added or resolved in chosen):
+            if served is not None:
+                served.add(hit.rule.id)
+            continue
+        if resolved is None:
             continue
         spec = rulebook.templates[resolved]
         around = ""
@@ -628,6 +721,8 @@ def _templates_for(
         if blanks & set(_PLACEHOLDER.findall(remaining.text)):  # "[by when]" is already asked
             continue
         chosen[resolved] = sentence
+        if served is not None:
+            served.add(hit.rule.id)
     covered = {
         c.strip()
         for name in [*chosen, *added]
@@ -682,10 +777,16 @@ def _fitting(context: Context, name: str) -> str | None:
                 current = other
                 break
         spec = templates[current]
-        if all(context.signal(need) for need in needs(spec)):
+        if all(context.signal(need) for need in needs(spec)) and fits_move(spec, context):
             return current
         current = spec.get("fallback") or None
     return None
+
+
+def fits_move(spec: Mapping[str, str], context: Context) -> bool:
+    """Return whether a template may be added to a reply of this move (``moves``)."""
+    moves = [part.strip() for part in spec.get("moves", "").split(",") if part.strip()]
+    return not moves or context.move in moves
 
 
 def needs(spec: Mapping[str, str]) -> list[str]:
