@@ -75,6 +75,10 @@ _INLINE_SIGNATURE = re.compile(  # "Thanks, ^KF", "-AC", "*TAY", "/NY", "1/2 ^AP
     r"(?:(?<=[\s.!?])|^)(?:(?:\(?\d/\d\)?\s*(?:" + _SIGNED + r")?)|"
     r"(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s*)?" + _SIGNED + r")\.?\s*$"
 )
+_THANKS_FIRST = re.compile(
+    r"(?:thank you|thanks|many thanks)(?: (?:so|very) much)? for [^.!?\n]{1,60}[.!]\s*", re.I
+)
+"""A body that opens by thanking the customer: what the rewrite adds goes after it."""
 _OPEN_END = re.compile(r"(?:https?://\S+|www\.\S+|\d/\d)$")
 """A reply ending with a link or a "1/2" counter: no full stop is added after it."""
 _INTENSIFIER = re.compile(r"\b(?:very|really|quite|pretty|fairly|so) $", re.I)
@@ -407,7 +411,7 @@ def _edit_for(
         span = _drop_span(text, match.start, match.end, layout)
         if span is None or (rule.cut == "flagged" and _takes_more(text, span, match)):
             return None
-        if _takes_own_step(text, span, match):
+        if _takes_own_step(text, span):
             return None  # what the agent did or will do is information: it stays
         start, end = span
         ending = text[start:end].rstrip()[-1:] if end > start else ""
@@ -560,10 +564,9 @@ def _takes_more(text: str, span: tuple[int, int], match: Match) -> bool:
     return sum(1 for word in words if word not in _FUNCTION_WORDS) > CUT_SLACK
 
 
-def _takes_own_step(text: str, span: tuple[int, int], match: Match) -> bool:
+def _takes_own_step(text: str, span: tuple[int, int]) -> bool:
     """Return whether a cut takes a step the agent reports ("who I've forwarded it to")."""
-    around = text[span[0] : match.start] + " " + text[match.end : span[1]]
-    return _OWN_STEP.search(around) is not None
+    return _OWN_STEP.search(text, span[0], span[1]) is not None
 
 
 def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
@@ -804,7 +807,9 @@ def _compose(
     shape = split(text)
     body = shape.body
     if starts:
-        body = f"{starts} {_capitalise_first(body, facts)}".strip()
+        thanks = _THANKS_FIRST.match(body)  # "Thank you for your email." stays first
+        head, body = (body[: thanks.end()], body[thanks.end() :]) if thanks else ("", body)
+        body = f"{head} {starts} {_capitalise_first(body, facts)}".strip()
     if ends:
         body = f"{_stop(body)} {ends}".strip()  # the last paragraph goes on
     body = _stop(body)

@@ -491,3 +491,34 @@ def test_an_edited_reply_starts_every_sentence_with_a_capital() -> None:
         "Hi Sam, the network team are on it. Could be an hour. I'll check your iPhone "
         "order ord-5512 too."
     )
+
+
+def test_a_cut_keeps_a_step_the_agent_has_already_taken() -> None:
+    draft = (
+        "Dear Mr Hale,\n\nThank you for your email. Parking refunds are processed by our permits "
+        "team, who I've passed your claim to. From what I can see, the refund failed due to a "
+        "temporary issue.\n\nKind regards,\nCustomer Services"
+    )
+    out = only("ownership.deflection", draft, "My parking refund never arrived. It's been weeks!")
+    assert out is None or "I've passed your claim to" in out
+
+
+def test_an_answer_that_explains_gets_no_apology() -> None:
+    out = review(
+        "The £9 fee is in the price list and applies to every paper bill. You can switch to "
+        "e-billing in the app to avoid it.",
+        "Why was I charged £9 for a paper bill? Nobody told me about this fee!",
+    )
+    assert out.move == "answer"
+    assert "it isn't the experience" not in (out.suggestion or "")
+
+
+def test_added_sympathy_goes_after_the_drafts_opening_thanks() -> None:
+    draft = (
+        "Dear Ms Ray,\n\nThank you for your email. Your new card was posted on 2 May and "
+        "should arrive by 9 May.\n\nKind regards,\nCard Services"
+    )
+    added = "I'm sorry you're dealing with this."
+    out = rewrite_module._compose(RULEBOOK, draft, [("acknowledge", added)])
+    assert out.startswith(f"Dear Ms Ray,\n\nThank you for your email. {added} Your new card")
+    assert out.endswith("\n\nKind regards,\nCard Services")
