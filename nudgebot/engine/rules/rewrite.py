@@ -32,9 +32,22 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import fact_texts
+from nudgebot.engine.letter import Shape, split
 from nudgebot.engine.rules.checker import Context, Hit, Match, all_matches, check
 from nudgebot.engine.rules.rulebook import Rule, Rulebook
 from nudgebot.engine.rules.text import Sentence, sentence_at
+
+__all__ = [
+    "CUT_SLACK",
+    "MAX_PLACEHOLDERS",
+    "MIN_KEPT",
+    "Shape",
+    "fits_move",
+    "needs",
+    "rewrite",
+    "split",
+    "tidy",
+]
 
 MAX_PLACEHOLDERS = 2
 """A suggestion with more [placeholders] than this is not better than the draft."""
@@ -49,32 +62,6 @@ a drop may take beside the flagged ones."""
 _ROUNDS = 4
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
-_MENTIONS = r"(?:(?:@[\w.-]+|<@\w+>)[,:]?\s+)*"
-_GREETING_LINE = re.compile(
-    r"^(?:(?:@[\w.-]+|<@\w+>)\s+)*(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening))"
-    r"\b[^\n]{0,60}$",
-    re.I,
-)
-_GREETING_INLINE = re.compile(
-    _MENTIONS + r"(?:hi|hello|hey|hiya|dear)(?: (?:@[\w.-]+|[A-Z][\w'.-]*)){0,3}\s*"
-    r"(?:[,!]|\s[-\u2014\u2013])\s*",
-    re.I,
-)
-_LEADING_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)\s+)+")
-_SIGN_OFF = re.compile(
-    r"^(?:(?:kind |warm |warmest |best |many )?(?:regards|wishes)|best|thanks|thank you|cheers|"
-    r"yours(?: sincerely| truly| faithfully)?|sincerely|faithfully|all the best|take care|"
-    r"speak soon)[,.!]?$",
-    re.I,
-)
-_SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
-_SIGNED = (
-    r"(?:\^\s?[A-Za-z]{1,8}|[-\u2013\u2014*~/]\s?[A-Z]{1,3}|[-\u2013\u2014]\s?[A-Z][a-z]{1,12})"
-)
-_INLINE_SIGNATURE = re.compile(  # "Thanks, ^KF", "-AC", "*TAY", "/NY", "1/2 ^AP", "Thanks-Emir"
-    r"(?:(?<=[\s.!?])|^)(?:(?:\(?\d/\d\)?\s*(?:" + _SIGNED + r")?)|"
-    r"(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s*)?" + _SIGNED + r")\.?\s*$"
-)
 _THANKS_FIRST = re.compile(
     r"(?:thank you|thanks|many thanks)(?: (?:so|very) much)? for [^.!?\n]{1,60}[.!]\s*", re.I
 )
@@ -129,22 +116,6 @@ _PARTY_TAIL = re.compile(r"\s+(?:and|or|but|so|to|for|with|on|at|in)$", re.I)
 
 _CUT_ENDS = ("", ".", "!", "?")
 _EDITING = ("drop", "replace", "lower")
-
-
-@dataclass(frozen=True)
-class Shape:
-    """A reply cut into greeting, body and sign-off, as written."""
-
-    greeting: str
-    body: str
-    sign_off: str
-    own_line: bool
-    """True when the greeting stands on its own line (a letter, not a chat message)."""
-    inline_sign_off: bool
-    """True when the sign-off ends the last line (a chat signature such as "^KF")."""
-
-    letter: bool
-    """True when the reply is laid out in paragraphs (a letter, not a chat message)."""
 
 
 @dataclass(frozen=True)
@@ -825,39 +796,3 @@ def _stop(body: str) -> str:
     if body and body[-1].isalnum() and not _OPEN_END.search(body):
         return body + "."
     return body
-
-
-def split(text: str) -> Shape:
-    """Split a reply into greeting, body and sign-off, each as written."""
-    text = text.strip()
-    lines = text.split("\n")
-    greeting, own_line = "", False
-    if lines and _GREETING_LINE.match(lines[0].strip()) and len(lines[0].split()) <= 6:
-        greeting, own_line = lines[0].strip(), len(lines) > 1
-        rest = "\n".join(lines[1:])
-    else:
-        inline = _GREETING_INLINE.match(text) or _LEADING_MENTIONS.match(text)
-        if inline:
-            greeting = inline.group(0).strip()
-            rest = text[inline.end() :]
-        else:
-            rest = text
-    lines = rest.split("\n")
-    sign_off, inline_sign_off = "", False
-    for index in range(len(lines) - 1, max(len(lines) - 5, -1), -1):
-        if _SIGN_OFF.match(lines[index].strip()) and index > 0:
-            sign_off = "\n".join(line.strip() for line in lines[index:]).strip()
-            lines = lines[:index]
-            break
-    else:
-        tail = "\n".join(lines).rsplit("\n\n", 1)
-        if len(tail) == 2 and _SIGNATURE.match(tail[1].strip()):  # "Support Team" alone
-            sign_off, lines = tail[1].strip(), tail[0].split("\n")
-        else:
-            last = lines[-1] if lines else ""
-            found = _INLINE_SIGNATURE.search(last)
-            if found and found.start() > 0:
-                sign_off, inline_sign_off = found.group(0).strip(), True
-                lines = [*lines[:-1], last[: found.start()]]
-    letter = "\n\n" in text or own_line or (bool(sign_off) and not inline_sign_off)
-    return Shape(greeting, "\n".join(lines).strip(), sign_off, own_line, inline_sign_off, letter)
