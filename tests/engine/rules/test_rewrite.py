@@ -522,3 +522,10 @@ def test_added_sympathy_goes_after_the_drafts_opening_thanks() -> None:
     out = rewrite_module._compose(RULEBOOK, draft, [("acknowledge", added)])
     assert out.startswith(f"Dear Ms Ray,\n\nThank you for your email. {added} Your new card")
     assert out.endswith("\n\nKind regards,\nCard Services")
+
+
+def test_every_point_that_can_stand_alone_carries_an_example_sentence() -> None:
+    # with no suggestion, the coaching points are the help: each fix shows what to write
+    for rule in RULEBOOK.rules:
+        if rule.level == "nudge":
+            assert "“" in rule.fix, rule.id
