@@ -26,7 +26,7 @@ _GREETING = re.compile(
     r"[ \t]*(?:[,!]|[ \t][-\u2013\u2014](?=\s)|(?=\n)|\Z)"
 )
 _CLOSING = (
-    r"(?:(?:kind|warm|warmest|best|many|with)\s+(?:regards|wishes|thanks)|regards|best"
+    r"(?:(?:kind|warm|warmest|best|many|with)\s+(?:regards|wishes|thanks)|(?:kind\s+)?rgds|regards|best"
     r"(?:\s+wishes)?|thanks(?:\s+again|\s+so\s+much)?|thank\s+you|many\s+thanks|cheers|"
     r"yours(?:\s+sincerely|\s+faithfully|\s+truly)?|sincerely|all\s+the\s+best|take\s+care|"
     r"speak\s+soon|talk\s+soon|have\s+a\s+(?:good|great|lovely|nice)\s+(?:day|weekend|one))"
@@ -54,12 +54,8 @@ _GREETING_INLINE = re.compile(
     re.I,
 )
 _LEADING_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)\s+)+")
-_CLOSING_LINE = re.compile(
-    r"^(?:(?:kind |warm |warmest |best |many )?(?:regards|wishes)|best|thanks|thank you|cheers|"
-    r"yours(?: sincerely| truly| faithfully)?|sincerely|faithfully|all the best|take care|"
-    r"speak soon)[,.!]?$",
-    re.I,
-)
+_CLOSING_LINE = re.compile(rf"^(?:{_CLOSING}|faithfully)[,.!]?$", re.I)
+"""A line that is only a closing ("Kind regards,"): the sign-off starts there."""
 _SIGNATURE_LINE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
 _SIGNED = (
     r"(?:\^\s?[A-Za-z]{1,8}|[-\u2013\u2014*~/]\s?[A-Z]{1,3}|[-\u2013\u2014]\s?[A-Z][a-z]{1,12})"

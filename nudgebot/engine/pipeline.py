@@ -185,7 +185,8 @@ class ReviewEngine:
         """Return the rules' rewrite, or None (with a note) when it can't beat the draft.
 
         Only findings at or above :data:`EDIT_FLOOR` of the live threshold drive edits, and only
-        those at the threshold may add a sentence with a [placeholder] for the agent to fill in;
+        those at the threshold may add a sentence; the most confident of those is the main
+        point, and a rewrite that leaves it untouched is no suggestion;
         a rewrite that would drop a fact or add a promise is tried again with additions only.
         """
         threshold = self.calibration.threshold
@@ -198,7 +199,7 @@ class ReviewEngine:
         }
         facts = fact_texts(draft.text)
         main = max(
-            ((h, f) for h, f in rated if h in sure and f.level == "nudge"),
+            ((h, f) for h, f in rated if h.rule.id in confident and f.level == "nudge"),
             key=lambda pair: pair[1].confidence or 0.0,
             default=None,
         )

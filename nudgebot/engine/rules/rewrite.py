@@ -690,7 +690,7 @@ def _templates_for(
             continue
         sentence = spec["text"].replace("{party}", party)
         blanks = set(_PLACEHOLDER.findall(sentence))
-        if blanks and asking is not None and hit not in asking:  # too unsure to ask for more
+        if asking is not None and hit not in asking:  # too unsure to add anything
             continue
         if blanks & set(_PLACEHOLDER.findall(remaining.text)):  # "[by when]" is already asked
             continue

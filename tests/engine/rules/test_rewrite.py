@@ -529,3 +529,26 @@ def test_every_point_that_can_stand_alone_carries_an_example_sentence() -> None:
     for rule in RULEBOOK.rules:
         if rule.level == "nudge":
             assert "“" in rule.fix, rule.id
+
+
+def test_unsure_findings_may_edit_but_add_no_sentence() -> None:
+    draft = "Not our problem, contact the courier."
+    context = Context(RULEBOOK, draft, "Where is my parcel??")
+    hits = check(context)
+    unsure = rewrite(context, hits, confident=set())
+    assert unsure is not None and "I'll contact the courier for you" in unsure
+    added = [t["text"].split("[")[0] for t in RULEBOOK.templates.values()]
+    assert not any(sentence in unsure for sentence in added)
+
+
+def test_no_second_follow_up_beside_the_drafts_own() -> None:
+    out = review(
+        "Your details are with our claims team. They will look into it and get back to you.",
+        "I sent my claim three weeks ago and nobody has replied. This is ridiculous.",
+    )
+    assert "I'll look into this" not in (out.suggestion or "")
+
+
+def test_a_chat_sign_off_in_short_form_stays_last() -> None:
+    shape = split("Your refund is in progress. Please bear with us. Rgds, Mina")
+    assert shape.sign_off == "Rgds, Mina" and shape.inline_sign_off
