@@ -120,7 +120,13 @@ def _sign_off(text: str) -> tuple[int, int] | None:
             if all(len(rest.split()) <= _MAX_SIGNATURE_WORDS for rest in after):
                 return offsets[index] + lines[index].find(line[0]), len(body)
             return None
-    trailing = _TRAILING_SIGN_OFF.search(body)
+    return _trailing_sign_off(body)
+
+
+def _trailing_sign_off(body: str) -> tuple[int, int] | None:
+    """Return the span of a closing and a name ending a one-line reply ("... Cheers, Tom")."""
+    tail = max(0, len(body) - 80)  # a sign-off is short: look only at the end
+    trailing = _TRAILING_SIGN_OFF.search(body, tail)
     if trailing:
         return trailing.start(1), trailing.end(1)
     return None
@@ -152,7 +158,7 @@ def split(text: str) -> Shape:
         rest = "\n".join(lines[1:])
     else:
         inline = _GREETING_INLINE.match(text) or _LEADING_MENTIONS.match(text)
-        plain = _greeting(text)
+        plain = None if inline else _greeting(text)
         if inline:
             greeting = inline.group(0).strip()
             rest = text[inline.end() :]
@@ -177,7 +183,7 @@ def split(text: str) -> Shape:
         else:
             last = lines[-1] if lines else ""
             found = _INLINE_SIGNATURE.search(last)
-            closing = _sign_off(rest)
+            closing = None if found and found.start() > 0 else _trailing_sign_off(rest)
             if found and found.start() > 0:
                 sign_off, inline_sign_off = found.group(0).strip(), True
                 lines = [*lines[:-1], last[: found.start()]]

@@ -167,10 +167,14 @@ def rewrite(
     written: list[str] = []
     served: set[str] = set()
     left = {hit.rule.id for hit in hits}
+    main = first.rulebook.rule(must_fix) if must_fix is not None else None
+    if main is not None and not _acts(main, first):
+        return None  # only the agent can fix the main point (an alternative, a reason)
     for _ in range(_ROUNDS):
         hits = [hit for hit in hits if _acts(hit.rule, context)]
         if not hits:
             break
+        before = text
         shape = split(text)
         body_start = len(text) - len(text.lstrip()) + _greeting_end(text, shape)
         body_end = body_start + len(text[body_start:]) - _tail_length(text, shape)
@@ -190,13 +194,12 @@ def rewrite(
         text = _compose(context.rulebook, edited, new, facts)
         added.extend(name for name, _ in new)
         written.extend(sentence for _, sentence in new)
+        if text == before:  # nothing more this round can do
+            break
         context = context.derive(text)
         found = check(context, hints=False)
         left = {hit.rule.id for hit in found}
         hits = [hit for hit in found if hit.rule.id in wanted]
-    main = first.rulebook.rule(must_fix) if must_fix is not None else None
-    if main is not None and not _acts(main, first):
-        return None  # only the agent can fix the main point (an alternative, a reason)
     kept_here = main is not None and _kept(main, first, set())  # right as it is in this move
     if must_fix in left and must_fix not in served | owned and not kept_here:
         return None  # the main point is still there, unanswered: coaching points say more
