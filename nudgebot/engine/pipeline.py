@@ -196,7 +196,8 @@ class ReviewEngine:
         """Return the rules' rewrite, or None (with a note) when it can't beat the draft.
 
         Only findings at or above :data:`EDIT_FLOOR` of the live threshold drive edits, and only
-        those at the threshold may add a sentence with a [placeholder] for the agent to fill in;
+        those at the threshold may add a sentence; the most confident of those is the main
+        point, and a rewrite that leaves it untouched is no suggestion;
         a rewrite that would drop a fact or add a promise is tried again with additions only.
         """
         threshold = self.calibration.threshold
@@ -208,12 +209,27 @@ class ReviewEngine:
             h.rule.id for h, f in rated if f.confidence is None or f.confidence >= threshold
         }
         facts = fact_texts(draft.text)
-        suggestion = rewrite(context, sure, facts, confident=confident) if sure else None
+        main = max(
+            ((h, f) for h, f in rated if h.rule.id in confident and f.level == "nudge"),
+            key=lambda pair: pair[1].confidence or 0.0,
+            default=None,
+        )
+        must_fix = main[0].rule.id if main is not None else None
+        suggestion = (
+            rewrite(context, sure, facts, confident=confident, must_fix=must_fix) if sure else None
+        )
         if suggestion is not None:
             basis = _recased(draft.text, suggestion)
             checked = guard.guard(basis, suggestion, customer=draft.customer)
             if checked.text is None or checked.repaired:  # never drop a fact or add a promise
-                suggestion = rewrite(context, sure, facts, additions_only=True, confident=confident)
+                suggestion = rewrite(
+                    context,
+                    sure,
+                    facts,
+                    additions_only=True,
+                    confident=confident,
+                    must_fix=must_fix,
+                )
                 if suggestion is not None and guard.check(
                     draft.text, suggestion, customer=draft.customer
                 ):
