@@ -208,9 +208,7 @@ async def _scorecard(
     problem: str | None = CANT_SEE
     messages = None
     try:
-        messages = (
-            await read_thread(client, thread.channel, thread.ts) if access == "yes" else None
-        )
+        messages = await read_thread(client, thread.channel, thread.ts) if access == "yes" else None
     except SlackApiError as error:
         logger.info("could not read a thread for a scorecard: %s", slack_error(error))
         problem = explain(error, "read that conversation")

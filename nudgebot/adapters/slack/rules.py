@@ -38,9 +38,9 @@ LEADS_ONLY = (
     "state to anyone."
 )
 STEER = (
-    "Team leads: `/nudge rules off <rule> [why]` stops a rule nudging live in this team, "
-    "`/nudge rules on <rule>` keeps it nudging, `/nudge rules auto <rule>` lets the team's "
-    "feedback decide again."
+    "Team leads: `/nudge rules off &lt;rule&gt; [why]` stops a rule nudging live in this team, "
+    "`/nudge rules on &lt;rule&gt;` keeps it nudging, `/nudge rules auto &lt;rule&gt;` lets the "
+    "team's feedback decide again."
 )
 _DONE = {
     "off": "is off in this team: it no longer nudges live here (it still counts in scores and "
@@ -89,8 +89,8 @@ async def run_rules(bot: SlackBot, user: str, team: str | None, text: str) -> di
     known = [rule.id for rule in bot.engine.rulebook.rules]
     try:
         command = parse_rules_command(text, known)
-    except RulesCommandError as error:
-        return _note(sentence(str(error)))
+    except RulesCommandError as error:  # it says how to write it (`rules off <rule>`)
+        return _note(escape_mrkdwn(sentence(str(error))))
     state = bot.state
     learning = await state.learning()
     if command.action == "list":

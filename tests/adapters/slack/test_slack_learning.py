@@ -40,6 +40,7 @@ from tests.adapters.slack.harness import (
     make_settings,
     preload,
 )
+from tests.adapters.slack.test_blocks import assert_safe, assert_valid_blocks
 
 AGENTS = (AGENT, "U0AGENTB", "U0AGENTC", "U0AGENTD")
 MUTER = "U0MUTER"
@@ -79,7 +80,12 @@ def api() -> Iterator[FakeSlackAPI]:
             SUPPORT,
             THREAD,
             [
-                {**customer, "ts": THREAD, "text": "My order is broken again!!", "thread_ts": THREAD},
+                {
+                    **customer,
+                    "ts": THREAD,
+                    "text": "My order is broken again!!",
+                    "thread_ts": THREAD,
+                },
                 {
                     "type": "message",
                     "user": AGENT,
@@ -173,9 +179,7 @@ def row(app: RunningApp, ts: str, channel: str = SUPPORT) -> Any:
 
     async def read() -> Any:
         async with store._begin(write=False) as connection:
-            query = select(reviews).where(
-                reviews.c.channel == channel, reviews.c.message_ts == ts
-            )
+            query = select(reviews).where(reviews.c.channel == channel, reviews.c.message_ts == ts)
             return (await connection.execute(query)).one()
 
     return app.run(read())
@@ -284,6 +288,9 @@ def test_malformed_rules_commands_get_a_clear_error(
 ) -> None:
     answer = command(app, api, "bad-" + text.replace(" ", "-"), text, LEAD)
     assert expected in answer["text"]
+    shown = {"text": answer["text"], "blocks": answer["blocks"]}
+    assert_valid_blocks(shown)
+    assert_safe(shown)  # the usage's "<rule>" goes as &lt;rule&gt;
 
 
 def test_a_lead_turning_a_rule_off_is_recorded_with_who_and_why(
@@ -301,7 +308,9 @@ def test_a_lead_turning_a_rule_off_is_recorded_with_who_and_why(
 # -- acted on: an edit within 15 minutes ---------------------------------------------------------
 
 
-def edit(app: RunningApp, ts: str, *, editor: str = AGENT, text: str = "Sorry, I'll fix it") -> None:
+def edit(
+    app: RunningApp, ts: str, *, editor: str = AGENT, text: str = "Sorry, I'll fix it"
+) -> None:
     payload = fixture("event_message_changed.json")
     payload["event_id"] = f"Ev0EDIT{ts}{editor}{len(text)}"
     changed = payload["event"]
