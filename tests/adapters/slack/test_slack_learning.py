@@ -370,6 +370,21 @@ def test_muting_marks_the_nudges_just_before_as_muted_after(
     assert rows is True
 
 
+def test_turning_nudges_off_marks_the_nudges_just_before_as_muted_after(
+    app: RunningApp, api: FakeSlackAPI, clock: Clock
+) -> None:
+    agent = AGENTS[2]
+    old = nudged(app, api, agent)
+    clock.now += 16 * 60  # too long before: not counted
+    ref = nudged(app, api, agent)
+    assert old is not None and ref is not None
+    said = command(app, api, "off", "off", agent)
+    assert "Live nudges are off" in said["text"]
+    assert app.run(_muted_after(app, int(ref))) is True
+    assert app.run(_muted_after(app, int(old))) is False
+    command(app, api, "on", "on", agent)
+
+
 async def _muted_after(app: RunningApp, review_id: int) -> bool:
     store = await app.app.bot.state.open()
     async with store._begin(write=False) as connection:
