@@ -371,10 +371,15 @@ async def _edited(bot: SlackBot, channel: str, ts: str) -> None:
     (:meth:`~nudgebot.storage.learning.Learning.acted`); only watched channels are asked.
     """
     if not await bot.state.is_watched(channel):
+        logger.debug("skipped an edit (not a watched channel)")
         return
     learning = await bot.state.learning()
-    if await learning.acted(channel=channel, message_ts=ts, how="edited"):
-        logger.debug("a nudged reply in %s was edited: counted as acted on", channel)
+    counted = await learning.acted(channel=channel, message_ts=ts, how="edited")
+    logger.debug(
+        "an edit in %s: %s",
+        channel,
+        "a nudged reply, counted as acted on" if counted else "not a nudged reply, or too late",
+    )
 
 
 async def _customer_replied(bot: SlackBot, event: dict[str, Any]) -> None:
