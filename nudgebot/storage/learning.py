@@ -206,35 +206,43 @@ class Learning:
         self, team: str | None, rules: Sequence[str], states: Mapping[str, RuleState]
     ) -> list[RuleChange]:
         now = self.store.now()
+        wanted = [
+            rule
+            for rule in dict.fromkeys(rules)
+            if states.get(rule, RuleState(rule)).mode == "auto"
+        ]
+        if not wanted:
+            return []
+        votes = await self._votes(team, now)
         made = []
-        for rule in dict.fromkeys(rules):
-            state = states.get(rule, RuleState(rule))
-            if state.mode != "auto":
+        for rule in wanted:
+            helpful, not_helpful = votes.get(rule, (0, 0))
+            quiet = self.policy.quiet(helpful, not_helpful)
+            if quiet == states.get(rule, RuleState(rule)).quiet:
                 continue
-            quiet = await self._feedback_quiets(team, rule, now)
-            if quiet == state.quiet:
-                continue
-            helpful, not_helpful = await self._votes(team, rule, now)
             why = (
                 f"{not_helpful} of {helpful + not_helpful} votes in {self.policy.days} days "
                 "said not helpful"
             )
-            new = RuleState(rule, "auto", quiet, None, now, why)
-            await self._write_state(team, new)
+            await self._write_state(team, RuleState(rule, "auto", quiet, None, now, why))
             made.append(RuleChange(_team(team), rule, "auto", quiet, None, now, why))
         return made
 
     async def _feedback_quiets(self, team: str | None, rule: str, now: datetime) -> bool:
-        helpful, not_helpful = await self._votes(team, rule, now)
+        helpful, not_helpful = (await self._votes(team, now)).get(rule, (0, 0))
         return self.policy.quiet(helpful, not_helpful)
 
-    async def _votes(self, team: str | None, rule: str, now: datetime) -> tuple[int, int]:
-        """Count the votes on ``rule``'s live nudges in the policy's window."""
+    async def _votes(self, team: str | None, now: datetime) -> dict[str, tuple[int, int]]:
+        """Count the votes on each rule's live nudges in ``team`` in the policy's window.
+
+        One query, grouped by the nudges' live rules (a few distinct lists), split here.
+        """
         since = now - self.policy.window
         query = (
             select(
-                func.coalesce(func.sum(case((fb.helpful, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((fb.helpful, 0), else_=1)), 0),
+                r.live_rules,
+                func.sum(case((fb.helpful, 1), else_=0)),
+                func.sum(case((fb.helpful, 0), else_=1)),
             )
             .select_from(feedback.join(reviews, r.id == fb.review_id))
             .where(
@@ -242,17 +250,15 @@ class Learning:
                 fb.at >= since,
                 r.at >= since - ACT_WINDOW,
                 r.live_rules.is_not(None),
-                or_(
-                    r.live_rules == rule,
-                    r.live_rules.like(f"{rule} %"),
-                    r.live_rules.like(f"% {rule}"),
-                    r.live_rules.like(f"% {rule} %"),
-                ),
             )
+            .group_by(r.live_rules)
         )
-        rows = await self._all(query)
-        helpful, not_helpful = rows[0] if rows else (0, 0)
-        return int(helpful or 0), int(not_helpful or 0)
+        totals: dict[str, tuple[int, int]] = {}
+        for live, helpful, not_helpful in await self._all(query):
+            for rule in dict.fromkeys(live.split()):
+                known = totals.get(rule, (0, 0))
+                totals[rule] = (known[0] + int(helpful or 0), known[1] + int(not_helpful or 0))
+        return totals
 
     async def _write_state(self, team: str | None, state: RuleState) -> None:
         values = {
