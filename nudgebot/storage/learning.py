@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from nudgebot.learning import (
@@ -41,6 +41,7 @@ from nudgebot.learning import (
     change,
     labelled_case,
 )
+from nudgebot.storage.learning_privacy import forget_statements, purge_statements
 from nudgebot.storage.schema import feedback, judgements, reviews, rule_changes, rule_states
 from nudgebot.storage.store import Store
 
@@ -149,6 +150,15 @@ class Learning:
             select(s.rule, s.mode, s.quiet, s.by, s.at, s.why).where(s.team == _team(team))
         )
         return {row[0]: RuleState(*row) for row in rows}
+
+    async def states_of_all_teams(self) -> dict[str, dict[str, RuleState]]:
+        """Return the recorded state of each rule, by team ("" for reviews without one)."""
+        s = rule_states.c
+        rows = await self._all(select(s.team, s.rule, s.mode, s.quiet, s.by, s.at, s.why))
+        found: dict[str, dict[str, RuleState]] = defaultdict(dict)
+        for team, *state in rows:
+            found[team][state[0]] = RuleState(*state)
+        return dict(found)
 
     async def set_mode(
         self, team: str | None, rule: str, mode: Mode, *, by: str, why: str | None = None
@@ -356,6 +366,7 @@ class Learning:
         until: datetime,
         team: str | None = None,
         all_teams: bool = False,
+        channels: Collection[str] | None = None,
     ) -> list[RuleOutcome]:
         """Per live rule: the customer's next message, calmer / same / angrier, acted on or not."""
         where: list[ColumnElement[bool]] = [
@@ -368,6 +379,8 @@ class Learning:
         ]
         if not all_teams:
             where.append(_team_filter(team))
+        if channels:
+            where.append(r.channel.in_(list(channels)))
         query = (
             select(
                 r.live_rules,
@@ -387,8 +400,7 @@ class Learning:
             for rule in dict.fromkeys(live.split()):
                 pair = found.setdefault(rule, [OutcomeCounts(), OutcomeCounts()])
                 index = 0 if acted else 1
-                for _ in range(count):
-                    pair[index] = pair[index].add(moved)
+                pair[index] = pair[index].add(moved, int(count))
         return [RuleOutcome(rule, *found[rule]) for rule in sorted(found)]
 
     # -- leads' verdicts ------------------------------------------------------------------
@@ -426,12 +438,20 @@ class Learning:
         return {(rule, user): verdict for rule, user, verdict in rows}
 
     async def agreement(
-        self, *, since: datetime, until: datetime, team: str | None = None, all_teams: bool = False
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        team: str | None = None,
+        all_teams: bool = False,
+        channels: Collection[str] | None = None,
     ) -> Agreement:
         """Return how many findings leads judged, agreed with, and the replies they said missed."""
         where: list[ColumnElement[bool]] = [j.at >= since, j.at < until]
         if not all_teams:
             where.append(j.team.is_(None) if not team else j.team == team)
+        if channels:
+            where.append(j.channel.in_(list(channels)))
         query = select(j.verdict, func.count()).where(*where).group_by(j.verdict)
         counts = {verdict: int(n) for verdict, n in await self._all(query)}
         agreed, disagreed = counts.get("agree", 0), counts.get("disagree", 0)
@@ -528,20 +548,24 @@ class Learning:
         return cases
 
     async def purge_words(self, cutoff: datetime) -> int:
-        """Drop the words of verdicts older than ``cutoff`` (counts stay)."""
-        statement = (
-            update(judgements)
-            .where(j.at < cutoff, or_(j.text.is_not(None), j.thread.is_not(None)))
-            .values(text=None, thread=None)
-        )
-        return await self.store._count(statement)
+        """Drop the words of verdicts older than ``cutoff`` (counts stay).
+
+        :meth:`Store.purge` does this too, with the reviews' words.
+        """
+        touched = 0
+        for statement in purge_statements(cutoff):
+            touched += await self.store._count(statement)
+        return touched
 
     async def forget(self, user: str) -> int:
-        """Forget ``user`` in verdicts: their own verdicts go; replies they wrote lose words."""
-        touched = await self.store._count(delete(judgements).where(j.user_id == user))
-        touched += await self.store._count(
-            update(judgements).where(j.author == user).values(author=None, text=None, thread=None)
-        )
+        """Forget ``user`` in verdicts and rule changes (:meth:`Store.forget` does it too).
+
+        Their own verdicts go; replies they wrote lose their words; rule changes they made
+        say :data:`~nudgebot.storage.learning_privacy.FORGOTTEN_LEAD` instead of their id.
+        """
+        touched = 0
+        for statement in forget_statements(user):
+            touched += await self.store._count(statement)
         return touched
 
     async def _all(self, query: Any) -> Sequence[Sequence[Any]]:
