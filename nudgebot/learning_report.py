@@ -94,6 +94,17 @@ class TeamLearning:
     """The changes of rule states in the period, oldest first."""
     agreement: Agreement = field(default_factory=Agreement)
     outcomes: tuple[RuleOutcome, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """``{rule id: label}`` for the rules shown (see :meth:`label`)."""
+
+    def label(self, rule: str) -> str:
+        """Return what to call ``rule``: its label, else its id."""
+        return self.labels.get(rule) or rule
+
+    def rule_ids(self) -> set[str]:
+        """Return every rule id this part mentions."""
+        found = {row.rule for row in self.rules} | {q.state.rule for q in self.quieted}
+        return found | {c.rule for c in self.changes} | {o.rule for o in self.outcomes}
 
     def helpful(self) -> tuple[tuple[RuleRow, ...], tuple[RuleRow, ...]]:
         """Return the rules with votes found most helpful, and least (worst first).
@@ -266,18 +277,15 @@ def outcome_words(outcome: RuleOutcome) -> str:
     return "; ".join(parts) or "no customer reply yet"
 
 
-def learning_lines(
-    learning: TeamLearning, labels: Mapping[str, str] | None = None, *, limit: int = 10
-) -> list[str]:
+def learning_lines(learning: TeamLearning, *, limit: int = 10) -> list[str]:
     """Return the part as plain lines for :func:`nudgebot.reports.report_text`.
 
-    ``labels`` are ``{rule id: label}``; at most ``limit`` rules are listed per heading.
+    Rules are named by label and id; at most ``limit`` are listed per heading.
     """
-    labels = labels or {}
 
     def name(rule: str) -> str:
-        label = labels.get(rule)
-        return f"{label} ({rule})" if label else rule
+        label = learning.label(rule)
+        return f"{label} ({rule})" if label != rule else rule
 
     lines = ["What your team finds helpful"]
     top, bottom = learning.helpful()

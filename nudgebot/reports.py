@@ -30,7 +30,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -1047,6 +1047,14 @@ async def load_report(
         learned = await load_team_learning(
             learning, since=query.since, until=query.until, team=team, channels=channels
         )
+        named = labels or {}
+        learned = replace(
+            learned,
+            labels={
+                rule: named.get(rule) or _fallback_label(rule, _guess_dimension(rule))
+                for rule in learned.rule_ids()
+            },
+        )
     return build_report_from(
         data, previous, query=query, labels=labels, unreviewed=unreviewed, learning=learned
     )
@@ -1145,11 +1153,8 @@ def _percent(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.0f}%"
 
 
-def report_text(report: Report, labels: Mapping[str, str] | None = None) -> str:
-    """Return the report as plain text for a terminal (ids shown as they are).
-
-    ``labels`` (``{rule id: label}``) name the rules of the learning part, when there is one.
-    """
+def report_text(report: Report) -> str:
+    """Return the report as plain text for a terminal (ids shown as they are)."""
     q = report.query
     scope = [f"#{c}" for c in q.channels] + [f"@{u}" for u in q.users]
     scope += [f"group {g}" for g in q.groups]
@@ -1167,7 +1172,7 @@ def report_text(report: Report, labels: Mapping[str, str] | None = None) -> str:
     if not report.replies:
         lines.append("No replies were reviewed in this period.")
         if report.learning is not None and (report.learning.quieted or report.learning.changes):
-            lines += ["", *learning_lines(report.learning, labels)]
+            lines += ["", *learning_lines(report.learning)]
         return "\n".join(lines) + "\n"
     lines.append("")
     lines.append("Scores (mean, change against the previous period)")
@@ -1202,7 +1207,7 @@ def report_text(report: Report, labels: Mapping[str, str] | None = None) -> str:
         lines += ["", "Daily trend (mean overall, replies)"]
         lines += [f"  {p.day.isoformat()}  {p.overall:5.1f}  {p.count}" for p in report.trend]
     if report.learning is not None:
-        lines += ["", *learning_lines(report.learning, labels)]
+        lines += ["", *learning_lines(report.learning)]
     return "\n".join(lines) + "\n"
 
 
