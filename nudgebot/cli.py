@@ -220,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Drop the words (the reply, the customer's message, the quoted findings) of reviews\n"
         "older than the retention period; scores and rule ids stay for reports. A running\n"
         "bot does this every few hours by itself. With --user, forget that person instead:\n"
-        "their replies lose their words and their name, their settings and feedback go.\n\n"
+        "their replies lose their words and their name, their settings and feedback go,\n"
+        "and so do their verdicts as a lead (rule changes they made then say 'a lead').\n"
+        "Leads' verdicts lose the words of the reply they judged with the same retention.\n\n"
         "examples:\n  nudgebot purge\n  nudgebot purge --days 7\n  nudgebot purge --user U0456",
         commands.run_purge,
     )

@@ -226,3 +226,29 @@ def test_help_texts(capsys: pytest.CaptureFixture[str]) -> None:
     ):
         status, out, _ = run(capsys, *argv)
         assert status == 0 and words in out
+
+
+def test_purge_and_forget_from_the_cli_cover_the_verdicts(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(capsys, "purge", "--user", "L1", "--database", url)
+    assert status == 0 and out.startswith("L1: forgotten")
+    status, out, _ = run(capsys, "report", "--database", url, "--format", "json")
+    assert json.loads(out)["agreement"] == {"judged": 0, "agreed": 0, "rate": None, "missed": 0}
+    status, out, _ = run(capsys, "export-labels", "--database", url)
+    assert len(out.splitlines()) == 5  # the agents' votes are left, the lead's verdicts gone
+    status, out, _ = run(capsys, "purge", "--days", "0", "--database", url)
+    assert status == 0
+    status, out, _ = run(capsys, "export-labels", "--database", url)
+    assert (status, out) == (0, "")  # no words are kept: nothing to label
+
+
+def test_purge_drops_the_words_of_verdicts_too(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, _ = run(capsys, "purge", "--days", "0", "--database", url)
+    assert status == 0
+    status, out, _ = run(capsys, "export-labels", "--database", url, "--leads-only")
+    assert (status, out) == (0, "")
+    status, out, _ = run(capsys, "report", "--database", url, "--format", "json")
+    assert json.loads(out)["agreement"]["judged"] == 2  # the verdicts stay, without words
