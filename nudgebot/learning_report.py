@@ -167,7 +167,7 @@ def state_across(states: Mapping[str, Mapping[str, RuleState]], rule: str) -> st
 class LearningSource(Protocol):
     """What :func:`load_team_learning` needs (:class:`nudgebot.storage.learning.Learning`)."""
 
-    async def rule_figures(
+    async def rule_report(
         self,
         *,
         since: datetime,
@@ -175,8 +175,8 @@ class LearningSource(Protocol):
         team: str | None = None,
         channels: Collection[str] | None = None,
         all_teams: bool = False,
-    ) -> list[RuleFigures]:
-        """Return what the sent nudges of each rule that made a live decision earned."""
+    ) -> tuple[list[RuleFigures], list[RuleOutcome]]:
+        """Return what each live rule's nudges earned, and the customer's next messages."""
         ...
 
     async def states(self, team: str | None) -> dict[str, RuleState]:
@@ -205,18 +205,6 @@ class LearningSource(Protocol):
         """Return the findings leads judged and agreed with, and the misses."""
         ...
 
-    async def outcomes(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        team: str | None = None,
-        all_teams: bool = False,
-        channels: Collection[str] | None = None,
-    ) -> list[RuleOutcome]:
-        """Return the customer's next message per live rule, acted on vs not."""
-        ...
-
 
 async def load_team_learning(
     source: LearningSource,
@@ -233,7 +221,7 @@ async def load_team_learning(
     """
     every = team is None
     scope: dict[str, Any] = {"since": since, "until": until, "team": team, "all_teams": every}
-    figures = await source.rule_figures(**scope, channels=channels)
+    figures, outcomes = await source.rule_report(**scope, channels=channels)
     if every:
         by_team = await source.states_of_all_teams()
     else:
@@ -254,7 +242,7 @@ async def load_team_learning(
         quieted=quieted,
         changes=tuple(await source.changes(**scope)),
         agreement=await source.agreement(**scope, channels=channels),
-        outcomes=tuple(await source.outcomes(**scope, channels=channels)),
+        outcomes=tuple(outcomes),
     )
 
 

@@ -25,6 +25,7 @@ numbers, card numbers and the like become ``[email]``, ``[phone]``...; names and
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -1032,21 +1033,34 @@ async def load_report(
     """
     channels = list(query.channels) or None
     agents = (list(query.users) or None) if users is None else list(users)
-    data = await store.report_data(
-        since=query.since, until=query.until, channels=channels, users=agents, team=team
-    )
-    before, after = query.previous_period()
-    previous = await store.score_sums(
-        since=before, until=after, channels=channels, users=agents, team=team
-    )
-    unreviewed = 0
-    if agents is None:  # messages never reviewed are known by channel, not by agent
-        unreviewed = await store.unreviewed(since=query.since, until=query.until, channels=channels)
     learned = None
-    if learning is not None:
-        learned = await load_team_learning(
-            learning, since=query.since, until=query.until, team=team, channels=channels
+    part = None
+    if learning is not None:  # read beside the report's own queries (a connection each)
+        part = asyncio.ensure_future(
+            load_team_learning(
+                learning, since=query.since, until=query.until, team=team, channels=channels
+            )
         )
+    try:
+        data = await store.report_data(
+            since=query.since, until=query.until, channels=channels, users=agents, team=team
+        )
+        before, after = query.previous_period()
+        previous = await store.score_sums(
+            since=before, until=after, channels=channels, users=agents, team=team
+        )
+        unreviewed = 0
+        if agents is None:  # messages never reviewed are known by channel, not by agent
+            unreviewed = await store.unreviewed(
+                since=query.since, until=query.until, channels=channels
+            )
+    except BaseException:
+        if part is not None:
+            part.cancel()
+            await asyncio.gather(part, return_exceptions=True)
+        raise
+    if part is not None:
+        learned = await part
         named = labels or {}
         learned = replace(
             learned,

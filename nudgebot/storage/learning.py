@@ -41,6 +41,7 @@ from nudgebot.learning import (
     change,
     labelled_case,
 )
+from nudgebot.models import DIMENSIONS
 from nudgebot.storage.learning_privacy import forget_statements, purge_statements
 from nudgebot.storage.schema import feedback, judgements, reviews, rule_changes, rule_states
 from nudgebot.storage.store import Store
@@ -84,7 +85,30 @@ class Learning:
         """Return, per rule that made a live decision, what its sent nudges earned.
 
         ``team`` narrows to one workspace or tenant (None: reviews without one, unless
-        ``all_teams``). A nudge with several live rules counts for each.
+        ``all_teams``). A nudge with several live rules counts for each. The first half of
+        :meth:`rule_report` (the same query).
+        """
+        report = await self.rule_report(
+            since=since, until=until, team=team, all_teams=all_teams, channels=channels
+        )
+        return report[0]
+
+    async def rule_report(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        team: str | None = None,
+        channels: Collection[str] | None = None,
+        all_teams: bool = False,
+    ) -> tuple[list[RuleFigures], list[RuleOutcome]]:
+        """Return :meth:`rule_figures` and :meth:`outcomes` of the period with one query.
+
+        One pass over the period's sent nudges, grouped by their live rules, whether they
+        were acted on, and the customer's heat before and after; the votes come from a
+        ``feedback`` subquery of the period (a vote is never older than its nudge). A rule's
+        dimension is read from its id (``ownership.deflection``, ``llm.empathy``); ids that
+        don't say it are looked up in the findings.
         """
         votes = (
             select(
@@ -92,6 +116,7 @@ class Learning:
                 func.sum(case((fb.helpful, 1), else_=0)).label("helpful"),
                 func.sum(case((fb.helpful, 0), else_=1)).label("not_helpful"),
             )
+            .where(fb.at >= since)
             .group_by(fb.review_id)
             .subquery()
         )
@@ -105,41 +130,81 @@ class Learning:
             where.append(_team_filter(team))
         if channels:
             where.append(r.channel.in_(list(channels)))
+        acted = case((r.acted_at.is_not(None), 1), else_=0)
         query = (
             select(
                 r.live_rules,
-                r.rules,
-                r.dimensions,
+                acted,
+                r.heat_before,
+                r.heat_after,
                 func.count(),
                 func.coalesce(func.sum(votes.c.helpful), 0),
                 func.coalesce(func.sum(votes.c.not_helpful), 0),
-                func.sum(case((r.acted_at.is_not(None), 1), else_=0)),
                 func.sum(case((r.muted_after.is_(True), 1), else_=0)),
             )
             .select_from(reviews.outerjoin(votes, votes.c.review_id == r.id))
             .where(*where)
-            .group_by(r.live_rules, r.rules, r.dimensions)
+            .group_by(r.live_rules, acted, r.heat_before, r.heat_after)
         )
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-        dimension_of: dict[str, str] = {}
-        for live, rules, dimensions, count, helpful, not_helpful, acted, muted in await self._all(
+        moves: dict[str, list[int]] = {}  # calmer, same, angrier: acted on, then not
+        column = {"calmer": 0, "same": 1, "angrier": 2}
+        for live, was_acted, before, after, count, helpful, not_helpful, muted in await self._all(
             query
         ):
-            dimension_of.update(zip(rules.split(), dimensions.split(), strict=False))
-            for rule in dict.fromkeys(live.split()):
+            moved = change(before, after)
+            slot = None if moved is None else column[moved] + (0 if was_acted else 3)
+            rules = live.split()
+            for rule in dict.fromkeys(rules) if len(rules) > 1 else rules:
                 row = totals[rule]
                 row[0] += count
-                row[1] += int(helpful)
-                row[2] += int(not_helpful)
-                row[3] += int(acted or 0)
-                row[4] += int(muted or 0)
-        return sorted(
+                row[1] += helpful
+                row[2] += not_helpful
+                row[3] += count if was_acted else 0
+                row[4] += muted or 0
+                if slot is not None:
+                    if rule not in moves:
+                        moves[rule] = [0] * 6
+                    moves[rule][slot] += count
+        dimension_of = await self._dimensions(totals, where)
+        figures = sorted(
             (
-                RuleFigures(rule, dimension_of.get(rule, rule.split(".")[-1]), *row)
+                RuleFigures(rule, dimension_of[rule], *(int(n) for n in row))
                 for rule, row in totals.items()
             ),
             key=lambda f: (-f.live_nudges, f.rule),
         )
+        outcomes = [
+            RuleOutcome(rule, OutcomeCounts(*moves[rule][:3]), OutcomeCounts(*moves[rule][3:]))
+            for rule in sorted(moves)
+        ]
+        return figures, outcomes
+
+    async def _dimensions(
+        self, rules: Collection[str], where: Sequence[ColumnElement[bool]]
+    ) -> dict[str, str]:
+        """Return each rule's dimension: from its id, else from the findings of its nudges."""
+        known: dict[str, str] = {}
+        unknown = []
+        for rule in rules:
+            prefix, _, rest = rule.partition(".")
+            if prefix in DIMENSIONS:
+                known[rule] = prefix
+            elif prefix == "llm" and rest in DIMENSIONS:
+                known[rule] = rest
+            else:
+                unknown.append(rule)
+        for rule in unknown:
+            query = (
+                select(r.rules, r.dimensions).where(*where, r.live_rules.contains(rule)).limit(20)
+            )
+            for ids, dims in await self._all(query):
+                found = dict(zip(ids.split(), dims.split(), strict=False))
+                if rule in found:
+                    known[rule] = found[rule]
+                    break
+            known.setdefault(rule, rule.split(".")[-1])
+        return known
 
     # -- rule states per team -------------------------------------------------------------
 
@@ -368,40 +433,14 @@ class Learning:
         all_teams: bool = False,
         channels: Collection[str] | None = None,
     ) -> list[RuleOutcome]:
-        """Per live rule: the customer's next message, calmer / same / angrier, acted on or not."""
-        where: list[ColumnElement[bool]] = [
-            r.at >= since,
-            r.at < until,
-            r.nudged.is_(True),
-            r.live_rules.is_not(None),
-            r.heat_before.is_not(None),
-            r.heat_after.is_not(None),
-        ]
-        if not all_teams:
-            where.append(_team_filter(team))
-        if channels:
-            where.append(r.channel.in_(list(channels)))
-        query = (
-            select(
-                r.live_rules,
-                r.acted_at.is_not(None),
-                r.heat_before,
-                r.heat_after,
-                func.count(),
-            )
-            .where(*where)
-            .group_by(r.live_rules, r.acted_at.is_not(None), r.heat_before, r.heat_after)
+        """Per live rule: the customer's next message, calmer / same / angrier, acted on or not.
+
+        The second half of :meth:`rule_report` (the same query).
+        """
+        report = await self.rule_report(
+            since=since, until=until, team=team, all_teams=all_teams, channels=channels
         )
-        found: dict[str, list[OutcomeCounts]] = {}
-        for live, acted, before, after, count in await self._all(query):
-            moved = change(before, after)
-            if moved is None:
-                continue
-            for rule in dict.fromkeys(live.split()):
-                pair = found.setdefault(rule, [OutcomeCounts(), OutcomeCounts()])
-                index = 0 if acted else 1
-                pair[index] = pair[index].add(moved, int(count))
-        return [RuleOutcome(rule, *found[rule]) for rule in sorted(found)]
+        return report[1]
 
     # -- leads' verdicts ------------------------------------------------------------------
 
