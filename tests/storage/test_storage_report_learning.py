@@ -244,3 +244,26 @@ async def test_forget_an_agent_drops_the_words_of_verdicts_on_their_replies(
     assert await learning.labelled_cases(**period(), agents=False) == []  # type: ignore[arg-type]
     part = await load_team_learning(learning, team="T1", **period())  # type: ignore[arg-type]
     assert part.agreement.judged == 3  # the verdicts stay, without words
+
+
+async def test_a_rules_dimension_comes_from_its_id_or_its_findings(store: Store) -> None:
+    from nudgebot.models import Finding, Review, Scores
+
+    review = Review(
+        needs_nudge=True,
+        scores=Scores(respect=70),
+        findings=(
+            Finding("empathy", "house.no-warmth", "ok", "m", "f", 20),
+            Finding("respect", "llm.respect", "ok", "m", "f", 20),
+        ),
+        suggestion=None,
+        engine="rules",
+        meta={"live_rules": ["house.no-warmth", "llm.respect", "odd"]},
+    )
+    await nudge(store, review=review)
+    figures = await Learning(store).rule_figures(team="T1", **period())  # type: ignore[arg-type]
+    assert {f.rule: f.dimension for f in figures} == {
+        "house.no-warmth": "empathy",  # a custom rule's id doesn't say: its finding does
+        "llm.respect": "respect",
+        "odd": "odd",  # no finding names it: the id itself
+    }
