@@ -26,8 +26,13 @@ that server, dropped afterwards):
   sequence the Slack app runs per nudge through ``SlackState`` (settings read through its
   cache, claim, store, settings again, mark sent): what storage adds to a live nudge.
 
+- **learning** (issue 17): the seeded nudges then get their live rules, acted on / muted
+  after, the customer's heat before and after (:func:`seed_learning`), with 3,000 leads'
+  verdicts; the report with its learning part (``load_report(..., learning=Learning(store))``)
+  is timed against the same report without it, best of 5, and the part alone.
+
 Target (issue 5): a report over 100,000 reviews in under 1 s on both databases; under 5 ms p50
-added to a live nudge.
+added to a live nudge. Issue 17: still under 1 s with the learning part and the feedback.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from nudgebot.models import DIMENSIONS, Finding, Review, Scores, StoredReview
@@ -162,6 +167,12 @@ async def bench(url: str, reviews: int, nudges: int) -> dict[str, Any]:
             figures["fetch"][name] = {"s": seconds, "rows": len(found)}
 
         figures["report"] = await reports_bench(store, one)
+        started = time.perf_counter()
+        figures["learning_seed"] = await seed_learning(store, random.Random(17))
+        figures["learning_seed"]["s"] = time.perf_counter() - started
+        if store.dialect == "postgresql":
+            await analyze(url)
+        figures["learning"] = await learning_bench(store, one)
 
         timings: dict[str, list[float]] = {"claim": [], "add_review": [], "set_nudged": []}
         both: list[float] = []
@@ -334,6 +345,141 @@ async def aggregate_report(store: Store, reports: Any, query: Any, channels: Any
     }
 
 
+async def seed_learning(store: Store, rng: random.Random) -> dict[str, int]:
+    """Give the seeded nudges what the team's reactions leave (issue 17), as live data would.
+
+    Every nudge sent gets its live rules (the findings' rules), the customer's heat before
+    (0-2) and, for 60%, after; 25% were acted on (edited or the suggestion used), 3% muted
+    after; each has a thread key. 3,000 leads' verdicts on nudged replies (agree / disagree,
+    5% missed) with their words, and 10 rule states with their changes.
+    """
+    from sqlalchemy import bindparam, update
+
+    from nudgebot.storage.schema import judgements, reviews, rule_changes, rule_states
+
+    r = reviews.c
+    async with store._begin(write=False) as connection:
+        nudged = (
+            await connection.execute(
+                select(r.id, r.channel, r.message_ts, r.rules, r.dimensions, r.at, r.text)
+                .where(r.nudged.is_(True))
+                .order_by(r.id)
+            )
+        ).all()
+    values = []
+    for id_, _channel, ts, rules, _dims, at, _text in nudged:
+        acted = rng.random() < 0.25
+        before = rng.choice((0, 1, 1, 2, 2))
+        values.append(
+            {
+                "key": id_,
+                "live": rules,
+                "thread": ts,
+                "acted_at": at + timedelta(minutes=rng.uniform(0.5, 14)) if acted else None,
+                "how": rng.choice(("edited", "used")) if acted else None,
+                "muted": rng.random() < 0.03,
+                "before": before,
+                "after": max(0, min(2, before + rng.choice((-1, -1, 0, 0, 1))))
+                if rng.random() < 0.6
+                else None,
+            }
+        )
+    statement = (
+        update(reviews)
+        .where(r.id == bindparam("key"))
+        .values(
+            live_rules=bindparam("live"),
+            thread_key=bindparam("thread"),
+            acted_at=bindparam("acted_at"),
+            acted_how=bindparam("how"),
+            muted_after=bindparam("muted"),
+            heat_before=bindparam("before"),
+            heat_after=bindparam("after"),
+        )
+    )
+    verdicts = []
+    for _id, channel, ts, rules, dims, at, text_ in rng.sample(nudged, min(3000, len(nudged))):
+        rule, dimension = rules.split()[0], dims.split()[0]
+        missed = rng.random() < 0.05
+        verdicts.append(
+            {
+                "at": at + timedelta(hours=rng.uniform(1, 48)),
+                "platform": "slack",
+                "team": "T0001",
+                "channel": channel,
+                "message_ts": ts,
+                "rule": "" if missed else rule,
+                "dimension": dimension,
+                "verdict": "missed" if missed else rng.choice(("agree", "agree", "disagree")),
+                "user_id": f"L{rng.randrange(5)}",
+                "author": None,
+                "text": text_,
+                "thread": None,
+            }
+        )
+    states = [
+        {
+            "team": "T0001",
+            "rule": rule,
+            "mode": rng.choice(("off", "on", "auto")),
+            "quiet": rng.random() < 0.5,
+            "by": "L1",
+            "at": NOW - timedelta(days=rng.uniform(0, 29)),
+            "why": "bench",
+        }
+        for rule in rng.sample(RULES, 10)
+    ]
+    async with store._begin(write=True, single=False) as connection:
+        for first in range(0, len(values), 5000):
+            await connection.execute(statement, values[first : first + 5000])
+        await connection.execute(judgements.insert(), verdicts)
+        await connection.execute(rule_states.insert(), states)
+        await connection.execute(rule_changes.insert(), states)
+    return {"nudges": len(values), "verdicts": len(verdicts), "states": len(states)}
+
+
+async def learning_bench(store: Store, one: set[str]) -> dict[str, Any]:
+    """Time the report with the learning part against the report without it (the baseline).
+
+    Both through ``reports.load_report`` (as ``nudgebot report`` does), best of 5 each, for
+    the scopes of :func:`reports_bench`; and the learning part alone
+    (``learning_report.load_team_learning``), with how many rules it found.
+    """
+    from nudgebot import reports
+    from nudgebot.learning_report import load_team_learning
+    from nudgebot.storage.learning import Learning
+
+    learning = Learning(store)
+    figures: dict[str, Any] = {}
+    for name, days, channels in (
+        ("one channel, 7 days", 7, one),
+        ("whole team, 7 days", 7, None),
+        ("whole team, 30 days", 30, None),
+    ):
+        query = reports.review_query(now=NOW, days=days, channels=channels or ())
+        plain_s, _ = await best_of(5, lambda q=query: reports.load_report(store, q, team="T0001"))  # type: ignore[misc]
+        with_s, report = await best_of(
+            5,
+            lambda q=query: reports.load_report(store, q, learning=learning, team="T0001"),  # type: ignore[misc]
+        )
+        part_s, part = await best_of(
+            5,
+            lambda q=query, c=channels: load_team_learning(  # type: ignore[misc]
+                learning, since=q.since, until=q.until, team="T0001", channels=c
+            ),
+        )
+        figures[name] = {
+            "report_s": plain_s,
+            "report_with_learning_s": with_s,
+            "learning_s": part_s,
+            "rules": len(part.rules),
+            "live_nudges": sum(row.figures.live_nudges for row in part.rules),
+            "judged": part.agreement.judged,
+            "replies": report.replies,
+        }
+    return figures
+
+
 def timed(action: Callable[[], Any]) -> float:
     started = time.perf_counter()
     action()
@@ -373,6 +519,20 @@ def show(name: str, figures: dict[str, Any]) -> None:
             f"{found['previous_rows']:,} rows, build_report {found['build_s'] * 1000:.1f} ms)"
         )
         print(f"  same report both ways: {'yes' if found['same_report'] else 'NO'}")
+    seeded = figures["learning_seed"]
+    print(
+        f"learning seed: {seeded['nudges']:,} nudges given live rules, acted on, heat; "
+        f"{seeded['verdicts']:,} verdicts; {seeded['states']} rule states ({seeded['s']:.1f} s)"
+    )
+    for query, found in figures["learning"].items():
+        print(
+            f"report + learning {query:<21} {found['report_with_learning_s'] * 1000:8.1f} ms  "
+            f"(baseline without it {found['report_s'] * 1000:.1f} ms, "
+            f"{found['report_with_learning_s'] / found['report_s']:.2f}x; learning part "
+            f"{found['learning_s'] * 1000:.1f} ms: {found['rules']} rules, "
+            f"{found['live_nudges']:,} rule-nudges, {found['judged']:,} judged; "
+            f"{found['replies']:,} replies)"
+        )
     for step, found in figures["live"].items():
         print(f"live nudge {step:<22} p50 {found['p50_ms']:6.2f} ms  p99 {found['p99_ms']:6.2f} ms")
 

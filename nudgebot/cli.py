@@ -1,4 +1,4 @@
-"""The ``nudgebot`` command: check, eval, demo, rules, report, tips, purge and serve.
+"""The ``nudgebot`` command: check, eval, demo, rules, report, tips, export-labels, purge, serve.
 
 A thin dispatcher: it parses arguments, loads :class:`~nudgebot.config.Settings` once and
 hands both to a ``run_*`` function of :mod:`nudgebot.commands`. Every error a user can cause
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nudgebot import commands
+from nudgebot import commands, learning_commands
 from nudgebot.commands import ENGINES, fail, one_line
 from nudgebot.config import Settings, SettingsError
 from nudgebot.engine import DraftError
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Review a reply draft and suggest a warmer one.\n\n"
         "The draft is the argument, or standard input when it is '-' or absent.\n"
         "--thread FILE gives the conversation before the draft: a JSON list (or JSON Lines)\n"
-        "of {\"role\": \"customer\"|\"agent\", \"text\"}, oldest first.\n"
+        'of {"role": "customer"|"agent", "text"}, oldest first.\n'
         "With --batch, each input line is a JSON object with 'draft' and optional 'id',\n"
         "'customer' and 'thread'; each output line is the result for that line, in order, echoing\n"
         '\'id\'. A bad line gives {"id", "line", "error"} in its place and a message on\n'
@@ -142,22 +142,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = command(
         "rules",
-        "list the rules, or test them against their own examples",
+        "list the rules, test them, see what their nudges earn, turn them on or off",
         "list: each rule's id, kind, dimension, cost and what it is about.\n"
         "test: run every rule on its own 'flag' and 'pass' examples; exit 1 if any fails,\n"
-        "2 if a rule file is broken. Run it after editing a rule.\n\n"
-        "examples:\n  nudgebot rules list\n  nudgebot rules test --dir my-rules/",
+        "2 if a rule file is broken. Run it after editing a rule.\n"
+        "stats: each rule's live nudges, helpful / not helpful votes, acted on and muted\n"
+        "after, and its state (auto, quiet, on, off), over the last --days (default: the\n"
+        "quiet policy's 30), in one --team or every team; from $DATABASE_URL.\n"
+        "off RULE --team T: stop RULE nudging live in that team (it still counts in scores\n"
+        "and shows when an agent asks); on: keep it nudging whatever the feedback; auto: let\n"
+        "the team's feedback decide again. Recorded as made by 'cli', with --why.\n\n"
+        "examples:\n  nudgebot rules list\n  nudgebot rules test --dir my-rules/\n"
+        "  nudgebot rules stats --team T0123 --days 30 --format json\n"
+        '  nudgebot rules off respect.curt --team T0123 --why "our tone is short on purpose"',
         commands.run_rules,
     )
-    rules.add_argument("action", nargs="?", choices=("list", "test"), default="list")
+    rules.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "test", "stats", "on", "off", "auto"),
+        default="list",
+    )
     rules.add_argument("--dir", type=_directory, help="folder of rule files (default: bundled)")
+    learning_commands.rules_learning_arguments(rules)
 
     report = command(
         "report",
         "a lead's review of the team's replies over a period",
         "Review the stored reviews of a period: replies reviewed, the five scores and their\n"
         "change against the period before, the most frequent issues with an anonymised\n"
-        "example, the best reply, nudge acceptance, a row per agent and a daily trend.\n"
+        "example, the best reply, nudge acceptance, a row per agent and a daily trend;\n"
+        "then what the team's reactions say: the rules found most and least helpful, rules\n"
+        "that don't nudge live and who changed them, leads' agreement with the findings,\n"
+        "and the customer's next message after nudges acted on or not (JSON: 'rules',\n"
+        "'agreement', 'outcomes', 'quieted', 'changes'). --team narrows to one workspace.\n"
         "Without --channel or --user it covers every stored reply. The period is the last\n"
         "7 days unless --days or --since says otherwise.\n\n"
         "examples:\n  nudgebot report --channel C0123SUPPORT --days 7\n"
@@ -179,13 +197,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.tips_arguments(tips)
 
+    export = command(
+        "export-labels",
+        "write leads' verdicts and agents' votes as labelled cases",
+        "Write the leads' verdicts from the conversation scorecard (agree / disagree with a\n"
+        "finding, a reply the bot missed) and agents' helpful / not helpful votes on nudges\n"
+        "as labelled cases, one JSON object a line, in the format of shared/eval/real-dev.jsonl\n"
+        "(id, thread, draft, needs_nudge, dimensions...): 'nudgebot eval' reads them back, and\n"
+        "the fitted confidences can be refitted on them. Only replies whose words are still\n"
+        "kept (see 'nudgebot purge') are written. A lead's verdict wins over an agent's vote.\n"
+        "The period is the last 30 days unless --days or --since says otherwise.\n\n"
+        "examples:\n  nudgebot export-labels --out team-labels.jsonl\n"
+        "  nudgebot export-labels --team T0123 --since 2026-11-01 --until 2026-11-30\n"
+        "  nudgebot export-labels --days 7 | nudgebot eval - --engine rules",
+        learning_commands.run_export_labels,
+    )
+    learning_commands.export_labels_arguments(export)
+
     purge = command(
         "purge",
         "drop old message text, or forget a user",
         "Drop the words (the reply, the customer's message, the quoted findings) of reviews\n"
         "older than the retention period; scores and rule ids stay for reports. A running\n"
         "bot does this every few hours by itself. With --user, forget that person instead:\n"
-        "their replies lose their words and their name, their settings and feedback go.\n\n"
+        "their replies lose their words and their name, their settings and feedback go,\n"
+        "and so do their verdicts as a lead (rule changes they made then say 'a lead').\n"
+        "Leads' verdicts lose the words of the reply they judged with the same retention.\n\n"
         "examples:\n  nudgebot purge\n  nudgebot purge --days 7\n  nudgebot purge --user U0456",
         commands.run_purge,
     )
@@ -219,7 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
-            parser.error("choose a command: check, eval, demo, purge, report, rules, serve or tips")
+            parser.error(
+                "choose a command: check, eval, demo, export-labels, purge, report, rules, "
+                "serve or tips"
+            )
         handler: Handler = args.handler
         status = handler(args, Settings.load())
         sys.stdout.flush()

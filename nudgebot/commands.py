@@ -330,8 +330,28 @@ def load_demo(path: Path) -> tuple[str, list[dict[str, str]]]:
 
 
 def run_rules(args: argparse.Namespace, settings: Settings) -> int:
-    """List the rules, or run each rule on its own examples."""
+    """List the rules, run each on its own examples, or see and set what the team taught.
+
+    ``stats``, ``on``, ``off`` and ``auto``: see
+    :func:`nudgebot.learning_commands.run_rules_learning`.
+    """
     from nudgebot.selftest import describe, rules_dir, run_examples
+
+    if args.action in ("stats", "on", "off", "auto"):
+        if args.dir is not None:
+            args.parser.error(
+                f"rules {args.action} uses the bundled rules: --dir is for list and test"
+            )
+        from nudgebot.learning_commands import run_rules_learning
+
+        return run_rules_learning(args, settings)
+    extra = [
+        name for name in ("rule", "team", "days", "why", "database") if getattr(args, name, None)
+    ]
+    if extra or getattr(args, "format", "text") != "text":
+        args.parser.error(
+            f"rules {args.action} takes no RULE, --team, --days, --why, --format or --database"
+        )
 
     folder = rules_dir(args.dir) if args.dir else prompts_dir(settings.prompts_dir) / "rules"
     rulebook: Rulebook = load_rulebook(folder)
@@ -563,6 +583,12 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
     add("--database", metavar="URL", help="default: $DATABASE_URL, else sqlite:///nudgebot.db")
     add("--chart", metavar="FILE.png", help="also write the daily trend as a PNG chart")
     add(
+        "--team",
+        type=identifier,
+        metavar="T",
+        help="one Slack workspace or Teams tenant id (default: every one)",
+    )
+    add(
         "--tz",
         type=zone,
         metavar="ZONE",
@@ -575,6 +601,14 @@ async def open_store(url: str) -> Any:
     from nudgebot.storage import Store
 
     return await Store.open(url)
+
+
+def _learning_of(store: Any, settings: Settings) -> Any:
+    """Return the :class:`~nudgebot.storage.learning.Learning` of a real store (None: a fake)."""
+    from nudgebot.storage import Store
+    from nudgebot.storage.learning import Learning
+
+    return Learning(store, settings.quiet_policy) if isinstance(store, Store) else None
 
 
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -614,7 +648,8 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     async def load(url: str) -> Report:
         store = await open_store(url)
         try:
-            return await load_report(store, query, labels=labels)
+            learning = _learning_of(store, settings)
+            return await load_report(store, query, labels=labels, team=args.team, learning=learning)
         finally:
             await store.close()
 

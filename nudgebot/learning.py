@@ -238,12 +238,12 @@ class OutcomeCounts:
         """Replies with a next customer message."""
         return self.calmer + self.same + self.angrier
 
-    def add(self, change: Change) -> OutcomeCounts:
-        """Return these counts with one more of ``change``."""
+    def add(self, change: Change, count: int = 1) -> OutcomeCounts:
+        """Return these counts with ``count`` more of ``change``."""
         return OutcomeCounts(
-            self.calmer + (change == "calmer"),
-            self.same + (change == "same"),
-            self.angrier + (change == "angrier"),
+            self.calmer + count * (change == "calmer"),
+            self.same + count * (change == "same"),
+            self.angrier + count * (change == "angrier"),
         )
 
     def to_dict(self) -> dict[str, int]:

@@ -25,18 +25,25 @@ numbers, card numbers and the like become ``[email]``, ``[phone]``...; names and
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nudgebot.engine.facts import extract_facts
 from nudgebot.engine.redaction import Redactor
+from nudgebot.learning_report import (
+    LearningSource,
+    TeamLearning,
+    learning_lines,
+    load_team_learning,
+)
 from nudgebot.models import DIMENSIONS, Dimension, Finding, Review, Scores, StoredReview
 
 if TYPE_CHECKING:
@@ -551,6 +558,9 @@ class Report:
     unreviewed: int = 0
     """Live messages in the period never reviewed: shed while the app was overloaded, or
     failed every attempt (counted for channels and whole teams; not per agent)."""
+    learning: TeamLearning | None = None
+    """What the team's reactions say (rules, quieting, agreement, outcomes): None when the
+    report was loaded without a :class:`~nudgebot.learning_report.LearningSource`."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data (means rounded to 2 decimals)."""
@@ -612,6 +622,7 @@ class Report:
                 {"day": p.day.isoformat(), "overall": _round(p.overall), "count": p.count}
                 for p in self.trend
             ],
+            **({} if self.learning is None else self.learning.to_dict()),
         }
 
 
@@ -900,6 +911,7 @@ def build_report_from(
     query: ReviewQuery,
     labels: Mapping[str, str] | None = None,
     unreviewed: int = 0,
+    learning: TeamLearning | None = None,
 ) -> Report:
     """Return the review of a period from its aggregate ``data`` against ``previous``.
 
@@ -931,6 +943,7 @@ def build_report_from(
         agents=_agent_rows(data.agents),
         trend=_trend(data.slots, query.tz),
         unreviewed=unreviewed,
+        learning=learning,
     )
 
 
@@ -1007,25 +1020,58 @@ async def load_report(
     labels: Mapping[str, str] | None = None,
     users: Collection[str] | None = None,
     team: str | None = None,
+    learning: LearningSource | None = None,
 ) -> Report:
     """Return the report of ``query`` from the store, aggregated in SQL (no row read back).
 
     ``users`` replaces the query's own agents when given (e.g. a user group resolved to its
-    members; an empty collection matches nothing); ``team`` narrows to one workspace/tenant.
+    members; an empty collection matches nothing); ``team`` narrows to one workspace/tenant
+    (None: every one). With ``learning`` (the same store's
+    :class:`~nudgebot.storage.learning.Learning`), the report carries what the team's
+    reactions say (:class:`~nudgebot.learning_report.TeamLearning`), over the team and the
+    query's channels (not narrowed to agents: the figures are the team's).
     """
     channels = list(query.channels) or None
     agents = (list(query.users) or None) if users is None else list(users)
-    data = await store.report_data(
-        since=query.since, until=query.until, channels=channels, users=agents, team=team
+    learned = None
+    part = None
+    if learning is not None:  # read beside the report's own queries (a connection each)
+        part = asyncio.ensure_future(
+            load_team_learning(
+                learning, since=query.since, until=query.until, team=team, channels=channels
+            )
+        )
+    try:
+        data = await store.report_data(
+            since=query.since, until=query.until, channels=channels, users=agents, team=team
+        )
+        before, after = query.previous_period()
+        previous = await store.score_sums(
+            since=before, until=after, channels=channels, users=agents, team=team
+        )
+        unreviewed = 0
+        if agents is None:  # messages never reviewed are known by channel, not by agent
+            unreviewed = await store.unreviewed(
+                since=query.since, until=query.until, channels=channels
+            )
+    except BaseException:
+        if part is not None:
+            part.cancel()
+            await asyncio.gather(part, return_exceptions=True)
+        raise
+    if part is not None:
+        learned = await part
+        named = labels or {}
+        learned = replace(
+            learned,
+            labels={
+                rule: named.get(rule) or _fallback_label(rule, _guess_dimension(rule))
+                for rule in learned.rule_ids()
+            },
+        )
+    return build_report_from(
+        data, previous, query=query, labels=labels, unreviewed=unreviewed, learning=learned
     )
-    before, after = query.previous_period()
-    previous = await store.score_sums(
-        since=before, until=after, channels=channels, users=agents, team=team
-    )
-    unreviewed = 0
-    if agents is None:  # messages never reviewed are known by channel, not by agent
-        unreviewed = await store.unreviewed(since=query.since, until=query.until, channels=channels)
-    return build_report_from(data, previous, query=query, labels=labels, unreviewed=unreviewed)
 
 
 def _guess_dimension(rule: str) -> Dimension:
@@ -1139,6 +1185,8 @@ def report_text(report: Report) -> str:
         )
     if not report.replies:
         lines.append("No replies were reviewed in this period.")
+        if report.learning is not None and (report.learning.quieted or report.learning.changes):
+            lines += ["", *learning_lines(report.learning)]
         return "\n".join(lines) + "\n"
     lines.append("")
     lines.append("Scores (mean, change against the previous period)")
@@ -1172,6 +1220,8 @@ def report_text(report: Report) -> str:
     if len(report.trend) > 1:
         lines += ["", "Daily trend (mean overall, replies)"]
         lines += [f"  {p.day.isoformat()}  {p.overall:5.1f}  {p.count}" for p in report.trend]
+    if report.learning is not None:
+        lines += ["", *learning_lines(report.learning)]
     return "\n".join(lines) + "\n"
 
 

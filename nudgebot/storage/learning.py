@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from nudgebot.learning import (
@@ -41,6 +41,8 @@ from nudgebot.learning import (
     change,
     labelled_case,
 )
+from nudgebot.models import DIMENSIONS
+from nudgebot.storage.learning_privacy import forget_statements, purge_statements
 from nudgebot.storage.schema import feedback, judgements, reviews, rule_changes, rule_states
 from nudgebot.storage.store import Store
 
@@ -83,7 +85,30 @@ class Learning:
         """Return, per rule that made a live decision, what its sent nudges earned.
 
         ``team`` narrows to one workspace or tenant (None: reviews without one, unless
-        ``all_teams``). A nudge with several live rules counts for each.
+        ``all_teams``). A nudge with several live rules counts for each. The first half of
+        :meth:`rule_report` (the same query).
+        """
+        report = await self.rule_report(
+            since=since, until=until, team=team, all_teams=all_teams, channels=channels
+        )
+        return report[0]
+
+    async def rule_report(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        team: str | None = None,
+        channels: Collection[str] | None = None,
+        all_teams: bool = False,
+    ) -> tuple[list[RuleFigures], list[RuleOutcome]]:
+        """Return :meth:`rule_figures` and :meth:`outcomes` of the period with one query.
+
+        One pass over the period's sent nudges, grouped by their live rules, whether they
+        were acted on, and the customer's heat before and after; the votes come from a
+        ``feedback`` subquery of the period (a vote is never older than its nudge). A rule's
+        dimension is read from its id (``ownership.deflection``, ``llm.empathy``); ids that
+        don't say it are looked up in the findings.
         """
         votes = (
             select(
@@ -91,6 +116,7 @@ class Learning:
                 func.sum(case((fb.helpful, 1), else_=0)).label("helpful"),
                 func.sum(case((fb.helpful, 0), else_=1)).label("not_helpful"),
             )
+            .where(fb.at >= since)
             .group_by(fb.review_id)
             .subquery()
         )
@@ -104,41 +130,81 @@ class Learning:
             where.append(_team_filter(team))
         if channels:
             where.append(r.channel.in_(list(channels)))
+        acted = case((r.acted_at.is_not(None), 1), else_=0)
         query = (
             select(
                 r.live_rules,
-                r.rules,
-                r.dimensions,
+                acted,
+                r.heat_before,
+                r.heat_after,
                 func.count(),
                 func.coalesce(func.sum(votes.c.helpful), 0),
                 func.coalesce(func.sum(votes.c.not_helpful), 0),
-                func.sum(case((r.acted_at.is_not(None), 1), else_=0)),
                 func.sum(case((r.muted_after.is_(True), 1), else_=0)),
             )
             .select_from(reviews.outerjoin(votes, votes.c.review_id == r.id))
             .where(*where)
-            .group_by(r.live_rules, r.rules, r.dimensions)
+            .group_by(r.live_rules, acted, r.heat_before, r.heat_after)
         )
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-        dimension_of: dict[str, str] = {}
-        for live, rules, dimensions, count, helpful, not_helpful, acted, muted in await self._all(
+        moves: dict[str, list[int]] = {}  # calmer, same, angrier: acted on, then not
+        column = {"calmer": 0, "same": 1, "angrier": 2}
+        for live, was_acted, before, after, count, helpful, not_helpful, muted in await self._all(
             query
         ):
-            dimension_of.update(zip(rules.split(), dimensions.split(), strict=False))
-            for rule in dict.fromkeys(live.split()):
+            moved = change(before, after)
+            slot = None if moved is None else column[moved] + (0 if was_acted else 3)
+            rules = live.split()
+            for rule in dict.fromkeys(rules) if len(rules) > 1 else rules:
                 row = totals[rule]
                 row[0] += count
-                row[1] += int(helpful)
-                row[2] += int(not_helpful)
-                row[3] += int(acted or 0)
-                row[4] += int(muted or 0)
-        return sorted(
+                row[1] += helpful
+                row[2] += not_helpful
+                row[3] += count if was_acted else 0
+                row[4] += muted or 0
+                if slot is not None:
+                    if rule not in moves:
+                        moves[rule] = [0] * 6
+                    moves[rule][slot] += count
+        dimension_of = await self._dimensions(totals, where)
+        figures = sorted(
             (
-                RuleFigures(rule, dimension_of.get(rule, rule.split(".")[-1]), *row)
+                RuleFigures(rule, dimension_of[rule], *(int(n) for n in row))
                 for rule, row in totals.items()
             ),
             key=lambda f: (-f.live_nudges, f.rule),
         )
+        outcomes = [
+            RuleOutcome(rule, OutcomeCounts(*moves[rule][:3]), OutcomeCounts(*moves[rule][3:]))
+            for rule in sorted(moves)
+        ]
+        return figures, outcomes
+
+    async def _dimensions(
+        self, rules: Collection[str], where: Sequence[ColumnElement[bool]]
+    ) -> dict[str, str]:
+        """Return each rule's dimension: from its id, else from the findings of its nudges."""
+        known: dict[str, str] = {}
+        unknown = []
+        for rule in rules:
+            prefix, _, rest = rule.partition(".")
+            if prefix in DIMENSIONS:
+                known[rule] = prefix
+            elif prefix == "llm" and rest in DIMENSIONS:
+                known[rule] = rest
+            else:
+                unknown.append(rule)
+        for rule in unknown:
+            query = (
+                select(r.rules, r.dimensions).where(*where, r.live_rules.contains(rule)).limit(20)
+            )
+            for ids, dims in await self._all(query):
+                found = dict(zip(ids.split(), dims.split(), strict=False))
+                if rule in found:
+                    known[rule] = found[rule]
+                    break
+            known.setdefault(rule, rule.split(".")[-1])
+        return known
 
     # -- rule states per team -------------------------------------------------------------
 
@@ -149,6 +215,15 @@ class Learning:
             select(s.rule, s.mode, s.quiet, s.by, s.at, s.why).where(s.team == _team(team))
         )
         return {row[0]: RuleState(*row) for row in rows}
+
+    async def states_of_all_teams(self) -> dict[str, dict[str, RuleState]]:
+        """Return the recorded state of each rule, by team ("" for reviews without one)."""
+        s = rule_states.c
+        rows = await self._all(select(s.team, s.rule, s.mode, s.quiet, s.by, s.at, s.why))
+        found: dict[str, dict[str, RuleState]] = defaultdict(dict)
+        for team, *state in rows:
+            found[team][state[0]] = RuleState(*state)
+        return dict(found)
 
     async def set_mode(
         self, team: str | None, rule: str, mode: Mode, *, by: str, why: str | None = None
@@ -362,40 +437,16 @@ class Learning:
         until: datetime,
         team: str | None = None,
         all_teams: bool = False,
+        channels: Collection[str] | None = None,
     ) -> list[RuleOutcome]:
-        """Per live rule: the customer's next message, calmer / same / angrier, acted on or not."""
-        where: list[ColumnElement[bool]] = [
-            r.at >= since,
-            r.at < until,
-            r.nudged.is_(True),
-            r.live_rules.is_not(None),
-            r.heat_before.is_not(None),
-            r.heat_after.is_not(None),
-        ]
-        if not all_teams:
-            where.append(_team_filter(team))
-        query = (
-            select(
-                r.live_rules,
-                r.acted_at.is_not(None),
-                r.heat_before,
-                r.heat_after,
-                func.count(),
-            )
-            .where(*where)
-            .group_by(r.live_rules, r.acted_at.is_not(None), r.heat_before, r.heat_after)
+        """Per live rule: the customer's next message, calmer / same / angrier, acted on or not.
+
+        The second half of :meth:`rule_report` (the same query).
+        """
+        report = await self.rule_report(
+            since=since, until=until, team=team, all_teams=all_teams, channels=channels
         )
-        found: dict[str, list[OutcomeCounts]] = {}
-        for live, acted, before, after, count in await self._all(query):
-            moved = change(before, after)
-            if moved is None:
-                continue
-            for rule in dict.fromkeys(live.split()):
-                pair = found.setdefault(rule, [OutcomeCounts(), OutcomeCounts()])
-                index = 0 if acted else 1
-                for _ in range(count):
-                    pair[index] = pair[index].add(moved)
-        return [RuleOutcome(rule, *found[rule]) for rule in sorted(found)]
+        return report[1]
 
     # -- leads' verdicts ------------------------------------------------------------------
 
@@ -432,12 +483,20 @@ class Learning:
         return {(rule, user): verdict for rule, user, verdict in rows}
 
     async def agreement(
-        self, *, since: datetime, until: datetime, team: str | None = None, all_teams: bool = False
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        team: str | None = None,
+        all_teams: bool = False,
+        channels: Collection[str] | None = None,
     ) -> Agreement:
         """Return how many findings leads judged, agreed with, and the replies they said missed."""
         where: list[ColumnElement[bool]] = [j.at >= since, j.at < until]
         if not all_teams:
             where.append(j.team.is_(None) if not team else j.team == team)
+        if channels:
+            where.append(j.channel.in_(list(channels)))
         query = select(j.verdict, func.count()).where(*where).group_by(j.verdict)
         counts = {verdict: int(n) for verdict, n in await self._all(query)}
         agreed, disagreed = counts.get("agree", 0), counts.get("disagree", 0)
@@ -534,20 +593,24 @@ class Learning:
         return cases
 
     async def purge_words(self, cutoff: datetime) -> int:
-        """Drop the words of verdicts older than ``cutoff`` (counts stay)."""
-        statement = (
-            update(judgements)
-            .where(j.at < cutoff, or_(j.text.is_not(None), j.thread.is_not(None)))
-            .values(text=None, thread=None)
-        )
-        return await self.store._count(statement)
+        """Drop the words of verdicts older than ``cutoff`` (counts stay).
+
+        :meth:`Store.purge` does this too, with the reviews' words.
+        """
+        touched = 0
+        for statement in purge_statements(cutoff):
+            touched += await self.store._count(statement)
+        return touched
 
     async def forget(self, user: str) -> int:
-        """Forget ``user`` in verdicts: their own verdicts go; replies they wrote lose words."""
-        touched = await self.store._count(delete(judgements).where(j.user_id == user))
-        touched += await self.store._count(
-            update(judgements).where(j.author == user).values(author=None, text=None, thread=None)
-        )
+        """Forget ``user`` in verdicts and rule changes (:meth:`Store.forget` does it too).
+
+        Their own verdicts go; replies they wrote lose their words; rule changes they made
+        say :data:`~nudgebot.storage.learning_privacy.FORGOTTEN_LEAD` instead of their id.
+        """
+        touched = 0
+        for statement in forget_statements(user):
+            touched += await self.store._count(statement)
         return touched
 
     async def _all(self, query: Any) -> Sequence[Sequence[Any]]:

@@ -105,6 +105,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from nudgebot.models import DIMENSIONS, Dimension, Review, Scores, StoredReview
 from nudgebot.storage import migrate as migrations
+from nudgebot.storage.learning_privacy import forget_statements, purge_statements
 from nudgebot.storage.records import TipSubscription, UserSettings, utcnow
 from nudgebot.storage.schema import (
     QUOTE_SEP,
@@ -1338,7 +1339,8 @@ class Store:
 
         The reply, the customer's message and the findings' quotes go; scores, rule ids and
         everything else stay for reports. Claims older than the retention period (and
-        :data:`CLAIM_DAYS`) are deleted too.
+        :data:`CLAIM_DAYS`) are deleted too, and the leads' verdicts older than it lose the
+        words of the reply they judged (the verdicts stay).
         """
         if retention_days < 0:
             raise ValueError("retention_days must be 0 or more")
@@ -1357,6 +1359,8 @@ class Store:
             await connection.execute(
                 delete(claimed_events).where(claimed_events.c.at < claims_cutoff)
             )
+            for statement in purge_statements(cutoff):  # the leads' verdicts' words too
+                await connection.execute(statement)
         return changed
 
     async def forget(self, user: str) -> int:
@@ -1365,7 +1369,8 @@ class Store:
         Their reviews lose their words (reply, customer message, quotes), their message
         reference and their user id, keeping only anonymous scores; their feedback and
         settings are deleted, and their id is removed from the channels and subscriptions
-        they set up.
+        they set up. As a lead, their verdicts are deleted and the rule changes they made no
+        longer name them; verdicts on replies they wrote lose those replies' words.
         """
         r = reviews.c
         statements: list[Update | Delete] = [
@@ -1380,6 +1385,7 @@ class Store:
             update(tip_subscriptions)
             .where(tip_subscriptions.c.created_by == user)
             .values(created_by=None),
+            *forget_statements(user),  # their verdicts and rule changes as a lead
         ]
         touched = 0
         async with self._begin(write=True, single=False) as connection:

@@ -27,6 +27,7 @@ from nudgebot.adapters.slack.blocks import (
     truncate,
 )
 from nudgebot.engine.guard import escape_mrkdwn
+from nudgebot.learning_report import TeamLearning, outcome_words
 from nudgebot.models import DIMENSIONS
 from nudgebot.reports import (
     Report,
@@ -42,6 +43,7 @@ __all__ = ["progress_message", "report_blocks", "scorecard_blocks"]
 _ID = re.compile(r"[A-Z0-9]+\Z")
 _FALLBACK = 300
 _AGENT_LINE = 200
+_QUIETED = 5
 _NAMES: dict[str, str] = {"overall": "Overall"} | {str(d): label for d, label in LABELS.items()}
 
 
@@ -153,12 +155,69 @@ def _fit(
     return [*blocks, *kept, _context(f"…and {_plural(hidden, what)} left out{where}.")]
 
 
+def _learning_sections(learning: TeamLearning, *, private: bool) -> list[dict[str, Any]]:
+    """Return the learning part, briefly: what helps, what doesn't nudge, agreement, outcomes.
+
+    Rules are named by their labels; the lead who changed a rule is mentioned only when
+    ``private`` ("a lead" otherwise); a lead's reason is escaped like any stored text.
+    """
+    lines = ["*What your team finds helpful*"]
+    top, bottom = learning.helpful()
+    if not top:
+        lines.append("No votes on live nudges in this period.")
+    for mark, rows in ((":thumbsup:", top), (":thumbsdown:", bottom)):
+        for row in rows:
+            f = row.figures
+            line = (
+                f"{mark} {_esc(learning.label(row.rule))} · {_percent(f.acceptance)} of "
+                f"{_plural(f.votes, 'vote')} helpful · {f.acted_on:,} acted on"
+            )
+            lines.append(truncate(line, _AGENT_LINE, "…"))
+    sections = [_section("\n".join(lines))]
+    if learning.quieted:
+        quiet = ["*Not nudging live*"]
+        for item in learning.quieted[:_QUIETED]:
+            state = item.state
+            if not state.by:
+                who = "the team's feedback"
+            else:
+                who = _token("@", state.by) if private else "a lead"
+            why = f": _{_esc(truncate(state.why, 120, '…'))}_" if state.why else ""
+            quiet.append(
+                truncate(
+                    f"• {_esc(learning.label(state.rule))} · {state.label} · by {who}{why}",
+                    _AGENT_LINE,
+                    "…",
+                )
+            )
+        if len(learning.quieted) > _QUIETED:
+            quiet.append(f"…and {len(learning.quieted) - _QUIETED:,} more")
+        sections.append(_section("\n".join(quiet)))
+    agreement = learning.agreement
+    said = (
+        "no findings judged"
+        if not agreement.judged
+        else (
+            f"{agreement.agreed} of {agreement.judged} findings judged agreed with "
+            f"({_percent(agreement.rate)})"
+        )
+    )
+    notes = [f"*Leads' agreement*: {said} · {_plural(agreement.missed, 'miss', 'misses')}"]
+    for outcome in learning.outcomes[:_QUIETED]:
+        notes.append(f"{_esc(learning.label(outcome.rule))}: {outcome_words(outcome)}")
+    if learning.outcomes:
+        notes.insert(1, "_The customer's next message after a nudge (figures, not causes):_")
+    sections.append(_section("\n".join(notes)))
+    return sections
+
+
 def report_blocks(report: Report, *, private: bool) -> dict[str, Any]:
     """Return the Slack message of a lead's review: ``{"text": ..., "blocks": [...]}``.
 
     Header and scope; replies reviewed; the overall and five scores with ▲▼ changes against
     the previous period; the three most frequent issues with an anonymised example each; the
-    best reply (kudos, its author named only when ``private``); nudge acceptance; and, only
+    best reply (kudos, its author named only when ``private``); nudge acceptance; what the
+    team's reactions say, when the report carries it (:func:`_learning_sections`); and, only
     when ``private``, a row per agent.
     """
     query = report.query
@@ -224,6 +283,8 @@ def report_blocks(report: Report, *, private: bool) -> dict[str, Any]:
         )
     else:
         blocks.append(_section("*Nudge acceptance*: no nudges were sent in this period."))
+    if report.learning is not None:
+        blocks += [{"type": "divider"}, *_learning_sections(report.learning, private=private)]
     if private and report.agents:
         blocks = _fit(
             [*blocks, {"type": "divider"}],

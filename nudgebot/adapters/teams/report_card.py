@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nudgebot.adapters.teams.cards import MAX_CARD_BYTES, _card, _ours, _theirs, card_size, shorten
+from nudgebot.learning_report import outcome_words
 from nudgebot.reports import Report, ScoreChange
 from nudgebot.wording import LABELS, SCORES_LEGEND, plural
 
@@ -184,6 +185,62 @@ def _acceptance(report: Report) -> dict[str, Any]:
     return _ours(f"**Nudges**: {plural(acceptance.nudges, 'nudge')} sent; {said}", id="acceptance")
 
 
+def _learning(report: Report, budget: _Budget) -> list[dict[str, Any]]:
+    """Return the learning part, briefly (rules by their labels; no lead is named by id)."""
+    learning = report.learning
+    if learning is None:
+        return []
+    items: list[dict[str, Any]] = [_ours("**What your team finds helpful**")]
+    top, bottom = learning.helpful()
+    if not top:
+        items.append(_ours("No votes on live nudges in this period.", spacing="Small"))
+    for mark, rows in (("👍", top), ("👎", bottom)):
+        for row in rows:
+            f = row.figures
+            items.append(
+                _ours(
+                    f"{mark} {learning.label(row.rule)}: {_percent(f.acceptance)} of "
+                    f"{plural(f.votes, 'vote')} helpful, {f.acted_on:,} acted on",
+                    spacing="Small",
+                )
+            )
+    shown = learning.quieted[: max(1, budget.agents // 8)]
+    if shown:
+        items.append(_ours("**Not nudging live**", spacing="Small"))
+    for item in shown:
+        state = item.state
+        who = "the team's feedback" if not state.by else "a lead"
+        head = f"{learning.label(state.rule)}: {state.label}, by {who}"
+        if state.why:
+            why = shorten(state.why, budget.example, "…")
+            items.append(_theirs((head, {}), (f" ({why})", {"italic": True})))
+        else:
+            items.append(_ours(head, spacing="Small"))
+    hidden = len(learning.quieted) - len(shown)
+    if hidden:
+        items.append(_ours(f"…and {plural(hidden, 'more rule')}.", isSubtle=True, size="Small"))
+    agreement = learning.agreement
+    said = (
+        f"{agreement.agreed} of {agreement.judged} findings judged agreed with "
+        f"({_percent(agreement.rate)})"
+        if agreement.judged
+        else "no findings judged"
+    )
+    items.append(
+        _ours(f"**Leads' agreement**: {said}; {plural(agreement.missed, 'miss', 'misses')}.")
+    )
+    if learning.outcomes:
+        items.append(
+            _ours("The customer's next message after a nudge (figures, not causes):", isSubtle=True)
+        )
+        facts = [
+            {"title": learning.label(o.rule), "value": outcome_words(o)}
+            for o in learning.outcomes[: max(1, budget.agents // 8)]
+        ]
+        items.append({"type": "FactSet", "id": "outcomes", "facts": facts})
+    return [{"type": "Container", "id": "learning", "items": items, "spacing": "Medium"}]
+
+
 _WIDTHS = ("4", "2", "2", "2", "2")
 _HEADINGS = ("Agent", "Replies", "Overall", "Nudges", "Helpful")
 
@@ -241,7 +298,9 @@ def report_card(report: Report, *, chart_alt: str | None = None) -> dict[str, An
     Title and period; replies reviewed; the overall and five scores with their change against
     the previous period (▲/▼ and words) and what the scores mean; the most frequent issues
     with their labels and an anonymised example each; the reply of the period and its author;
-    nudge acceptance; a row per agent (by display name, most replies first). ``chart_alt``
+    nudge acceptance; what the team's reactions say, when the report carries it (what helps,
+    rules not nudging live, leads' agreement, outcomes); a row per agent (by display name,
+    most replies first). ``chart_alt``
     is the trend chart's description when the chart is sent with the card (None: no chart).
 
     The card stays within :data:`~.cards.MAX_CARD_BYTES`: with many agents the rows with the
@@ -281,6 +340,7 @@ def _report_card(report: Report, chart_alt: str | None, budget: _Budget) -> dict
     body += _issues(report, budget)
     body += _kudos(report, labels, budget)
     body.append(_acceptance(report))
+    body += _learning(report, budget)
     body += _agents(report, labels, budget)
     body += _chart(report, chart_alt)
     return _card(body, report_summary(report))

@@ -170,3 +170,26 @@ def test_period_labels(days: int) -> None:
     check(payload, "<@U1>", "<@U2>", "<@U3>", "<#C1>", "<#C2>")
     label = "last day" if days == 1 else "last 30 days"
     assert payload["blocks"][0]["text"]["text"] == f"Team review · {label}"
+
+
+def test_what_the_team_finds_helpful_and_what_was_quieted() -> None:
+    from tests.test_learning_report import sample_learning
+
+    with_learning = replace(report(), learning=sample_learning())
+    private = report_blocks(with_learning, private=True)
+    text = check(private, "<@U1>", "<@U2>", "<@U3>", "<#C1>", "<@ULEAD>")
+    assert "*What your team finds helpful*" in text
+    assert ":thumbsup: Passes the customer along · 90% of 10 votes helpful · 2 acted on" in text
+    assert ":thumbsdown: Brushes off · 0% of 3 votes helpful · 2 acted on" in text
+    assert "• Brushes off · off (lead) · by <@ULEAD>: _too noisy for us_" in text
+    assert "• respect.blame · quieted by feedback · by the team's feedback" in text
+    assert "*Leads' agreement*: 3 of 4 findings judged agreed with (75%) · 2 misses" in text
+    assert "Passes the customer along: acted on: 2 calmer, 1 same, 0 angrier" in text
+    shared = report_blocks(with_learning, private=False)
+    text = check(shared, "<#C1>")
+    assert "ULEAD" not in text and "by a lead: _too noisy for us_" in text
+    hostile = replace(report(), learning=sample_learning(why="<!channel> *now* <@U999>"))
+    for private_view in (True, False):
+        text = check(report_blocks(hostile, private=private_view), "<#C1>", "<@U1>", "<@U2>",
+                     "<@U3>", "<@ULEAD>")  # fmt: skip
+        assert "&lt;!channel&gt;" in text

@@ -247,3 +247,22 @@ def test_every_other_teams_card_passes_the_same_model_check() -> None:
         cards.text_card("Name the next step.", title="Today's tip"),
     ]
     assert [card_problems(card) for card in built] == [[]] * len(built)
+
+
+def test_what_the_team_finds_helpful_in_the_card() -> None:
+    from dataclasses import replace
+
+    from tests.test_learning_report import sample_learning
+
+    week = replace(a_week(), learning=sample_learning(why="{{DATE(2026-01-01)}} too noisy"))
+    card = report_card(week)
+    assert card_problems(card) == []
+    assert cards.card_size(card) <= cards.MAX_CARD_BYTES
+    learning = element(card, "learning")
+    said = "\n".join(text_of(item) for item in learning["items"])
+    assert "👍 Passes the customer along: 90% of 10 votes helpful, 2 acted on" in said
+    assert "👎 Brushes off: 0% of 3 votes helpful, 2 acted on" in said
+    assert "Brushes off: off (lead), by a lead" in said and "ULEAD" not in json.dumps(card)
+    assert "3 of 4 findings judged agreed with (75%); 2 misses." in said
+    assert "{{DATE(" not in json.dumps(card)  # a lead's words can't call the card's functions
+    assert report_card(a_week()).get("body") and not has_element(report_card(a_week()), "learning")
