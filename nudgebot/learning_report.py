@@ -109,17 +109,17 @@ class TeamLearning:
     def helpful(self) -> tuple[tuple[RuleRow, ...], tuple[RuleRow, ...]]:
         """Return the rules with votes found most helpful, and least (worst first).
 
-        Ranked by acceptance, then by votes (more votes first), then by id. The top takes at
-        most :data:`RANKED` and at most half (rounded up); the bottom at most :data:`RANKED`
-        of the rest, so a rule is never in both.
+        The top holds rules that at least half their votes found helpful, the bottom the
+        others (so a rule is never in both, and a rule nobody likes is never on top); each
+        at most :data:`RANKED`, ranked by acceptance, then by votes (more first), then by id.
         """
         voted = [row for row in self.rules if row.figures.votes]
-        ranked = sorted(
-            voted,
+        liked = [row for row in voted if (row.figures.acceptance or 0.0) >= 0.5]
+        top = sorted(
+            liked,
             key=lambda row: (-(row.figures.acceptance or 0.0), -row.figures.votes, row.rule),
-        )
-        top = ranked[: min(RANKED, (len(ranked) + 1) // 2)]
-        rest = ranked[len(top) :]
+        )[:RANKED]
+        rest = [row for row in voted if row not in liked]
         worst = sorted(
             rest, key=lambda row: (row.figures.acceptance or 0.0, -row.figures.votes, row.rule)
         )

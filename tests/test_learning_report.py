@@ -72,8 +72,14 @@ def test_top_and_bottom_by_acceptance_never_overlap() -> None:
     ]
     two = TeamLearning(rules=sample_learning().rules[:2])
     assert [[r.rule for r in part] for part in two.helpful()] == [
-        ["ownership.deflection"],
-        ["respect.curt"],
+        ["ownership.deflection", "respect.curt"],
+        [],
+    ]
+    # a rule most votes found unhelpful is never on top, even when no rule does better
+    disliked = TeamLearning(rules=sample_learning().rules[4:7])
+    assert [[r.rule for r in part] for part in disliked.helpful()] == [
+        [],
+        ["respect.dismissive", "respect.blame", "ownership.no-next-step"],
     ]
     one = TeamLearning(rules=sample_learning().rules[:1])
     assert [len(part) for part in one.helpful()] == [1, 0]

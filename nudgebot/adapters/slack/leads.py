@@ -124,7 +124,8 @@ async def _team_review(
     )
     await respond(**progress_message(query, found.count), response_type="ephemeral")
     labels = rule_labels(bot.engine.rulebook.rules)
-    report = await load_report(store, query, labels=labels, users=users)
+    learning = await bot.state.learning()
+    report = await load_report(store, query, labels=labels, users=users, learning=learning)
     message = report_blocks(report, private=True)
     note = await _send_files(client, lead, report, want_csv=want_csv)
     if note:

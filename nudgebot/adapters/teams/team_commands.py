@@ -49,6 +49,7 @@ from nudgebot.reports import (
 from nudgebot.scheduler import PostRefused
 from nudgebot.storage import Store, TipSubscription
 from nudgebot.storage.lazy import Database
+from nudgebot.storage.learning import Learning
 from nudgebot.tip_service import PlatformTipStore, TipsCall, TipService, answer_tips
 from nudgebot.tips import TipLibrary
 
@@ -104,7 +105,8 @@ class TeamsCommands:
         store = await self.database.open()
         labels = rule_labels(self.engine.rulebook.rules)
         tenant = call.conversation.tenant_id
-        report = await load_report(store, query, labels=labels, team=tenant)
+        learning = Learning(store)  # the report reads states and figures; no policy needed
+        report = await load_report(store, query, labels=labels, team=tenant, learning=learning)
         report = await self.with_names(report, call)
         chart = await asyncio.to_thread(_small_chart, report)  # the same chart as in Slack
         if chart is None:

@@ -173,6 +173,20 @@ def command(app: RunningApp, api: FakeSlackAPI, key: str, text: str, user: str) 
         time.sleep(0.01)
 
 
+def wait_for_answer(api: FakeSlackAPI, key: str, words: str) -> str:
+    """Wait for an answer to the command ``key`` that contains ``words``; return it as text."""
+    deadline = time.monotonic() + 10
+    while True:
+        for call in api.calls_to("response_url"):
+            if call.params["key"] == key and words in str(call.params):
+                return str(call.params)
+        assert time.monotonic() < deadline, (
+            f"no answer with {words!r}: "
+            + str([c.params for c in api.calls_to("response_url") if c.params["key"] == key])[:3000]
+        )
+        time.sleep(0.01)
+
+
 def row(app: RunningApp, ts: str, channel: str = SUPPORT) -> Any:
     """The stored review of the message ``ts``."""
     store = app.run(app.app.bot.state.open())
@@ -200,7 +214,7 @@ def live_rules(app: RunningApp, ref: str) -> list[str]:
 
 
 def test_twenty_not_helpful_votes_quiet_a_rule_in_that_team_and_a_lead_brings_it_back(
-    app: RunningApp, api: FakeSlackAPI, database: str
+    app: RunningApp, api: FakeSlackAPI, database: str, clock: Clock
 ) -> None:
     first = nudged(app, api)
     assert first is not None, "a deflecting reply is nudged"
@@ -238,6 +252,14 @@ def test_twenty_not_helpful_votes_quiet_a_rule_in_that_team_and_a_lead_brings_it
     shown = str(listed["blocks"])
     assert "ownership.deflection" in shown and "quieted by feedback" in shown
     assert "20 not helpful" in shown
+
+    # The lead's report says what the team finds unhelpful, and what the feedback quieted.
+    clock.now += 60  # the report's period ends now: the replies of this very second come after
+    app.send_command(api, "report", "review 30d", user_id=LEAD, channel_id=SUPPORT)
+    report = wait_for_answer(api, "report", "finds helpful")
+    assert ":thumbsdown: Passes the customer along" in report  # ownership.deflection's label
+    assert ":thumbsup:" not in report  # 0% helpful: nothing to praise
+    assert "Not nudging live" in report and "Leads' agreement" in report
 
     # Another team on the same database is unaffected.
     with FakeSlackAPI(team_id=OTHER_TEAM) as other_api:

@@ -25,6 +25,7 @@ from nudgebot.engine import ReviewEngine
 from nudgebot.models import Scores, StoredReview
 from nudgebot.storage import Store
 from nudgebot.storage.lazy import Database
+from nudgebot.storage.learning import Learning
 from nudgebot.testing_teams import FakeBotConnector
 from nudgebot.tips import TipLibrary
 from tests.adapters.teams.card_model import card_problems
@@ -152,9 +153,15 @@ def test_the_leads_review_in_the_personal_chat(
 ) -> None:
     app.post(fixture("message_channel_quoted_reply.json", connector))  # one stored reply
     app.settle()
+    learning = Learning(store_of(app))
+    app.run(learning.set_mode(TENANT, "respect.blame", "off", by=LEAD_AAD, why="too noisy"))
+    app.run(learning.set_mode("another-tenant", "ownership.deflection", "off", by="X"))
     assert REFUSAL in said(app, connector, message(connector, "review 7d"))
     report = said(app, connector, message(connector, "review 7d", **{"from": LEAD}))
     assert "1 reply reviewed** (previous period: 0)" in report
+    # what the team's reactions teach: this tenant's quieted rule, not another tenant's
+    assert "What your team finds helpful" in report and "Not nudging live" in report
+    assert "too noisy" in report and "deflection" not in report.lower()
     # The per-agent row, shown to the lead alone, names Priya as her 1:1 chat with the bot
     # did (her "review" above), never by her Entra object id.
     assert "Priya Sharma" in report and AGENT_AAD not in report
