@@ -84,10 +84,17 @@ _FUNCTION_WORDS = frozenset(
     "a an and as but so or then that that's this it it's is are was be just really which who "
     "the our we i i'm you your to of in on for with".split()
 )
+_SHORT_REPLIES = frozenset(("thanks", "thank you", "sorry", "done", "ok", "okay", "yes", "no"))
 _OWN_STEP = re.compile(r"\b(?:I|we)(?:'ve| have)\b", re.I)
 """What the agent says they have done: information a cut must not take."""
 _BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
 """A pronoun that may point back to words a cut before it took away ("I can't skip it")."""
+_FUTURE = re.compile(
+    r"\b(?:will|won't|shall|should|going to|expect(?:ed)?|due|aim to|hope to)\b|'ll\b", re.I
+)
+"""A sentence about what will happen: the only kind in which a [by when] makes sense."""
+_NAME_ONLY = re.compile(r"(?:[A-Z][\w'-]*\.?)(?:\s+[A-Z][\w'-]*\.?){0,2}")
+"""A sentence that is only a name or a signature ("Aimee.", "Sam Lee")."""
 _CALENDAR = re.compile(
     r"\b(?:january|february|march|april|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|i|i'm|i've|i'll|i'd)\b"
@@ -304,8 +311,8 @@ def _worth_showing(
     written: Sequence[str] = (),
 ) -> str | None:
     """Return ``text`` when it is a better reply than ``draft``, else None."""
-    if text.strip() == draft.strip():
-        return None
+    if _words_of(text) == _words_of(draft):
+        return None  # only case, spaces or punctuation changed: no better than the draft
     if len(_PLACEHOLDER.findall(text)) > MAX_PLACEHOLDERS:
         return None
     if stubborn and not additions_only:  # the flagged words stayed: coaching points say more
@@ -317,9 +324,28 @@ def _worth_showing(
     kept = len(_WORDS.findall(_PLACEHOLDER.sub(" ", body)))  # the reply's own, edited
     if own and (kept / own < MIN_KEPT or kept < min(MIN_KEPT_WORDS, own // 2)):
         return None
-    if _orphaned_fact(original.body, body, facts):
+    if _orphaned_fact(original.body, body, facts) or _stranded_name(original.body, body):
         return None
     return text
+
+
+def _words_of(text: str) -> list[str]:
+    """The words of ``text``, lower-cased: what is left when casing and punctuation are not."""
+    return [word.lower() for word in _WORDS.findall(text)]
+
+
+def _stranded_name(draft: str, text: str) -> bool:
+    """Return whether a cut left a name alone as a sentence ("Aimee." without its sentence)."""
+    return bool(_name_sentences(text) - _name_sentences(draft))
+
+
+def _name_sentences(text: str) -> set[str]:
+    found = set()
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        bare = sentence.strip(" .!?,;:-—")
+        if bare and _NAME_ONLY.fullmatch(bare) and bare.lower() not in _SHORT_REPLIES:
+            found.add(bare)
+    return found
 
 
 def _orphaned_fact(draft: str, text: str, facts: Sequence[str]) -> bool:
@@ -373,6 +399,8 @@ def _edit_for(
         if intensifier and rule.kind == "substitution":  # "very soon" goes as a whole
             start = intensifier.start()
         replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
+        if _PLACEHOLDER.search(replacement or "") and not _speaks_of_future(text, match, layout):
+            return None  # "needing help by [by when]": a time only fits what will happen
         for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
             replacement = (replacement or "").replace("{" + name + "}", value)
         starts = _at_sentence_start(text, start)
@@ -395,6 +423,16 @@ def _edit_for(
                 return _Edit(start, end, ending)
         return _Edit(start, end, "")
     return None
+
+
+def _speaks_of_future(text: str, match: Match, layout: _Layout) -> bool:
+    """Return whether the sentence around ``match`` says what will happen (a time fits it).
+
+    "It should come through soon" may become "by [by when]"; "Most bags are reunited within a
+    few days" (how things usually go) and "needing help soon" may not.
+    """
+    sentence = sentence_at(layout.sentences, match.start)
+    return _FUTURE.search(text, sentence.start, max(sentence.end, match.end)) is not None
 
 
 def _owning(rulebook: Rulebook, rule: Rule) -> bool:
@@ -684,6 +722,8 @@ def _templates_for(
         if resolved is None:
             continue
         spec = rulebook.templates[resolved]
+        if spec.get("position") == "start" and context.signal("draft_acknowledges"):
+            continue  # the draft's own apology or acknowledgement stays; none is added in its place
         around = ""
         if context.sentences and hit.match.end > hit.match.start:
             span = sentence_at(context.sentences, hit.match.start)
