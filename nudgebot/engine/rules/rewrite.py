@@ -84,6 +84,8 @@ _FUNCTION_WORDS = frozenset(
     "a an and as but so or then that that's this it it's is are was be just really which who "
     "the our we i i'm you your to of in on for with".split()
 )
+_SHOUTED = re.compile(r"\b[A-Z]{3,}\b[^.!?\n]*\b[A-Z]{3,}\b")
+"""Shouting (two words in capitals): lowering it is a real change, not a cosmetic one."""
 _SHORT_REPLIES = frozenset(("thanks", "thank you", "sorry", "done", "ok", "okay", "yes", "no"))
 _OWN_STEP = re.compile(r"\b(?:I|we)(?:'ve| have)\b", re.I)
 """What the agent says they have done: information a cut must not take."""
@@ -311,7 +313,7 @@ def _worth_showing(
     written: Sequence[str] = (),
 ) -> str | None:
     """Return ``text`` when it is a better reply than ``draft``, else None."""
-    if _words_of(text) == _words_of(draft):
+    if _words_of(text) == _words_of(draft) and not _SHOUTED.search(draft):
         return None  # only case, spaces or punctuation changed: no better than the draft
     if len(_PLACEHOLDER.findall(text)) > MAX_PLACEHOLDERS:
         return None

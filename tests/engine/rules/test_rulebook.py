@@ -74,10 +74,9 @@ def test_a_broken_rule_names_file_and_field(
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (("[add.take_over]\n", '[add.take_over]\nneeds = "no_such_signal"\n'), "add.take_over"),
         (
-            ("[add.take_over]\n", '[add.take_over]\nfallback = "nothing"\n'),
-            "add.take_over.fallback",
+            ("[add.warm_open]\n", '[add.warm_open]\nfallback = "nothing"\n'),
+            "add.warm_open.fallback",
         ),
         (("[add.next_step]\n", '[add.next_step]\nif_kept = "nothing"\n'), "add.next_step.if_kept"),
         (
