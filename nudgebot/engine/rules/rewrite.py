@@ -332,7 +332,7 @@ def _worth_showing(
 
 
 def _words_of(text: str) -> list[str]:
-    """The words of ``text``, lower-cased: what is left when casing and punctuation are not."""
+    """Return the words of ``text`` lower-cased (casing and punctuation set aside)."""
     return [word.lower() for word in _WORDS.findall(text)]
 
 
