@@ -16,8 +16,8 @@ from nudgebot.engine.rules import prompts_dir
 from nudgebot.models import DIMENSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-PARCEL_CUSTOMER = "Where is my parcel?? It's been 2 weeks"
-PARCEL_DRAFT = "It'll arrive soon, the courier handles delivery."
+PARCEL_CUSTOMER = "Where is my parcel?? I've been waiting 2 weeks"
+PARCEL_DRAFT = "Your parcel is with the courier and should arrive soon."
 GOOD_DRAFT = (
     "Hi Priya, I'm sorry your parcel is late. I've just called the courier and it's booked for "
     "delivery tomorrow before 1pm; I'll check the tracking at 2pm and call you if it hasn't "

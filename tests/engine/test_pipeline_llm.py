@@ -22,6 +22,9 @@ from tests.engine.llm.wire import BASE, completion, request_json, review_json, s
 RULEBOOK = default_rulebook(cache_dir=None)
 CUSTOMER = "My parcel ORD-55120 never arrived and I'm furious."
 DRAFT = "Not our problem, contact the courier about ORD-55120."
+# DRAFT's deflection gets coaching points from the rules (no offer to contact the courier for
+# them): the fallbacks that must still give the rules' suggestion review this one.
+REWRITABLE = "Not our problem. Your parcel ORD-55120 should arrive soon."
 GOOD_SUGGESTION = (
     "I'm so sorry your parcel ORD-55120 hasn't arrived. Let me look into that for you: "
     "I'll contact the courier myself and update you by [by when]."
@@ -112,7 +115,7 @@ def test_each_failure_ends_in_a_rules_review_naming_the_reason(
     with respx.mock(base_url=BASE) as mock:
         mock.post("/chat/completions").mock(side_effect=lambda request: _raise_or(answer))
         started = time.monotonic()
-        result = review(eng)
+        result = review(eng, REWRITABLE)
         elapsed = time.monotonic() - started
     assert result.engine == "rules"
     assert result.needs_nudge is True and result.suggestion  # still a full review
@@ -145,10 +148,10 @@ def test_a_model_slower_than_the_budget_ends_in_a_rules_review_at_the_budget() -
 
 def test_no_model_configured_reviews_with_the_rules_and_says_so() -> None:
     eng = ReviewEngine(RULEBOOK)
-    result = asyncio.run(eng.review(Draft(DRAFT, CUSTOMER), "llm"))
+    result = asyncio.run(eng.review(Draft(REWRITABLE, CUSTOMER), "llm"))
     assert result.engine == "rules"
     assert "no model is configured" in (result.note or "")
-    assert asyncio.run(eng.review(Draft(DRAFT, CUSTOMER), "auto")).note is None
+    assert asyncio.run(eng.review(Draft(REWRITABLE, CUSTOMER), "auto")).note is None
 
 
 def test_an_unexpected_error_in_the_model_path_still_gives_a_review() -> None:
@@ -171,7 +174,7 @@ def test_reviews_queued_past_the_budget_fall_back_as_busy_and_leave_the_breaker_
     eng = ReviewEngine(RULEBOOK, llm=LLMReviewer(config, breaker=breaker))
 
     async def three() -> list[Review]:
-        drafts = (eng.review(Draft(f"{DRAFT} ({n})", CUSTOMER), "llm") for n in range(3))
+        drafts = (eng.review(Draft(f"{REWRITABLE} ({n})", CUSTOMER), "llm") for n in range(3))
         return await asyncio.gather(*drafts)
 
     with respx.mock(base_url=BASE, assert_all_called=False) as mock:
@@ -286,7 +289,7 @@ def test_a_suggestion_that_drops_a_fact_is_replaced_by_the_rules_rewrite() -> No
     dropped = "I'm so sorry your parcel hasn't arrived. Let me look into that for you."
     with respx.mock(base_url=BASE) as mock:
         answering(mock, review_json(suggestion=dropped))
-        result = review(engine())
+        result = review(engine(), REWRITABLE)
     assert result.engine == "llm"
     assert result.suggestion is not None and "ORD-55120" in result.suggestion
     assert "ORD-55120" in (result.note or "") and "rules' rewrite" in (result.note or "")

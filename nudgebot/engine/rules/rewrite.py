@@ -292,8 +292,14 @@ def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Co
 
 
 def _acts(rule: Rule, context: Context) -> bool:
-    """Return whether the rule asks the rewrite to do something in this reply."""
-    return rule.add is not None or _edits_words(rule, context) or rule.kind == "substitution"
+    """Return whether the rule asks the rewrite to do something in this reply.
+
+    A cut kept as information outside its moves (``rewrite_moves``) may still act: a clause
+    of it that only disclaims goes (see :func:`_disclaims`).
+    """
+    if rule.add is not None or _edits_words(rule, context) or rule.kind == "substitution":
+        return True
+    return rule.rewrite == "drop" and bool(rule.rewrite_moves)
 
 
 def _edits_words(rule: Rule, context: Context) -> bool:

@@ -75,6 +75,10 @@ def test_a_broken_rule_names_file_and_field(
     ("change", "field"),
     [
         (
+            ('needs = "!draft_polite, !draft_continues"', 'needs = "no_such_signal"'),
+            "add.warm_open",
+        ),
+        (
             ("[add.warm_open]\n", '[add.warm_open]\nfallback = "nothing"\n'),
             "add.warm_open.fallback",
         ),
