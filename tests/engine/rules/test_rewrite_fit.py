@@ -1,0 +1,153 @@
+"""The rewrite adds only what fits (issue 14, round 2): sympathy worded for the customer's state,
+a time only where something will happen, a follow-up only where the agent controls it, and no
+rewrite that is merely cosmetic or leaves a name stranded.
+
+Every draft and thread here is invented for the test.
+"""
+
+import pytest
+
+from nudgebot.engine.pipeline import ReviewEngine
+from nudgebot.engine.rules import default_rulebook
+from nudgebot.engine.rules.checker import Context, check
+from nudgebot.engine.rules.rewrite import _stranded_name, _worth_showing, rewrite, split
+from nudgebot.models import Draft
+
+RULEBOOK = default_rulebook()
+ENGINE = ReviewEngine()
+HOLDING = "I'm looking into it."
+"""A holding reply with no acknowledgement: what is added depends on the customer alone."""
+SYMPATHY = ("sorry", "understand", "frustrating", "stressful", "inconvenient")
+
+
+def suggestion(draft: str, customer: str) -> str | None:
+    return ENGINE.review_rules(Draft(text=draft, customer=customer)).suggestion
+
+
+# --- an acknowledgement worded for the customer's state ----------------------------------------
+
+STATES = {
+    "anger": ("Where is my parcel?? I'm furious.", "I understand why you're angry"),
+    "worry": (
+        "Where is my parcel?? I'm so worried, it's my son's birthday present.",
+        "I understand how worrying this is",
+    ),
+    "frustration": ("Where is my parcel?? I'm fed up.", "I can see why this has been frustrating"),
+    "time lost": (
+        "Where is my parcel?? I've been on hold for two hours!!",
+        "I'm sorry for the time this has cost you",
+    ),
+    "serious harm": (
+        "The driver made a racist comment at my door. I'm so upset.",
+        "I understand how serious this is",
+    ),
+}
+
+
+@pytest.mark.parametrize(("customer", "wording"), STATES.values(), ids=STATES.keys())
+def test_the_acknowledgement_is_worded_for_the_customers_state(customer: str, wording: str) -> None:
+    out = suggestion(HOLDING, customer)
+    assert out is not None and wording in out.split(".")[0]  # first, as its own sentence
+    others = [w for c, w in STATES.values() if w != wording]
+    assert not [w for w in others if w in out]  # one acknowledgement, the fitting one
+    assert "stressful" not in out and "inconvenient" not in out
+
+
+def test_serious_harm_is_never_called_an_inconvenience_even_when_the_customer_is_angry() -> None:
+    out = suggestion(HOLDING, "The driver made a racist comment at my door and I'm furious.")
+    assert out is not None and out.startswith("I'm sorry - I understand how serious this is.")
+
+
+def test_no_acknowledgement_when_the_customers_state_is_unclear() -> None:
+    out = suggestion(HOLDING, "Where is my parcel?")
+    assert out is not None  # the follow-up is still added...
+    assert not [word for word in SYMPATHY if word in out.lower()]  # ...but no sympathy
+
+
+@pytest.mark.parametrize(
+    "draft",
+    ["2/2 I'm looking into it.", "Hi there! I'm looking into it.", "Looking into it now 🙂"],
+    ids=["a continuation", "a cheery opening", "a smiley"],
+)
+def test_no_acknowledgement_in_a_continuation_or_after_a_cheery_opening(draft: str) -> None:
+    customer = "Where is my parcel?? I'm furious."
+    assert suggestion(HOLDING, customer) is not None  # alone, this draft gets one
+    out = suggestion(draft, customer)
+    assert out is not None and not [word for word in SYMPATHY if word in out.lower()]
+
+
+def test_the_drafts_own_apology_stays_and_none_is_added() -> None:
+    draft = "I'm sorry for the wait. I'm looking into it."
+    out = suggestion(draft, "Where is my parcel?? I'm furious.")
+    assert out is not None and out.startswith(draft)
+    assert out.lower().count("sorry") == 1 and "angry" not in out
+
+
+# --- a time only for what will happen; a follow-up only where the agent controls it -----------
+
+
+def vague_timeline_only(draft: str) -> str | None:
+    context = Context(RULEBOOK, draft, "Where is my parcel??")
+    hits = [h for h in check(context) if h.rule.id == "ownership.vague-timeline"]
+    assert hits, draft
+    return rewrite(context, hits)
+
+
+def test_by_when_goes_only_into_a_sentence_about_the_future() -> None:
+    assert vague_timeline_only("Your parcel will be with you soon.") == (
+        "Your parcel will be with you by [by when]."
+    )
+    assert vague_timeline_only("Your parcel should arrive soon.") == (
+        "Your parcel should arrive by [by when]."
+    )
+    # how things usually go is not a promise: "usually arrive by [by when]" makes no sense
+    assert vague_timeline_only("Parcels like yours usually arrive soon after dispatch.") is None
+
+
+def test_no_follow_up_is_promised_for_what_a_third_party_controls() -> None:
+    customer = "Where is my parcel?? I'm furious."
+    own = suggestion(HOLDING, customer)
+    assert own is not None and "update you by [by when]" in own  # the agent's own open move
+    waiting = suggestion("I'm looking into it, we're waiting on the courier to reply.", customer)
+    assert waiting is not None and "[by when]" not in waiting and "update you" not in waiting
+
+
+def test_no_offer_to_contact_anyone_is_added() -> None:
+    for draft, customer in [
+        ("Not our problem. I'm looking into it.", "Where is my parcel?? I'm furious."),
+        ("Your GP can sign the form for you.", "Who can sign my form? I'm really worried."),
+    ]:
+        out = suggestion(draft, customer)
+        assert out is not None and draft.split(". ")[-1] in out  # the draft's own answer stays
+        assert "I'll contact" not in out and "for you instead" not in out, out
+
+
+# --- no rewrite no better than the draft ------------------------------------------------------
+
+
+def test_a_cosmetic_only_change_is_no_rewrite() -> None:
+    draft = "Your parcel is out for delivery  today, and it should be with you by 5pm"
+    for cosmetic in (
+        "Your parcel is out for delivery today, and it should be with you by 5pm.",  # space, stop
+        "your parcel is out for delivery today, and it should be with you by 5pm",  # case
+    ):
+        assert _worth_showing(draft, split(draft), cosmetic, set(), False) is None
+    real = "Your parcel is out for delivery today, and I'll call you when it's delivered."
+    assert _worth_showing(draft, split(draft), real, set(), False) == real
+
+
+def test_lowering_shouting_is_a_real_change() -> None:
+    draft = "YOUR PARCEL IS OUT FOR DELIVERY TODAY."
+    calm = "Your parcel is out for delivery today."
+    assert _worth_showing(draft, split(draft), calm, set(), False) == calm
+
+
+def test_a_cut_that_strands_a_name_is_no_rewrite() -> None:
+    draft = "The login page is back up and your account is unlocked. Just ignore it, Aimee."
+    stranded = "The login page is back up and your account is unlocked. Aimee."
+    assert _stranded_name(draft, stranded)
+    assert _worth_showing(draft, split(draft), stranded, set(), False) is None
+    # a name that was a sentence of its own in the draft (a signature) is not stranded
+    signed = "Thanks for waiting. Your account is unlocked.\nAimee"
+    assert not _stranded_name(signed, "Your account is unlocked.\nAimee")
+    assert not _stranded_name(draft, "The login page is back up. Thanks.")  # a short reply
