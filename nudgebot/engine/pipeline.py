@@ -157,7 +157,7 @@ class ReviewEngine:
         context = Context(self.rulebook, draft.text, draft.customer, draft.thread)
         hits = check(context)
         findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
-        needs_nudge = self.calibration.live(findings)
+        needs_nudge = self.calibration.live(findings, context)
         suggestion = None
         if needs_nudge or (not live and any(f.level == "nudge" for f in findings)):
             suggestion = self._suggest(draft, context, hits, findings, notes)
