@@ -5,7 +5,7 @@
 Runs the rules over labelled files (the format of ``../shared/eval/real-dev.jsonl``) and fits
 one logistic model per *reply* (scikit-learn, development time only) over the features of
 :func:`nudgebot.engine.decision.reply_features`: which rules fired, their dimensions with the
-move, the situation, and hashed word n-grams of the draft and the customer's last message.
+move, the situation, and hashed word n-grams of the draft.
 
 Honest figures: every reply's score comes from models that never saw it (5-fold
 cross-validation grouped by reply, repeated over shuffles); the threshold is the lowest whose
@@ -40,7 +40,7 @@ from nudgebot.engine.rules.checker import Context, check  # noqa: E402
 from nudgebot.evaluation import read_cases  # noqa: E402
 
 OUT = ROOT / "prompts" / "calibration.toml"
-LEXICAL = re.compile(r"^[dc]:\d+$")
+LEXICAL = re.compile(r"^d:\d+$")
 """The names of the hashed word n-gram features."""
 REPLY_MARKER = "# The live decision"
 """The comment that starts the ``[reply]`` part of the calibration file (kept by both scripts)."""

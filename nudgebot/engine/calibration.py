@@ -24,10 +24,10 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from nudgebot.engine.decision import reply_features
+from nudgebot.engine.decision import buckets, structure
 from nudgebot.engine.reading import SITUATION
 from nudgebot.engine.rules.checker import Context
 from nudgebot.models import Finding
@@ -91,11 +91,30 @@ class Calibration:
         return _sigmoid(sum(self.weights.get(name, 0.0) for name in names))
 
     def reply_confidence(self, findings: tuple[Finding, ...], context: Context) -> float | None:
-        """Return how likely a coach would interrupt this reply (None: no reply model)."""
+        """Return how likely a coach would interrupt this reply (None: no reply model).
+
+        The same sum as over :func:`~nudgebot.engine.decision.reply_features`, with the word
+        n-grams looked up by bucket number instead of by name.
+        """
         if not self.reply_weights:
             return None
-        names = reply_features(findings, context, SITUATIONS)
-        return _sigmoid(sum(self.reply_weights.get(name, 0.0) for name in names))
+        weights, draft = self._reply_tables
+        total = sum(weights.get(name, 0.0) for name in structure(findings, context, SITUATIONS))
+        total += sum(draft.get(bucket, 0.0) for bucket in buckets(context.text))
+        return _sigmoid(total)
+
+    @cached_property
+    def _reply_tables(self) -> tuple[dict[str, float], dict[int, float]]:
+        """The reply weights split: the draft's word buckets by number, the rest by name."""
+        named: dict[str, float] = {}
+        draft: dict[int, float] = {}
+        for name, value in self.reply_weights.items():
+            prefix, _, rest = name.partition(":")
+            if prefix == "d" and rest.isdigit():
+                draft[int(rest)] = value
+            else:
+                named[name] = value
+        return named, draft
 
     def rate(self, findings: tuple[Finding, ...], context: Context) -> tuple[Finding, ...]:
         """Return the findings with their confidence set (hint-level findings too)."""
