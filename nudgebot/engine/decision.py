@@ -36,7 +36,7 @@ _CRC_SIZE = 50_000
 def tokens(text: str) -> list[str]:
     """Return the words of ``text``, lower-cased; links, handles and numbers as one token each."""
     return [
-        word if "a" <= word[0] and not word.startswith("http") else _stand_in(word)
+        word if word[0] >= "a" and not word.startswith("http") else _stand_in(word)
         for word in _TOKEN.findall(text.lower().replace("\u2019", "'"))
     ]
 

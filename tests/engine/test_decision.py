@@ -84,7 +84,8 @@ def test_without_a_reply_model_a_confident_finding_decides() -> None:
 def test_a_calibration_file_with_a_reply_table(tmp_path: Path) -> None:
     path = tmp_path / "calibration.toml"
     path.write_text(
-        'threshold = 0.4\n[weights]\nbias = 0.1\n[reply]\nthreshold = 0.6\n[reply.weights]\n"d:12" = -0.5\n'
+        "threshold = 0.4\n[weights]\nbias = 0.1\n"
+        '[reply]\nthreshold = 0.6\n[reply.weights]\n"d:12" = -0.5\n'
     )
     loaded = load_calibration(path)
     assert loaded.reply_threshold == 0.6 and loaded.reply_weights == {"d:12": -0.5}
