@@ -22,10 +22,14 @@ counts, without any judgement of taste:
   handoff is counted apart);
 - **lost facts**: for cases with a ``facts`` field, facts of the draft missing from the
   suggestion;
+- **stock sentences added**: sentences of ``prompts/rules/_rewrite.toml`` written into the
+  suggestions (the raters' first complaint was stock sentences that don't fit);
 - **broken text**: a stop before a colon (". :"), a placeholder glued to a suffix
   ("]-ish"), a sentence ending on a dangling word ("and I'm."), a lower-case month or weekday.
 
-It reads only the files named on the command line; the held-aside sets are not for it.
+It reads only the files named on the command line. The held-aside sets (``holdout*``,
+``written-blind/``) are refused unless ``--held-aside`` is given; then only the counts are
+printed, never a case's text (``--show`` is refused), so nothing is tuned on them.
 """
 
 from __future__ import annotations
@@ -50,13 +54,15 @@ from nudgebot.models import Review  # noqa: E402
 
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
 SIGN_OFF_LINE = re.compile(
-    r"^(?:(?:kind |warm |best |many |warmest )?(?:regards|wishes)|best|thanks|thank you|cheers|"
-    r"yours(?: sincerely| truly| faithfully)?|sincerely|all the best|take care|speak soon)"
+    r"^(?:(?:kind |warm |best |many |warmest )?(?:regards|wishes)|rgds|best|thanks|thank you|"
+    r"cheers|yours(?: sincerely| truly| faithfully)?|sincerely|all the best|take care|speak soon)"
     r"[,.!]?$",
     re.I,
 )
 INLINE_SIGNATURE = re.compile(
-    r"(?:\s\^\s?[A-Z]{1,4}|\s[-\u2013\u2014]\s?[A-Z]{1,3}|\s\*[A-Z]{1,4})\s*$"
+    r"(?:\s\^\s?[A-Z]{1,4}|\s[-\u2013\u2014]\s?[A-Z]{1,3}|\s\*[A-Z]{1,4}|"
+    r"(?<=[.!?])\s+(?:thanks|cheers|regards|rgds|best)[,.!]?\s+[A-Z][a-z]+\.?)\s*$",
+    re.I,
 )
 CONDOLENCE = re.compile(
     r"sorry for your loss|condolence|sorry to hear (?:about )?(?:the )?loss", re.I
@@ -161,6 +167,13 @@ def check_case(case: Case, review: Review, floor: float, rulebook: Rulebook) -> 
         for fact in case.facts
         if fact.lower() in case.draft.lower() and fact.lower() not in folded
     ]
+    out["stock_added"] = sum(
+        1
+        for spec in rulebook.templates.values()
+        if (stem := spec["text"].split("{")[0].split("[")[0].strip())
+        and stem in suggestion
+        and stem not in case.draft
+    )
     out["broken"] = [
         name
         for name, pattern in BROKEN.items()
@@ -193,6 +206,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "facts_lost": sum(len(r["facts_lost"]) for r in given),
         "facts_checked": sum(r["facts_total"] for r in given),
+        "stock_sentences_added": sum(r["stock_added"] for r in given),
         "broken_text": dict(Counter(name for r in given for name in r["broken"]).most_common()),
     }
 
@@ -217,6 +231,8 @@ def render(name: str, figures: dict[str, Any]) -> str:
             f" {figures['flagged_kept_by_rule']}; kept as the right information in this"
             f" move: {figures['kept_as_information']}",
             f"  lost facts                {figures['facts_lost']} of {figures['facts_checked']}",
+            f"  stock sentences added     {figures['stock_sentences_added']}"
+            " (from _rewrite.toml, in all suggestions)",
             f"  broken text               {figures['broken_text']}",
         ]
     )
@@ -228,10 +244,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--show", type=int, default=0, help="print N suggestions with problems")
+    parser.add_argument(
+        "--held-aside",
+        action="store_true",
+        help="allow the held-aside sets: counts only, no --show",
+    )
     args = parser.parse_args(argv)
+    if args.held_aside and args.show:
+        parser.error("--show prints cases' texts: not with --held-aside")
     for path in args.files:
-        if "written-blind" in path.parts or "holdout" in path.name:
-            parser.error(f"{path} is held aside for blind measurement")
+        held = "written-blind" in path.parts or "holdout" in path.name
+        if held and not args.held_aside:
+            parser.error(f"{path} is held aside for blind measurement (counts: --held-aside)")
     engine = ReviewEngine()
     floor = engine.calibration.threshold / 2
     report: dict[str, Any] = {}

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from nudgebot.learning import QuietPolicy
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "EngineChoice",
@@ -224,6 +226,18 @@ class Settings:
     """How long an instance holds live work before another may take it over (killed, stopped)."""
     log_format: LogFormat = "text"
     log_level: str = "INFO"
+    # Learning from the team: when the feedback quiets a rule in a team's channels
+    quiet_min_votes: int = 20
+    """Helpful / not helpful votes a rule needs before the feedback can quiet it."""
+    quiet_share: float = 0.6
+    """The share of those votes saying not helpful that quiets it (0-1)."""
+    quiet_days: int = 30
+    """The period of votes that counts, in days."""
+
+    @property
+    def quiet_policy(self) -> QuietPolicy:
+        """The policy by which a team's feedback quiets a rule (see :mod:`nudgebot.learning`)."""
+        return QuietPolicy(self.quiet_min_votes, self.quiet_share, self.quiet_days)
 
     @property
     def llm_configured(self) -> bool:
@@ -315,7 +329,17 @@ class Settings:
             lease_seconds=get("NUDGEBOT_LEASE_SECONDS", lambda s: _positive(parse_float(s)), 60.0),
             log_format=get("NUDGEBOT_LOG_FORMAT", _log_format, "text"),
             log_level=get("NUDGEBOT_LOG_LEVEL", _log_level, "INFO"),
+            quiet_min_votes=get("NUDGEBOT_QUIET_MIN_VOTES", lambda s: _positive(parse_int(s)), 20),
+            quiet_share=get("NUDGEBOT_QUIET_SHARE", _share, 0.6),
+            quiet_days=get("NUDGEBOT_QUIET_DAYS", lambda s: _positive(parse_int(s)), 30),
         )
+
+
+def _share(text: str) -> float:
+    value = parse_float(text)
+    if not 0 < value <= 1:
+        raise ValueError("expected a share above 0 and at most 1, e.g. 0.6")
+    return value
 
 
 def _cache_dir(value: str | None, environment: Mapping[str, str]) -> Path | None:

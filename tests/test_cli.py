@@ -360,7 +360,8 @@ def test_eval_json_has_sensible_figures(tmp_path: Path, capsys: pytest.CaptureFi
     assert data["dimension_recall"]["ownership"]["labelled"] == 2
     assert data["dimension_recall"]["learn"]["recall"] is None  # nothing labelled
     facts, recheck = data["facts_kept"], data["recheck_passed"]
-    assert facts["suggestions"] == recheck["suggestions"] >= 2
+    # bad-2 is little more than "that's the policy": coaching points, not a rewrite
+    assert facts["suggestions"] == recheck["suggestions"] >= 1
     assert 0 <= facts["kept"] <= facts["suggestions"]
     assert 0 <= recheck["passed"] <= recheck["suggestions"]
 

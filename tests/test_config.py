@@ -256,3 +256,22 @@ def test_the_slack_app_and_team_ids_are_optional() -> None:
     assert (Settings.load(env={}).slack_app_id, Settings.load(env={}).slack_team_id) == (None, None)
     loaded = Settings.load(env={"SLACK_APP_ID": "A123", "SLACK_TEAM_ID": "T456"})
     assert (loaded.slack_app_id, loaded.slack_team_id) == ("A123", "T456")
+
+
+def test_the_quiet_policy_comes_from_the_environment() -> None:
+    from nudgebot.config import Settings, SettingsError
+
+    settings = Settings.load(
+        {
+            "NUDGEBOT_QUIET_MIN_VOTES": "10",
+            "NUDGEBOT_QUIET_SHARE": "0.75",
+            "NUDGEBOT_QUIET_DAYS": "7",
+        }
+    )
+    policy = settings.quiet_policy
+    assert (policy.min_votes, policy.share, policy.days) == (10, 0.75, 7)
+    assert Settings.load({}).quiet_policy.min_votes == 20
+    import pytest
+
+    with pytest.raises(SettingsError, match="NUDGEBOT_QUIET_SHARE"):
+        Settings.load({"NUDGEBOT_QUIET_SHARE": "60"})

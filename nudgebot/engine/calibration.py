@@ -127,18 +127,25 @@ class Calibration:
         return tuple(rated)
 
     def live(self, findings: tuple[Finding, ...], context: Context | None = None) -> bool:
-        """Return whether a coach would interrupt: the live decision.
+        """Return whether a coach would interrupt: the live decision."""
+        return bool(self.deciding(findings, context))
 
-        With a reply model (and the ``context``): a nudge-level finding to show, and the reply's
-        confidence at the reply threshold. Without: a nudge-level finding at the threshold.
+    def deciding(
+        self, findings: tuple[Finding, ...], context: Context | None = None
+    ) -> tuple[Finding, ...]:
+        """Return the findings that make the live decision (none: no live nudge).
+
+        With a reply model (and the ``context``): every nudge-level finding, when the reply's
+        confidence reaches the reply threshold. Without: the nudge-level findings at the
+        findings' threshold. A live nudge always has a nudge-level finding to show.
         """
-        nudges = [f for f in findings if f.level == "nudge"]
+        nudges = tuple(f for f in findings if f.level == "nudge")
         if not nudges:
-            return False
+            return ()
         reply = self.reply_confidence(findings, context) if context is not None else None
         if reply is not None:
-            return reply >= self.reply_threshold
-        return any((f.confidence or 0.0) >= self.threshold for f in nudges)
+            return nudges if reply >= self.reply_threshold else ()
+        return tuple(f for f in nudges if (f.confidence or 0.0) >= self.threshold)
 
 
 def _sigmoid(total: float) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,16 +130,25 @@ class ReviewEngine:
         notes = [f"removed {invisible} invisible character(s)"] if invisible else []
         return replace(draft, text=text, customer=customer, thread=thread), notes
 
-    def review_rules(self, draft: Draft, *, live: bool = False) -> Review:
+    def review_rules(
+        self, draft: Draft, *, live: bool = False, quiet: Collection[str] = ()
+    ) -> Review:
         """Review a draft with the rules engine alone.
 
         ``live``: nobody asked (a watched channel), so a suggestion is written only when a nudge
-        will go out; an agent who asks gets one whenever there is a point to raise.
+        will go out; an agent who asks gets one whenever there is a point to raise. ``quiet``:
+        rules that must not make the live decision (a team quieted them); their findings still
+        show and still count in the scores.
         """
-        return self._rules(*self.prepare(draft), live=live)[0]
+        return self._rules(*self.prepare(draft), live=live, quiet=quiet)[0]
+
+    def heat(self, text: str) -> int:
+        """How heated a customer's message reads: 0 calm or thankful, 1 a problem, 2 upset."""
+        context = Context(self.rulebook, "", clean(text)[0] if text else None)
+        return _heat(context)
 
     def _rules(
-        self, draft: Draft, notes: list[str], *, live: bool = False
+        self, draft: Draft, notes: list[str], *, live: bool = False, quiet: Collection[str] = ()
     ) -> tuple[Review, Context | None]:
         """Return the rules' review of a prepared draft, and its context (None if not judged)."""
         if word_count(draft.text) == 0:
@@ -157,7 +166,13 @@ class ReviewEngine:
         context = Context(self.rulebook, draft.text, draft.customer, draft.thread)
         hits = check(context)
         findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
-        needs_nudge = self.calibration.live(findings, context)
+        deciding = self.calibration.deciding(findings, context)
+        live_rules = [f.rule for f in deciding if f.rule not in quiet]
+        if live_rules and len(live_rules) < len(deciding):  # a quieted rule doesn't count either
+            heard = tuple(f for f in findings if f.rule not in quiet)
+            live_rules = [f.rule for f in self.calibration.deciding(heard, context)]
+            deciding = tuple(f for f in deciding if f.rule in quiet or f.rule in live_rules)
+        needs_nudge = bool(live_rules)
         suggestion = None
         if needs_nudge or (not live and any(f.level == "nudge" for f in findings)):
             suggestion = self._suggest(draft, context, hits, findings, notes)
@@ -169,7 +184,7 @@ class ReviewEngine:
             suggestion,
             "rules",
             _note(notes),
-            meta={"situation": reading.describe()} if reading.situation else {},
+            meta=_meta(reading.describe(), live_rules, deciding, _heat(context)),
             move=reading.move,
         )
         return review, context
@@ -185,7 +200,8 @@ class ReviewEngine:
         """Return the rules' rewrite, or None (with a note) when it can't beat the draft.
 
         Only findings at or above :data:`EDIT_FLOOR` of the live threshold drive edits, and only
-        those at the threshold may add a sentence with a [placeholder] for the agent to fill in;
+        those at the threshold may add a sentence; the most confident of those is the main
+        point, and a rewrite that leaves it untouched is no suggestion;
         a rewrite that would drop a fact or add a promise is tried again with additions only.
         """
         threshold = self.calibration.threshold
@@ -197,12 +213,27 @@ class ReviewEngine:
             h.rule.id for h, f in rated if f.confidence is None or f.confidence >= threshold
         }
         facts = fact_texts(draft.text)
-        suggestion = rewrite(context, sure, facts, confident=confident) if sure else None
+        main = max(
+            ((h, f) for h, f in rated if h.rule.id in confident and f.level == "nudge"),
+            key=lambda pair: pair[1].confidence or 0.0,
+            default=None,
+        )
+        must_fix = main[0].rule.id if main is not None else None
+        suggestion = (
+            rewrite(context, sure, facts, confident=confident, must_fix=must_fix) if sure else None
+        )
         if suggestion is not None:
             basis = _recased(draft.text, suggestion)
             checked = guard.guard(basis, suggestion, customer=draft.customer)
             if checked.text is None or checked.repaired:  # never drop a fact or add a promise
-                suggestion = rewrite(context, sure, facts, additions_only=True, confident=confident)
+                suggestion = rewrite(
+                    context,
+                    sure,
+                    facts,
+                    additions_only=True,
+                    confident=confident,
+                    must_fix=must_fix,
+                )
                 if suggestion is not None and guard.check(
                     draft.text, suggestion, customer=draft.customer
                 ):
@@ -213,23 +244,33 @@ class ReviewEngine:
             notes.append(NO_REWRITE)
         return suggestion
 
-    async def review(self, draft: Draft, engine: str = "auto", *, live: bool = False) -> Review:
+    async def review(
+        self,
+        draft: Draft,
+        engine: str = "auto",
+        *,
+        live: bool = False,
+        quiet: Collection[str] = (),
+    ) -> Review:
         """Review a draft with the chosen engine (``auto``, ``rules`` or ``llm``).
 
         ``auto`` asks the model when one is configured; ``llm`` asks it and says so in the
         note when none is. Either way a model that is missing or fails leaves the rules'
         review, with the reason in ``note`` and ``meta["fallback"]``. Each review is counted
-        in :data:`nudgebot.metrics.METRICS`. ``live`` is as for :meth:`review_rules`.
+        in :data:`nudgebot.metrics.METRICS`. ``live`` and ``quiet`` are as for
+        :meth:`review_rules`.
         """
         from nudgebot.metrics import METRICS  # here: the command line's rules path never pays
 
-        decided = await self._review(draft, engine, live)
+        decided = await self._review(draft, engine, live, frozenset(quiet))
         METRICS.review_done(decided)
         return decided
 
-    async def _review(self, draft: Draft, engine: str, live: bool = False) -> Review:
+    async def _review(
+        self, draft: Draft, engine: str, live: bool = False, quiet: frozenset[str] = frozenset()
+    ) -> Review:
         prepared, notes = self.prepare(draft)
-        rules, context = self._rules(prepared, list(notes), live=live)
+        rules, context = self._rules(prepared, list(notes), live=live, quiet=quiet)
         if engine == "rules" or (engine == "auto" and self.llm is None):
             return rules
         if self.llm is None:
@@ -257,7 +298,9 @@ class ReviewEngine:
             notes.append("the model's suggestion repeated its own instructions, so it is not shown")
         if result.meta.get("leak_findings"):
             notes.append("findings that repeated the model's instructions are not shown")
-        return self._from_model(prepared, result.review, result.meta, rules, notes)
+        return _quieted(
+            self._from_model(prepared, result.review, result.meta, rules, notes), quiet, rules
+        )
 
     def _from_model(
         self,
@@ -396,3 +439,58 @@ def review(text: str, customer: str | None = None, thread: Sequence[Turn] = ()) 
     one-turn thread.
     """
     return ReviewEngine().review_rules(Draft(text=text, customer=customer, thread=tuple(thread)))
+
+
+def _heat(context: Context) -> int:
+    """0 calm or thankful, 1 a problem, 2 upset: the customer's last message, as read."""
+    if not context.customer:
+        return 0
+    if context.signal("customer_upset") or context.signal("customer_shouts"):
+        return 2
+    if context.signal("customer_thanks"):
+        return 0
+    return 1 if context.signal("customer_problem") else 0
+
+
+def _meta(
+    situation: list[str],
+    live_rules: list[str],
+    deciding: tuple[Finding, ...],
+    heat: int,
+) -> dict[str, Any]:
+    """Return the rules review's meta.
+
+    The situation, the rules that made the live decision (and those a team quieted), and how
+    heated the customer read.
+    """
+    meta: dict[str, Any] = {"heat": heat}
+    if situation:
+        meta["situation"] = situation
+    if live_rules:
+        meta["live_rules"] = live_rules
+    held = sorted({f.rule for f in deciding} - set(live_rules))
+    if held:
+        meta["quieted"] = held
+    return meta
+
+
+def _quieted(review: Review, quiet: frozenset[str], rules: Review) -> Review:
+    """Return the model's review under a team's quieted rules.
+
+    Its live rules are its nudge-level findings' (``llm.<dimension>``); when all of them are
+    quieted, no live nudge.
+    """
+    meta = dict(review.meta)
+    if "heat" in rules.meta:
+        meta["heat"] = rules.meta["heat"]
+    if not review.needs_nudge:
+        return replace(review, meta=meta)
+    deciding = [f.rule for f in review.findings if f.level == "nudge"] or [
+        f.rule for f in review.findings
+    ]
+    live_rules = [rule for rule in dict.fromkeys(deciding) if rule not in quiet]
+    if deciding and not live_rules:
+        meta["quieted"] = sorted(set(deciding))
+        return replace(review, needs_nudge=False, meta=meta)
+    meta["live_rules"] = live_rules
+    return replace(review, meta=meta)

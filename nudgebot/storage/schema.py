@@ -49,7 +49,10 @@ __all__ = [
     "claimed_events",
     "conversations",
     "feedback",
+    "judgements",
     "reviews",
+    "rule_changes",
+    "rule_states",
     "tip_deliveries",
     "tip_subscriptions",
     "user_settings",
@@ -132,10 +135,26 @@ reviews = Table(
     Index(None, "at"),
     Index(None, "channel", "at"),
     Index(None, "user_id", "at"),
+    # Added by revision 0005 (learning from the team):
+    Column("live_rules", Text),
+    Column("thread_key", String),
+    Column("acted_at", UTCDateTime),
+    Column("acted_how", String(16)),
+    Column("muted_after", Boolean),
+    Column("heat_before", Integer),
+    Column("heat_after", Integer),
     Index(None, "team", "at"),  # revision 0002
 )
 """One reviewed reply. ``rules``: ``"ownership.deflection respect.curt"``; ``dimensions``:
-``"ownership respect"``; ``quotes``: ``"contact the courier\x1fNo."`` (NULL once purged)."""
+``"ownership respect"``; ``quotes``: ``"contact the courier\x1fNo."`` (NULL once purged).
+
+Revision 0005 adds what the team's reactions teach: ``live_rules``, the rules that made the live
+decision (space-separated; NULL when none did); ``thread_key``, the conversation the reply is in
+(Slack: the thread's root ts; Teams: the conversation id); ``acted_at`` / ``acted_how`` when the
+agent acted on the nudge (``edited`` the message or ``used`` the suggestion, within
+:data:`nudgebot.learning.ACT_WINDOW`); ``muted_after`` when the agent muted nudges soon after it;
+``heat_before`` / ``heat_after``, how heated the customer read before the reply and in their next
+message (:func:`nudgebot.learning.heat`: 0 calm or thankful, 1 affected, 2 upset)."""
 
 feedback = Table(
     "feedback",
@@ -226,3 +245,61 @@ conversations = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 """Where the bot can post later (revision 0003): a platform's conversation reference as JSON."""
+
+
+rule_states = Table(
+    "rule_states",
+    METADATA,
+    Column("team", String, primary_key=True),
+    Column("rule", String, primary_key=True),
+    Column("mode", String(8), nullable=False),
+    Column("quiet", Boolean, nullable=False),
+    Column("by", String),
+    Column("at", UTCDateTime, nullable=False),
+    Column("why", Text),
+)
+"""Whether a rule nudges live in a team's channels (revision 0005); no row: ``auto``, not quiet.
+
+``team`` is the workspace or tenant ("" when none is known); ``mode`` is ``auto`` (the team's
+feedback decides), ``on`` or ``off`` (a lead decided); ``quiet`` is what ``auto`` last decided."""
+
+rule_changes = Table(
+    "rule_changes",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("quiet", Boolean, nullable=False),
+    Column("by", String),
+    Column("at", UTCDateTime, nullable=False),
+    Column("why", Text),
+    Index(None, "team", "at"),
+)
+"""Every change of a rule's state (revision 0005): who (a lead's id, or NULL for the feedback),
+when and why."""
+
+judgements = Table(
+    "judgements",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("team", String),
+    Column("channel", String, nullable=False),
+    Column("message_ts", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("dimension", String),
+    Column("verdict", String(16), nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("author", String),
+    Column("text", Text),
+    Column("thread", Text),
+    Index(None, "channel", "message_ts", "rule", "user_id", unique=True),
+    Index(None, "team", "at"),
+)
+"""A lead's verdict on a finding of one reply in the conversation scorecard (revision 0005):
+``agree`` or ``disagree`` with the finding of ``rule``, or ``missed`` (``rule`` is "": the bot
+passed a reply that needed a nudge; ``dimension`` the lead's, if given). One per lead, reply and
+rule: judging again changes the verdict. ``text`` (the reply) and ``thread`` (the turns before
+it, as JSON) are kept for ``nudgebot export-labels`` and go with the retention period."""

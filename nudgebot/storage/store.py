@@ -837,6 +837,7 @@ class Store:
         nudged: bool,
         message_ts: str | None = None,
         at: datetime | None = None,
+        thread_key: str | None = None,
     ) -> int:
         """Store a review of a reply and return its id.
 
@@ -855,6 +856,7 @@ class Store:
             nudged=nudged,
             message_ts=message_ts,
             at=at,
+            thread_key=thread_key,
         )
         async with self._begin(write=True) as connection:
             result = await connection.execute(self._add_review, row)
@@ -876,8 +878,14 @@ class Store:
         nudged: bool,
         message_ts: str | None = None,
         at: datetime | None = None,
+        thread_key: str | None = None,
     ) -> dict[str, Any]:
-        """Return the ``reviews`` row :meth:`add_review` inserts (for a caller's transaction)."""
+        """Return the ``reviews`` row :meth:`add_review` inserts (for a caller's transaction).
+
+        The rules that made the live decision (``review.meta["live_rules"]``) and how heated
+        the customer read (``review.meta["heat"]``) go with it, for what the team's reactions
+        teach (:mod:`nudgebot.storage.learning`); ``thread_key`` names the conversation.
+        """
         prompt_version, latency_ms, input_tokens, output_tokens = _meta(review.meta)
         findings = review.findings
         stored = StoredReview(
@@ -902,7 +910,16 @@ class Store:
             output_tokens=output_tokens,
             message_ts=message_ts,
         )
-        return _row(stored)
+        row = _row(stored)
+        live_rules = review.meta.get("live_rules")
+        if live_rules:
+            row["live_rules"] = " ".join(_word(str(rule)) for rule in live_rules)
+        heat = review.meta.get("heat")
+        if isinstance(heat, int) and not isinstance(heat, bool):
+            row["heat_before"] = heat
+        if thread_key is not None:
+            row["thread_key"] = thread_key
+        return row
 
     async def add_reviews(self, rows: Sequence[StoredReview]) -> None:
         """Insert many reviews at once (seeding tests and benchmarks); their ids are ignored.

@@ -112,3 +112,17 @@ def test_the_shipped_decision_tells_a_good_reply_from_a_deflecting_one() -> None
     )
     assert not ENGINE.review_rules(good, live=True).needs_nudge
     assert ENGINE.review_rules(deflecting, live=True).needs_nudge
+
+
+def test_a_quieted_rule_neither_shows_nor_counts_towards_the_reply() -> None:
+    draft = Draft(text="You'll need to contact the courier.", customer="Where is my parcel??")
+    # the reply model interrupts only for the deflection rule
+    weights = {"bias": -3.0, "rule=ownership.deflection": 6.0}
+    engine = ReviewEngine(calibration=Calibration({"bias": 10.0}, 0.5, reply_weights=weights))
+    nudged = engine.review_rules(draft, live=True)
+    rules = {f.rule for f in nudged.findings if f.level == "nudge"}
+    assert nudged.needs_nudge and "ownership.deflection" in rules and len(rules) > 1
+    assert set(nudged.meta["live_rules"]) == rules
+    quieted = engine.review_rules(draft, live=True, quiet={"ownership.deflection"})
+    assert not quieted.needs_nudge  # the other findings alone wouldn't interrupt
+    assert quieted.meta["quieted"] == ["ownership.deflection"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nudgebot.engine.letter import frame
+from nudgebot.engine.letter import frame, split
 
 
 def parts(text: str) -> list[str]:
@@ -46,3 +46,20 @@ def test_holds_tells_what_lies_inside_the_frame() -> None:
     assert found.holds(text.index("Priya"), text.index("Priya") + 5)
     assert found.holds(text.index("Tom"), len(text))
     assert not found.holds(text.index("Friday"), text.index("Friday") + 6)
+
+
+def test_frame_and_split_agree_on_chat_signatures_and_one_line_sign_offs() -> None:
+    chat = "@77 Hi Sam, the fix is live now. Thanks, ^KF"
+    assert parts(chat) == ["@77 Hi Sam,", "Thanks, ^KF"]
+    shape = split(chat)
+    assert (shape.greeting, shape.sign_off) == ("@77 Hi Sam,", "Thanks, ^KF")
+    one_line = "Sorted now, the refund is on its way. Cheers, Tom"
+    assert split(one_line).sign_off == "Cheers, Tom" and split(one_line).inline_sign_off
+    team = "Hello,\n\nAll sorted.\n\nHome Moves Team"
+    assert parts(team) == ["Hello,", "Home Moves Team"]
+
+
+def test_split_keeps_a_long_tail_after_thanks_in_the_body() -> None:
+    text = "It's done.\n\nThanks,\nand please remember to restart the laptop before the update."
+    assert split(text).sign_off == ""
+    assert "restart the laptop" in split(text).body

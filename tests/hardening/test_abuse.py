@@ -435,10 +435,12 @@ def test_a_lead_asking_for_a_channel_they_can_see_gets_the_scorecard(
     try:
         key = "member"
         slack.send_command(api, key, f"review {PRIVATE_LINK}", user_id=LEAD, channel_id=SUPPORT)
-        _, card = responses(api, key, 2)
+        # the progress note, the card, then the lead's verdict buttons (issue 17)
+        _, card, verdicts = responses(api, key, 3)
     finally:
         api.add_channel(PRIVATE, [AGENT], private=True, name="escalations")
     assert "Conversation scorecard" in shown(card)
+    assert "judge_" in shown(verdicts)
 
 
 @pytest.fixture

@@ -135,8 +135,10 @@ def spy_reviews(app: RunningApp) -> list[Review]:
     bot = app.app.bot
     original = bot.review
 
-    async def review(draft: Draft, *, live: bool = False) -> Review:
-        result = await original(draft, live=live)
+    async def review(
+        draft: Draft, *, live: bool = False, quiet: frozenset[str] = frozenset()
+    ) -> Review:
+        result = await original(draft, live=live, quiet=quiet)
         seen.append(result)
         return result
 

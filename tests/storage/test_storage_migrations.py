@@ -212,7 +212,7 @@ async def test_upgrading_from_0003_keeps_the_claims_and_takes_live_work(db_url: 
         await engine.dispose()
     now = datetime(2026, 10, 1, 9, 0, 5, tzinfo=UTC)
     async with await Store.open(db_url, clock=lambda: now) as store:
-        assert await revision_of(db_url) == "0004"
+        assert await revision_of(db_url) == migrations.head()
         assert not await store.claim("slack:live:C1:1.0")  # still claimed
         intake = Intake(store, owner="A", lease=30)
         assert await intake.due() == []  # a plain claim is not work to resume
@@ -270,7 +270,7 @@ async def test_downgrading_and_upgrading_again(db_url: str) -> None:
 
 async def test_without_migrate_an_old_schema_is_an_error(db_url: str) -> None:
     await upgrade(db_url, FIRST)
-    with pytest.raises(StorageError, match=r"revision '0001'.*needs '0004'.*migrate=True"):
+    with pytest.raises(StorageError, match=r"revision '0001'.*needs '0005'.*migrate=True"):
         await Store.open(db_url, migrate=False)
     await (await Store.open(db_url)).close()
     await (await Store.open(db_url, migrate=False)).close()  # at the newest now: fine
@@ -301,4 +301,5 @@ def test_the_migrations_ship_inside_the_package() -> None:
         "r0002_usage.py",
         "r0003_conversations.py",
         "r0004_intake.py",
+        "r0005_learning.py",
     ]

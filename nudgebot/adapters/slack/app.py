@@ -33,7 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.slack import chat, command, daily_tips, interactive, live
+from nudgebot.adapters.slack import chat, command, daily_tips, interactive, live, verdicts
 from nudgebot.adapters.slack.bot import SlackBot
 from nudgebot.adapters.slack.hygiene import WholeCharacters
 from nudgebot.adapters.slack.origin import SameApp
@@ -185,6 +185,8 @@ def build_app(
             watch=settings.watch_channels,
             lease=settings.lease_seconds,
         )
+    if state.policy is None:  # how the team's feedback quiets a rule (NUDGEBOT_QUIET_*)
+        state.policy = settings.quiet_policy
     directory = Directory(client, agents=settings.agents, leads=settings.leads)
     bot = SlackBot(settings, engine, state, directory, coach=coach, tips=tips)
     bot.services.append(RetentionJob(state.open, settings.retention_days))
@@ -213,4 +215,5 @@ def build_app(
     chat.register(app, bot)
     command.register(app, bot)
     interactive.register(app, bot)
+    verdicts.register(app, bot)
     return app

@@ -506,6 +506,8 @@ def help_message() -> dict[str, Any]:
             "• `/nudge on` / `/nudge off`: turn live nudges on or off, just for you",
             "• `/nudge tips`: what daily tips this channel gets; team leads: "
             "`/nudge tips on [09:30] [Europe/London] [weekdays]`, `off`, or `now`",
+            "• `/nudge rules`: each rule's live nudges, votes and state in this team (a rule "
+            "the team often finds not helpful stops nudging live on its own)",
             "• `/nudge forget`: delete what I've stored about you (your replies' words, "
             "your settings and feedback)",
             "• `/nudge help`: this message",
@@ -518,7 +520,10 @@ def help_message() -> dict[str, Any]:
             "on replies there",
             "• `/nudge review [#channel | @agent | @group] [7d | 30d | since 2026-11-01] "
             "[csv]`: how the team's replies have been landing (only you see it)",
-            "• `/nudge review &lt;message link&gt;`: a scorecard of one conversation",
+            "• `/nudge review &lt;message link&gt;`: a scorecard of one conversation, where "
+            "you can agree or disagree with each finding and mark a reply I missed",
+            "• `/nudge rules off &lt;rule&gt; [why]`: stop a rule nudging live in this team; "
+            "`on` keeps it nudging whatever the feedback, `auto` lets the feedback decide",
         ]
     )
     ways = "\n".join(

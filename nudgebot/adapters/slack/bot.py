@@ -117,12 +117,16 @@ class SlackBot:
         """Run ``work`` after the ack (see :class:`Background`)."""
         self.tasks.spawn(work, what=what, notify=notify)
 
-    async def review(self, draft: Draft, *, live: bool = False) -> Review:
+    async def review(
+        self, draft: Draft, *, live: bool = False, quiet: frozenset[str] = frozenset()
+    ) -> Review:
         """Review a draft with whichever engine is configured (the model, else the rules).
 
         ``live``: a reply in a watched channel, nobody asked (a suggestion only with a nudge).
+        ``quiet``: rules the team quieted, which don't make the live decision (their findings
+        still show and count).
         """
-        return await self.engine.review(draft, "auto", live=live)
+        return await self.engine.review(draft, "auto", live=live, quiet=quiet)
 
     async def reply(self, text: str, draft: Draft) -> dict[str, Any]:
         """Answer what an agent wrote to the bot: coaching for a question, else a review."""

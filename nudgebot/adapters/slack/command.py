@@ -2,9 +2,11 @@
 
 ``/nudge`` and ``/nudge help`` explain; ``on`` / ``off`` switch live nudges for the caller;
 ``watch`` / ``unwatch`` (leads only) add or remove the current channel; ``review`` is a lead's
-review (:mod:`.leads`); ``tips`` sets the channel's daily tips (:mod:`.daily_tips`); ``forget``
-deletes what is stored about the caller; ``check <draft>`` and any other text review the draft
-privately. Every answer is ephemeral, sent through the command's ``response_url``.
+review (:mod:`.leads`); ``rules`` lists each rule's figures and state in this team, and lets
+leads turn a rule off, on or back to auto (:mod:`.rules`); ``tips`` sets the channel's daily
+tips (:mod:`.daily_tips`); ``forget`` deletes what is stored about the caller; ``check
+<draft>`` and any other text review the draft privately. Every answer is ephemeral, sent
+through the command's ``response_url``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.slack import blocks, daily_tips, leads
-from nudgebot.adapters.slack.bot import SlackBot
+from nudgebot.adapters.slack import blocks, daily_tips, leads, rules
+from nudgebot.adapters.slack.bot import SlackBot, home_team
 from nudgebot.adapters.slack.convert import split_command
 from nudgebot.models import Draft
 
@@ -37,6 +39,8 @@ class Call:
     client: AsyncWebClient
     respond: Callable[..., Awaitable[object]]
     """Answers through the ``response_url`` (for a handler answering more than once)."""
+    team: str | None = None
+    """The workspace (the app's own, as the live path names it)."""
 
 
 Handler = Callable[[Call], Awaitable[dict[str, Any] | None]]
@@ -61,6 +65,7 @@ async def _on(call: Call) -> dict[str, Any]:
 
 async def _off(call: Call) -> dict[str, Any]:
     await call.bot.state.set_live(call.user, False)
+    await (await call.bot.state.learning()).muted(call.user)  # the nudges just before count it
     return _note(
         "Live nudges are off. You can still send me drafts any time; "
         "`/nudge on` turns them back on."
@@ -110,6 +115,10 @@ async def _review(call: Call) -> None:
     await leads.run_review(call.bot, call.client, call.user, call.text, call.respond)
 
 
+async def _rules(call: Call) -> dict[str, Any]:
+    return await rules.run_rules(call.bot, call.user, call.team, call.text)
+
+
 async def _tips(call: Call) -> dict[str, Any]:
     return await daily_tips.run_tips(call.bot, call.client, call.user, call.channel, call.text)
 
@@ -138,12 +147,13 @@ HANDLERS: dict[str, Handler] = {
     "watch": _watch,
     "unwatch": _unwatch,
     "review": _review,
+    "rules": _rules,
     "tips": _tips,
     "forget": _forget,
     "check": _draft,
 }
 """Subcommands by name; add one here and it is dispatched."""
-TAKES_TEXT = frozenset({"review", "tips", "check"})
+TAKES_TEXT = frozenset({"review", "rules", "tips", "check"})
 """Subcommands that take text after their name (the others only match alone)."""
 
 
@@ -169,12 +179,17 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     """Listen to ``/nudge``: ack at once, answer through the ``response_url``."""
 
     async def on_command(
-        command: dict[str, Any], ack: AsyncAck, respond: AsyncRespond, client: AsyncWebClient
+        command: dict[str, Any],
+        ack: AsyncAck,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
         name, text = split_command(str(command.get("text") or ""), HANDLERS, TAKES_TEXT)
         user, channel = str(command["user_id"]), str(command["channel_id"])
-        call = Call(bot, user, channel, text, client, respond)
+        team = home_team(context) or command.get("team_id")
+        call = Call(bot, user, channel, text, client, respond, str(team) if team else None)
 
         async def tell(message: dict[str, Any]) -> None:
             await respond(**message, response_type="ephemeral")

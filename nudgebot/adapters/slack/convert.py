@@ -18,8 +18,10 @@ from nudgebot.models import Draft, Turn
 
 __all__ = [
     "HUMAN_SUBTYPES",
+    "MAIN",
     "author_team",
     "draft_from_message",
+    "edited_by_author",
     "is_human",
     "mentions",
     "message_turn",
@@ -28,6 +30,7 @@ __all__ = [
     "slack_time",
     "split_command",
     "strip_mention",
+    "thread_key",
     "thread_root",
     "ts_key",
     "turns_before",
@@ -75,6 +78,45 @@ def author_team(message: Event) -> str | None:
 def thread_root(event: Event) -> str:
     """Return the ``ts`` of the thread a message belongs to (its own ``ts`` if top-level)."""
     return str(event.get("thread_ts") or event["ts"])
+
+
+MAIN = "main"
+"""The thread key of a channel's top-level messages (see :func:`thread_key`)."""
+
+
+def thread_key(event: Event) -> str:
+    """Name the conversation a message belongs to in its channel: its thread, or the channel.
+
+    A reply in a thread belongs to the thread (its root's ``ts``); a top-level message to the
+    channel's main conversation (:data:`MAIN`), where the customer's next top-level message
+    answers it (as :func:`nudgebot.adapters.slack.thread.conversation_key` sees it). It is how
+    the customer's next message finds the nudged reply it followed (``reviews.thread_key``).
+    """
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    return str(thread_ts) if thread_ts and thread_ts != ts else MAIN
+
+
+def edited_by_author(event: Event) -> tuple[str, str] | None:
+    """Return ``(channel, ts)`` of the message a ``message_changed`` event shows its author edited.
+
+    None for any other change Slack reports the same way: a link unfurled, a thread's reply
+    count, language metadata (no new words), or an edit by someone else (an admin). The
+    event's ``message`` is the message as it now is (``edited``: who and when), and
+    ``previous_message`` as it was.
+    """
+    if event.get("subtype") != "message_changed":
+        return None
+    message = event.get("message")
+    previous = event.get("previous_message")
+    if not isinstance(message, Mapping) or not event.get("channel") or not message.get("ts"):
+        return None
+    edited = message.get("edited")
+    author = message.get("user")
+    if not isinstance(edited, Mapping) or not author or edited.get("user") != author:
+        return None
+    if isinstance(previous, Mapping) and previous.get("text") == message.get("text"):
+        return None  # the words are the same: not the agent reworking the reply
+    return str(event["channel"]), str(message["ts"])
 
 
 def ts_key(ts: str) -> tuple[int, int]:

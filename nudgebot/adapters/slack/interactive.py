@@ -9,6 +9,7 @@ scores, streak, nudge setting (with a toggle) and today's tip.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -22,6 +23,8 @@ from nudgebot.adapters.slack.thread import thread_before
 from nudgebot.models import Turn
 
 __all__ = ["SHORTCUT", "register"]
+
+logger = logging.getLogger("nudgebot.slack")
 
 SHORTCUT = "warm_up_reply"
 TITLE = "Warm up this reply"
@@ -77,7 +80,8 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
             if not await bot.state.owns_review(ref, user):
                 await respond(text=NOT_YOURS, replace_original=False, response_type="ephemeral")
                 return
-            await bot.state.record_feedback(ref, user, helpful)
+            if await bot.state.record_feedback(ref, user, helpful):
+                await _learn_from_vote(bot, ref)
             await keep_the_nudge(body, ref, THANKS, respond)
 
         bot.spawn(record(), what="recording feedback")
@@ -88,7 +92,9 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         await ack()
 
         async def mute() -> None:
-            until = await bot.state.mute(str(body["user"]["id"]))
+            user = str(body["user"]["id"])
+            until = await bot.state.mute(user)
+            await (await bot.state.learning()).muted(user)  # the nudges just before count it
             text = (
                 f"Thanks — noted. Live nudges are muted until {slack_time(until)}; "
                 "`/nudge on` turns them back on sooner."
@@ -109,7 +115,10 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         user = str(body["user"]["id"])
 
         async def toggle() -> None:
-            await bot.state.set_live(user, action.get("value") == "on")
+            on = action.get("value") == "on"
+            await bot.state.set_live(user, on)
+            if not on:
+                await (await bot.state.learning()).muted(user)
             await _publish(bot, client, user)
 
         bot.spawn(toggle(), what="switching live nudges")
@@ -120,6 +129,21 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     app.action(blocks.ACTION_MUTE)(on_mute)
     app.event("app_home_opened")(on_home)
     app.action(blocks.ACTION_TOGGLE_NUDGES)(on_toggle)
+
+
+async def _learn_from_vote(bot: SlackBot, ref: str) -> None:
+    """After a vote: the team's feedback may quiet (or bring back) the nudge's live rules.
+
+    A change made here shows on this instance's next live review at once.
+    """
+    review_id = review_id_of(ref)
+    if review_id is None:
+        return
+    changes = await (await bot.state.learning()).feedback_given(review_id)
+    for team in {change.team for change in changes}:
+        bot.state.forget_quiet(team)
+    if changes:
+        logger.info("the team's feedback changed the state of %d rule(s)", len(changes))
 
 
 async def _warm_up(

@@ -28,24 +28,21 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from nudgebot.adapters.conversation_memory import MAX_TURNS
 from nudgebot.adapters.slack import blocks
 from nudgebot.adapters.slack.bot import SlackBot, sentence
-from nudgebot.adapters.slack.convert import (
-    author_team,
-    draft_from_message,
-    message_turn,
-    slack_error,
-)
+from nudgebot.adapters.slack.conversation import agent_replies, read_thread
+from nudgebot.adapters.slack.convert import slack_error
 from nudgebot.adapters.slack.problems import explain
 from nudgebot.adapters.slack.report_blocks import (
     progress_message,
     report_blocks,
     scorecard_blocks,
 )
+from nudgebot.adapters.slack.verdicts import Reply, memory_key, verdicts_message
 from nudgebot.chart import chart_alt_text, chart_title
 from nudgebot.engine import DraftError
-from nudgebot.models import Draft, Review, Turn
+from nudgebot.learning import Verdict
+from nudgebot.models import Draft, Review
 from nudgebot.reports import (
     LEADS_ONLY,
     Report,
@@ -82,8 +79,6 @@ CANT_CHECK_ACCESS = (
     "admin can add them in the app's settings (OAuth & Permissions) and reinstall the app."
 )
 CSV_WORDS = frozenset({"csv", "export"})
-THREAD_PAGES = 5
-"""Pages of 200 messages read at most from one thread."""
 
 
 async def run_review(
@@ -213,7 +208,7 @@ async def _scorecard(
     problem: str | None = CANT_SEE
     messages = None
     try:
-        messages = await _thread(client, thread) if access == "yes" else None
+        messages = await read_thread(client, thread.channel, thread.ts) if access == "yes" else None
     except SlackApiError as error:
         logger.info("could not read a thread for a scorecard: %s", slack_error(error))
         problem = explain(error, "read that conversation")
@@ -221,7 +216,7 @@ async def _scorecard(
         await respond(text=problem, response_type="ephemeral")
         return
     home = (await client.auth_test()).get("team_id")
-    pairs = await _agent_replies(bot, thread.channel, messages, str(home) if home else None)
+    pairs = await agent_replies(bot, thread.channel, messages, str(home) if home else None)
     counted = plural(len(pairs), "agent reply", "agent replies")
     if pairs:  # nothing to score is said by the scorecard itself, at once
         await respond(
@@ -238,6 +233,28 @@ async def _scorecard(
     await respond(
         **scorecard_blocks(thread, card), replace_original=True, response_type="ephemeral"
     )
+    replies = [
+        Reply(position, author, str(draft.id), review)
+        for position, ((author, draft), review) in enumerate(zip(pairs, reviews, strict=True), 1)
+        if review is not None
+    ]
+    await _offer_verdicts(bot, lead, thread, replies, respond)
+
+
+async def _offer_verdicts(
+    bot: SlackBot, lead: str, thread: ThreadQuery, replies: list[Reply], respond: Respond
+) -> None:
+    """Send the lead the buttons to judge each finding (:mod:`.verdicts`), after the card."""
+    learning = await bot.state.learning()
+    earlier: dict[tuple[str, str], Verdict] = {}
+    for reply in replies:
+        said = await learning.verdicts(channel=thread.channel, message_ts=reply.ts)
+        earlier.update({(reply.ts, rule): v for (rule, who), v in said.items() if who == lead})
+    message = verdicts_message(thread.channel, thread.ts, replies, earlier)
+    if message is None:
+        return
+    bot.remember_nudge(memory_key(lead, thread.channel, thread.ts), message)
+    await respond(**message, replace_original=False, response_type="ephemeral")
 
 
 async def _review(bot: SlackBot, draft: Draft) -> Review | None:
@@ -246,40 +263,3 @@ async def _review(bot: SlackBot, draft: Draft) -> Review | None:
         return await bot.review(draft)
     except DraftError:
         return None
-
-
-async def _thread(client: AsyncWebClient, thread: ThreadQuery) -> list[dict[str, Any]]:
-    """Return the thread's messages, oldest first (up to :data:`THREAD_PAGES` pages)."""
-    messages: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(THREAD_PAGES):
-        answer = await client.conversations_replies(
-            channel=thread.channel, ts=thread.ts, cursor=cursor, limit=200
-        )
-        messages.extend(answer.get("messages") or ())
-        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
-        if not cursor or not answer.get("has_more"):
-            break
-    return messages
-
-
-async def _agent_replies(
-    bot: SlackBot, channel: str, messages: list[dict[str, Any]], home: str | None
-) -> list[tuple[str, Draft]]:
-    """Pair each agent reply with its draft: the turns before it (the last few) as its thread."""
-    pairs: list[tuple[str, Draft]] = []
-    before: list[Turn] = []
-    agents: dict[str, bool] = {}
-    for message in messages:
-        turn = message_turn(message, ())  # a customer's, unless its author is an agent
-        if turn is None:
-            continue
-        user = str(message["user"])
-        if user not in agents:
-            agents[user] = await bot.directory.is_agent(user, author_team(message), home)
-        if agents[user]:
-            turn = Turn("agent", turn.text)
-            thread = before[-MAX_TURNS:]
-            pairs.append((user, draft_from_message({**message, "channel": channel}, thread=thread)))
-        before.append(turn)
-    return pairs

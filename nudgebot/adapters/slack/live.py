@@ -52,8 +52,10 @@ from nudgebot.adapters.slack.chat import answer_dm
 from nudgebot.adapters.slack.convert import (
     author_team,
     draft_from_message,
+    edited_by_author,
     mentions,
     skip_reason,
+    thread_key,
     thread_root,
 )
 from nudgebot.adapters.slack.state import SlackState, event_key
@@ -89,6 +91,11 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         say: AsyncSay,
         ack: AsyncAck,
     ) -> None:
+        edit = edited_by_author(event)
+        if edit is not None:  # perhaps an agent reworking a nudged reply
+            await ack()
+            bot.spawn(_edited(bot, *edit), what="recording an edit")
+            return
         reason = skip_reason(event, context.bot_user_id)
         if reason is not None:
             await ack()
@@ -288,7 +295,8 @@ async def nudge(
     await asyncio.sleep(YIELD_SECONDS)
     agent = await bot.directory.is_agent(user, author_team(event), home)
     remember(bot, event, agent=agent)  # a turn of the conversation, whoever wrote it
-    if not agent:
+    if not agent:  # the customer: their message is the outcome of the nudged replies before it
+        await _customer_replied(bot, event)
         await intake.finish(key)
         return
     if not await state.wants_nudges(user):
@@ -296,8 +304,10 @@ async def nudge(
         return
     thread = await thread_before(bot, channel, ts, thread_ts, home)
     draft = draft_from_message(event, thread=thread)
+    team = home or author_team(event)
+    quiet = await state.quiet_rules(team)  # the rules this team's feedback or leads quieted
     try:
-        review = await bot.review(draft, live=True)
+        review = await bot.review(draft, live=True, quiet=quiet)
     except DraftError:  # an empty or oversized message: nobody asked, so nothing to say
         await intake.finish(key)
         return
@@ -312,10 +322,11 @@ async def nudge(
         platform="slack",
         user=user,
         channel=channel,
-        team=home or author_team(event),
+        team=team,
         text=draft.text,
         customer=draft.customer,
         message_ts=ts,
+        thread_key=thread_key(event),
         at=state.now(),
     )
     if review_id is None:  # its lease ran out and another instance took it over
@@ -351,6 +362,37 @@ async def nudge(
             review_id,
             type(error).__name__,
         )
+
+
+async def _edited(bot: SlackBot, channel: str, ts: str) -> None:
+    """Count an author's edit of a nudged message as acting on the nudge (within 15 minutes).
+
+    The core checks that the message was nudged and the edit came in time
+    (:meth:`~nudgebot.storage.learning.Learning.acted`); only watched channels are asked.
+    """
+    if not await bot.state.is_watched(channel):
+        logger.debug("skipped an edit (not a watched channel)")
+        return
+    learning = await bot.state.learning()
+    counted = await learning.acted(channel=channel, message_ts=ts, how="edited")
+    logger.debug(
+        "an edit in %s: %s",
+        channel,
+        "a nudged reply, counted as acted on" if counted else "not a nudged reply, or too late",
+    )
+
+
+async def _customer_replied(bot: SlackBot, event: dict[str, Any]) -> None:
+    """Record how the customer's message reads (calm, a problem, upset) after nudged replies."""
+    text = str(event.get("text") or "")
+    if not text.strip():
+        return
+    learning = await bot.state.learning()
+    await learning.customer_replied(
+        channel=str(event["channel"]),
+        thread_key=thread_key(event),
+        heat=bot.engine.heat(text),
+    )
 
 
 class IntakeSweep:

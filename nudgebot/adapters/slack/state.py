@@ -38,10 +38,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from nudgebot.adapters.conversation_memory import CONVERSATIONS, ConversationMemory
+from nudgebot.learning import QuietPolicy
 from nudgebot.models import Review
 from nudgebot.storage import StorageError, Store, UserSettings
 from nudgebot.storage.intake import Intake
 from nudgebot.storage.lazy import Database
+from nudgebot.storage.learning import Learning, QuietRules
 
 __all__ = [
     "LEASE_SECONDS",
@@ -172,7 +174,8 @@ class SlackState:
     within about an hour at most), ``dedupe_size`` bounds how many are. ``conversations``
     bounds how many threads and channels have their recent turns remembered. ``lease`` is how
     long live work this instance took stays its own without renewal; ``owner`` names the
-    instance (a new :func:`instance_id` by default).
+    instance (a new :func:`instance_id` by default). ``policy`` is how a team's feedback
+    quiets a rule (``settings.quiet_policy``; :mod:`nudgebot.learning`).
     """
 
     def __init__(
@@ -188,8 +191,13 @@ class SlackState:
         conversations: int = CONVERSATIONS,
         lease: float = LEASE_SECONDS,
         owner: str | None = None,
+        policy: QuietPolicy | None = None,
     ) -> None:
         self.clock = clock
+        self.policy = policy
+        """How feedback quiets a rule; None until set (:func:`build_app` sets the settings')."""
+        self._learning: Learning | None = None
+        self._quiet: QuietRules | None = None
         self.lease = lease
         self.owner = owner or instance_id()
         self.working: set[str] = set()
@@ -222,6 +230,29 @@ class SlackState:
         if self._intake is None or self._intake.store is not store:
             self._intake = Intake(store, self.owner, self.lease)
         return self._intake
+
+    async def learning(self) -> Learning:
+        """Return what the team's reactions teach (:mod:`nudgebot.storage.learning`)."""
+        store = await self.open()
+        if self._learning is None or self._learning.store is not store:
+            self._learning = Learning(store, self.policy or QuietPolicy())
+            self._quiet = QuietRules(self._learning, clock=self.clock)
+        return self._learning
+
+    async def quiet_rules(self, team: str | None) -> frozenset[str]:
+        """Return the rules that must not nudge live in ``team`` (cached ten seconds).
+
+        A change made on this instance shows at once (:meth:`forget_quiet`); one made on
+        another instance within :data:`~nudgebot.storage.learning.QUIET_TTL` seconds.
+        """
+        await self.learning()
+        assert self._quiet is not None
+        return await self._quiet.of(team)
+
+    def forget_quiet(self, team: str | None) -> None:
+        """Drop ``team``'s cached quieted rules (after a lead's change, or a vote's)."""
+        if self._quiet is not None:
+            self._quiet.forget(team)
 
     async def ready(self) -> str | None:
         """None when the database answers, else a sentence saying it does not (``/readyz``)."""

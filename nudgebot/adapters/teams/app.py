@@ -23,7 +23,7 @@ type, never its text.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nudgebot.adapters.teams import sdk
 from nudgebot.adapters.teams.bot import (
@@ -69,6 +69,9 @@ from nudgebot.config import Settings, SettingsError
 from nudgebot.engine import ReviewEngine
 from nudgebot.engine.normalize import mend
 from nudgebot.tips import TipLibrary
+
+if TYPE_CHECKING:
+    from nudgebot.adapters.teams.team_learning import TeamsLearning
 
 __all__ = [
     "CANT_REACH_PRIVATELY",
@@ -243,6 +246,7 @@ class TeamsApp:
         app.on_install_add(self._on_install)
         app.on_install_remove(self._on_uninstall)
         app.on_message_submit_feedback(self._on_feedback_loop)
+        app.on_message_update(self._on_message_update)
         app.router.add_handler(_is_card_action, self._on_card_action)
 
     async def _on_message(self, ctx: sdk.ActivityContext[sdk.MessageActivity]) -> None:
@@ -267,13 +271,18 @@ class TeamsApp:
             replies = await bot.answer(ask, activity)
             if private:
                 # A review is for the person who asked: never in front of the channel.
+                if not replies:  # a live review that would not interrupt
+                    return
                 sent = await self._to_personal_chat(activity, replies)
-                await tell(Reply(text=SENT_PRIVATELY if sent else CANT_REACH_PRIVATELY))
+                if not ask.unasked:
+                    await tell(Reply(text=SENT_PRIVATELY if sent else CANT_REACH_PRIVATELY))
                 return
             for reply in replies:
                 await tell(reply)
 
-        bot.tasks.spawn(work(), what=f"an answer to a {ask.kind}", notify=tell)
+        # Nobody asked for a live review or a customer's message: a failure stays in the log.
+        notify = None if ask.unasked else tell
+        bot.tasks.spawn(work(), what=f"an answer to a {ask.kind}", notify=notify)
 
     async def _to_personal_chat(self, activity: dict[str, Any], replies: list[Reply]) -> bool:
         """Send ``replies`` to the 1:1 chat of the activity's sender; False if it can't be had.
@@ -316,6 +325,12 @@ class TeamsApp:
             work = retrying(lambda: ctx.send(update), "a card update")
             self.bot.tasks.spawn(work, what="updating a card for everyone")
         return {"status": 200, "body": answer.response}
+
+    async def _on_message_update(self, ctx: sdk.ActivityContext[sdk.MessageUpdateActivity]) -> None:
+        try:
+            await self.bot.edited(_wire(ctx.activity))
+        except Exception as error:
+            logger.error("recording an edit failed (%s)", type(error).__name__)
 
     async def _on_feedback_loop(
         self, ctx: sdk.ActivityContext[sdk.MessageSubmitActionInvokeActivity]
@@ -490,6 +505,8 @@ def build_teams(
     record_review: ReviewRecorder | None = None,
     on_review: CommandHook | None = None,
     on_tips: CommandHook | None = None,
+    on_rules: CommandHook | None = None,
+    learning: TeamsLearning | None = None,
     token: TokenProvider | None = None,
     cloud: sdk.CloudEnvironment | None = None,
 ) -> TeamsApp:
@@ -497,7 +514,8 @@ def build_teams(
 
     Args:
         settings: the Teams credentials (``teams_client_id``, ``teams_client_secret``,
-            ``teams_tenant_id``), ``teams_dev_no_auth`` and ``teams_service_url``.
+            ``teams_tenant_id``), ``teams_dev_no_auth``, ``teams_service_url``, and
+            ``agents`` (who is an agent in a conversation the bot reads every message of).
         engine: reviews the drafts.
         coach: answers questions; without it a question gets a short "send me a draft".
         tips: the tip library, for the ``tips`` command until ``on_tips`` is given.
@@ -507,6 +525,9 @@ def build_teams(
         on_review: answers the ``review`` command (default: "not set up yet").
         on_tips: answers the ``tips`` command (default: today's tip from ``tips``, else
             "not set up yet").
+        on_rules: answers the ``rules`` command (default: "not set up yet").
+        learning: what the team's reactions teach: quieted rules for reviews of replies in a
+            conversation, edits of nudged replies, customers' next messages (default: none).
         token: the bot's own token provider instead of the client secret (a managed identity,
             a test); needs the client and tenant ids.
         cloud: the SDK's cloud endpoints (default: Microsoft's public cloud; tests point the
@@ -559,6 +580,9 @@ def build_teams(
         record_review=record_review or record_nothing,
         on_review=on_review or not_set_up,
         on_tips=on_tips,
+        on_rules=on_rules or not_set_up,
+        learning=learning,
+        agents=frozenset(settings.agents),
         tasks=Background(),
     )
     return TeamsApp(app, routes, bot)

@@ -21,16 +21,17 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from nudgebot.adapters import background
 from nudgebot.adapters.background import MAX_PENDING
-from nudgebot.adapters.conversation_memory import ConversationMemory
+from nudgebot.adapters.conversation_memory import ConversationMemory, clip
 from nudgebot.adapters.teams import cards
 from nudgebot.adapters.teams.convert import (
     Activity,
     activity_order,
     base_conversation_id,
+    bot_mentioned,
     conversation_kind,
     draft_from_activity,
     is_review_request,
@@ -59,8 +60,12 @@ from nudgebot.adapters.teams.hooks import (
 from nudgebot.adapters.teams.references import ConversationRef, MemoryReferences, ReferenceStore
 from nudgebot.coach import Coach, looks_like_question
 from nudgebot.engine import DraftError, ReviewEngine
+from nudgebot.learning import Judgement, Verdict
 from nudgebot.models import Draft, Review, Turn
 from nudgebot.tips import TipLibrary
+
+if TYPE_CHECKING:
+    from nudgebot.adapters.teams.team_learning import TeamsLearning
 
 __all__ = [
     "BUSY",
@@ -95,6 +100,10 @@ OTHERS_BUTTONS = "Only the person who asked for this review can use its buttons.
 UNKNOWN_BUTTON = "That button isn't one I know any more. Send me the draft again for a new review."
 #: What a card's ``ref`` may look like: a stored review's id or an id the app made (bounded).
 _CARD_REF = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+JUDGING_GONE = (
+    "That review is no longer at hand (I may have restarted). Ask me about the reply again "
+    "to give your verdict."
+)
 SUGGESTION_GONE = (
     "That suggestion is no longer at hand (I may have restarted). Send me the draft again and "
     "I'll write a new one."
@@ -140,7 +149,8 @@ class Reply:
 class Ask:
     """What a message asks of the bot, as :meth:`TeamsBot.route` read it."""
 
-    kind: Literal["ignore", "help", "command", "question", "review"]
+    kind: Literal["ignore", "help", "command", "question", "review", "customer"]
+    """``customer``: a customer's message in a watched conversation (recorded, not answered)."""
     text: str = ""
     command: str | None = None
     draft: Draft | None = None
@@ -150,6 +160,11 @@ class Ask:
     def slow(self) -> bool:
         """Whether answering takes a while (worth a typing indicator)."""
         return self.kind in ("command", "question", "review")
+
+    @property
+    def unasked(self) -> bool:
+        """Whether nobody asked the bot anything: nothing may be said in the conversation."""
+        return self.kind == "customer" or self.surface == "live"
 
 
 @dataclass(frozen=True)
@@ -182,6 +197,17 @@ class Background(background.Background[Reply]):
         )
 
 
+@dataclass(frozen=True)
+class _Judging:
+    """Where a reply a lead reviews sits, for the lead's verdicts on its findings."""
+
+    channel: str
+    message_ts: str
+    team: str | None
+    author: str | None
+    thread: tuple[dict[str, str], ...]
+
+
 @dataclass
 class _Remembered:
     review: Review
@@ -190,6 +216,11 @@ class _Remembered:
     feedback: bool | None = None
     closed: dict[str, Any] | None = None
     """The card that replaced the review once it was used or dismissed."""
+    judging: _Judging | None = None
+    verdicts: dict[str, str] = field(default_factory=dict)
+    """A lead's verdicts so far, by rule ("" for a miss)."""
+    live: bool = False
+    """A live nudge (nobody asked): its card can mute nudges."""
 
 
 class _Recent(OrderedDict[str, Any]):
@@ -219,6 +250,13 @@ class TeamsBot:
     on_review: CommandHook = not_set_up
     on_tips: CommandHook | None = None
     """None: today's tip from :attr:`tips` when there is a library, else "not set up yet"."""
+    on_rules: CommandHook = not_set_up
+    learning: TeamsLearning | None = None
+    """What the team's reactions teach (quieted rules, edits, customers' replies); None: off."""
+    agents: frozenset[str] = frozenset()
+    """The agents' Entra object ids or Teams ids (``NUDGEBOT_AGENTS``): with them, messages
+    not addressed to the bot in a conversation it reads are reviewed live (an agent's) or
+    taken for the customer's (anyone else's); without them such messages are read as before."""
     tasks: Background = field(default_factory=Background)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     conversations: ConversationMemory = field(default_factory=ConversationMemory)
@@ -245,10 +283,14 @@ class TeamsBot:
         kind = conversation_kind(activity)
         surface: Surface = "personal" if kind == "personal" else "mention"
         text = message_text(activity)
+        if kind != "personal" and self.agents and not bot_mentioned(activity):
+            return self._watched(activity, text)
         quoted = quoted_message(activity)
         if quoted is not None and kind != "personal" and is_review_request(text):
             author = _aad_from_mri(quoted.sender_id)
             draft = draft_from_activity(activity, text=quoted.text, author=author)
+            if quoted.message_id:  # the reply reviewed is the quoted message (its edits count)
+                draft = replace(draft, id=quoted.message_id)
             return Ask("review", text=quoted.text, draft=draft, surface="reply")
         if not text:
             return Ask("ignore") if activity.get("value") is not None else Ask("help")
@@ -267,6 +309,23 @@ class TeamsBot:
         draft = draft_from_activity(activity, text=text, thread=thread)
         return Ask("review", text=text, draft=draft, surface=surface)
 
+    def _watched(self, activity: Activity, text: str) -> Ask:
+        """Read a message nobody addressed to the bot, in a conversation it watches.
+
+        Teams delivers those only with the resource-specific permissions to read a team's
+        channels or a chat (``ChannelMessage.Read.Group``, ``ChatMessage.Read.Chat``), and
+        they are told apart by :attr:`agents` (``NUDGEBOT_AGENTS``): an agent's message is
+        reviewed live (a nudge, privately, only when a coach would interrupt), anyone else's
+        is the customer's.
+        """
+        if not text:
+            return Ask("ignore")
+        user_id, aad_id, _ = sender(activity)
+        if not {user_id, aad_id} & self.agents:
+            return Ask("customer", text=text)
+        draft = draft_from_activity(activity, text=text)
+        return Ask("review", text=text, draft=draft, surface="live")
+
     async def answer(self, ask: Ask, activity: Activity) -> list[Reply]:
         """Make the replies to what a message asked (coaching, a review, a command, help)."""
         if ask.kind == "help":
@@ -276,7 +335,10 @@ class TeamsBot:
         if ask.kind == "question":
             return [await self._coaching(ask.text, activity)]
         if ask.kind == "review" and ask.draft is not None:
-            return [await self._review(ask, activity)]
+            reply = await self._review(ask, activity)
+            return [] if reply is None else [reply]
+        if ask.kind == "customer":
+            await self._customer_message(ask, activity)
         return []
 
     async def note_conversation(self, activity: Activity) -> None:
@@ -293,7 +355,7 @@ class TeamsBot:
 
         await _safely(note(ref), "keeping a conversation reference")
 
-    def _in_conversation(self, ask: Ask, activity: Activity) -> Draft:
+    async def _in_conversation(self, ask: Ask, activity: Activity) -> Draft:
         """Return the draft with the turns before it, remembering the ones this message shows.
 
         In a channel thread or a group chat, each message quoted to the bot is remembered as
@@ -310,7 +372,11 @@ class TeamsBot:
             return draft
         quoted = quoted_turn(activity)
         memory = self.conversations
-        if ask.surface == "reply":
+        if ask.surface == "live":  # an agent's own message, not addressed to the bot
+            order = activity_order(activity)
+            thread = memory.before(key, order).turns
+            memory.add(key, order, Turn("agent", clip(draft.text)))
+        elif ask.surface == "reply":
             if quoted is None:  # pragma: no cover - a reply surface always quotes
                 return draft
             order, turn = quoted
@@ -319,29 +385,87 @@ class TeamsBot:
         else:
             if quoted is not None:
                 memory.add(key, *quoted)
+                if quoted[1].role == "customer" and not self._is_agent_quoted(activity):
+                    await self._customer_said(activity, quoted[0], quoted[1].text)
             thread = memory.before(key, activity_order(activity)).turns or draft.thread
         customer = next((t.text for t in reversed(thread) if t.role == "customer"), None)
         return replace(draft, thread=thread, customer=customer)
 
-    async def _review(self, ask: Ask, activity: Activity) -> Reply:
+    def _is_agent_quoted(self, activity: Activity) -> bool:
+        """Whether the message quoted is one of :attr:`agents`' (so not the customer's)."""
+        quoted = quoted_message(activity)
+        return quoted is not None and _aad_from_mri(quoted.sender_id) in self.agents
+
+    async def _customer_message(self, ask: Ask, activity: Activity) -> None:
+        """Remember a customer's message as a turn of its conversation; record its heat."""
+        key = _get(activity, "conversation", "id")
+        if not isinstance(key, str) or not key:
+            return
+        order = activity_order(activity)
+        self.conversations.add(key, order, Turn("customer", clip(ask.text)))
+        await self._customer_said(activity, order, ask.text)
+
+    async def _review(self, ask: Ask, activity: Activity) -> Reply | None:
+        """Review a draft; None for a live review that would not interrupt the agent."""
         assert ask.draft is not None
-        ask = replace(ask, draft=self._in_conversation(ask, activity))
+        ask = replace(ask, draft=await self._in_conversation(ask, activity))
         assert ask.draft is not None
+        where = reference_from_activity(activity)
+        quiet: frozenset[str] = frozenset()
+        live = ask.surface == "live"
+        if live and not await self._nudges_on(ask.draft.author):
+            return None  # the agent muted live nudges (or turned them off)
+        if ask.surface in ("reply", "live") and self.learning is not None and where is not None:
+            # A reply in a conversation is the live path: the team's quieted rules don't nudge.
+            found = await _safely(self.learning.quiet(where.tenant_id), "reading quiet rules")
+            quiet = found or frozenset()
         try:
-            review = await self.engine.review(ask.draft, "auto")
+            review = await self.engine.review(ask.draft, "auto", live=live, quiet=quiet)
         except DraftError as error:
+            if live:
+                return None
             return Reply(text=f"I couldn't review that: {sentence(str(error))}")
         user_id, aad_id, _ = sender(activity)
-        where = reference_from_activity(activity)
         ref = None
         if where is not None:
-            item = ReviewedDraft(ask.draft, review, ask.surface, user_id, aad_id, where)
+            thread_key = _get(activity, "conversation", "id")
+            item = ReviewedDraft(
+                ask.draft, review, ask.surface, user_id, aad_id, where, thread_key=thread_key
+            )
             ref = await _safely(self.record_review(item), "storing a review")
+        judging = None
+        lead = self._is_lead(user_id, aad_id)
+        if lead and ref is not None and where is not None and ask.surface == "reply":
+            # A lead's look at an agent's reply in a conversation: verdicts on its findings.
+            thread = tuple({"role": t.role, "text": t.text} for t in ask.draft.thread)
+            message_ts = ask.draft.id or ""
+            judging = _Judging(
+                where.conversation_id, message_ts, where.tenant_id, ask.draft.author, thread
+            )
+        if live and not review.needs_nudge:
+            return None  # nobody asked, and a coach would not interrupt
         ref = ref or uuid.uuid4().hex
         requester = aad_id or user_id
-        self._cards.put(ref, _Remembered(review, ask.draft.text, requester))
-        card = cards.review_card(review, ask.draft.text, ref=ref, requester=requester)
+        remembered = _Remembered(review, ask.draft.text, requester, judging=judging, live=live)
+        self._cards.put(ref, remembered)
+        card = cards.review_card(
+            review,
+            ask.draft.text,
+            ref=ref,
+            requester=requester,
+            verdicts={} if judging is not None else None,
+            live=live,
+        )
         return Reply(card=card, ai_generated=review.engine == "llm")
+
+    async def _nudges_on(self, user: str | None) -> bool:
+        if self.learning is None or not user:
+            return True
+        on = await _safely(self.learning.nudges_on(user), "reading an agent's nudge settings")
+        return on is not False
+
+    def _is_lead(self, user_id: str, aad_id: str | None) -> bool:
+        return self.learning is not None and bool({user_id, aad_id} & self.learning.leads)
 
     async def _coaching(self, question: str, activity: Activity) -> Reply:
         if self.coach is None:
@@ -362,7 +486,8 @@ class TeamsBot:
         if where is None:  # pragma: no cover - a message always says where it is
             return [Reply(text=FAILED)]
         call = CommandCall(ask.command or "", ask.text, user_id, aad_id, name, where)
-        hook = self.on_review if ask.command == "review" else self.on_tips or self._tip_of_the_day
+        hooks = {"review": self.on_review, "rules": self.on_rules}
+        hook = hooks.get(ask.command or "") or self.on_tips or self._tip_of_the_day
         answer: CommandAnswer = await hook(call)
         if isinstance(answer, dict):
             return [Reply(card=answer)]
@@ -379,6 +504,38 @@ class TeamsBot:
         tip = list(self.tips)[self.clock().date().toordinal() % len(self.tips)]
         return cards.text_card(tip.text, title="Today's tip")
 
+    async def _customer_said(self, activity: Activity, order: tuple[int, int], text: str) -> None:
+        """Tell the learning core a customer's message in this conversation (the outcome).
+
+        ``order`` is the message's time in epoch milliseconds (0 when Teams did not say).
+        """
+        if self.learning is None:
+            return
+        thread_key = str(_get(activity, "conversation", "id") or "")
+        if not thread_key:
+            return
+        at = datetime.fromtimestamp(order[0] / 1000, UTC) if order[0] > 0 else None
+        work = self.learning.customer_said(
+            channel=base_conversation_id(thread_key), thread_key=thread_key, text=text, at=at
+        )
+        await _safely(work, "recording a customer's message")
+
+    async def edited(self, activity: Activity) -> bool:
+        """Record Teams' ``messageUpdate`` / ``editMessage``: a nudged reply edited is acted on.
+
+        Teams sends it for messages the bot received (with the ``ChannelMessage.Read.Group``
+        or ``ChatMessage.Read.Chat`` permission: every message of the conversation); its
+        ``id`` is the edited message's. Returns whether a nudged review was marked.
+        """
+        if self.learning is None or _get(activity, "channelData", "eventType") != "editMessage":
+            return False
+        message_id = activity.get("id")
+        conversation = base_conversation_id(str(_get(activity, "conversation", "id") or ""))
+        if not isinstance(message_id, str) or not message_id or not conversation:
+            return False
+        work = self.learning.edited(channel=conversation, message_id=message_id)
+        return bool(await _safely(work, "recording an edit"))
+
     # -- card buttons ------------------------------------------------------------------------
 
     async def card_action(self, activity: Activity) -> CardAnswer:
@@ -393,6 +550,10 @@ class TeamsBot:
         verb = _get(activity, "value", "action", "verb")
         data = _get(activity, "value", "action", "data")
         ref = data.get("ref") if isinstance(data, dict) else None
+        if verb in cards.JUDGE_VERBS and isinstance(data, dict) and isinstance(ref, str):
+            return await self._judge(activity, cards.JUDGE_VERBS[verb], data, ref)
+        if verb == cards.VERB_MUTE and isinstance(ref, str):
+            return await self._mute(activity, ref)
         if (
             verb not in cards.VERBS
             or not isinstance(data, dict)
@@ -441,6 +602,8 @@ class TeamsBot:
                     ref=ref,
                     requester=remembered.requester,
                     feedback_given=remembered.feedback,
+                    verdicts=remembered.verdicts if remembered.judging is not None else None,
+                    live=remembered.live,
                 )
         if remembered is not None and verb in (cards.VERB_USE, cards.VERB_DISMISS):
             remembered.closed = card  # before any await: a second click sees it at once
@@ -448,6 +611,70 @@ class TeamsBot:
             item = Feedback(ref, kind, user_id, aad_id, conversation, at=self.clock())
             await _safely(self.feedback(item), "recording feedback")
         return CardAnswer(card_response(card), card, ai)
+
+    async def _judge(
+        self, activity: Activity, verdict: Verdict, data: dict[str, Any], ref: str
+    ) -> CardAnswer:
+        """Record a lead's verdict on a finding (or a miss); answer with the card showing it."""
+        remembered: _Remembered | None = self._cards.get(ref)
+        if remembered is None or remembered.judging is None or self.learning is None:
+            return CardAnswer(message_response(JUDGING_GONE))
+        user_id, aad_id, _ = sender(activity)
+        if remembered.requester not in (user_id, aad_id):
+            return CardAnswer(message_response(OTHERS_BUTTONS))
+        rule = data.get("rule")
+        found = {f.rule: f for f in remembered.review.findings}
+        if not isinstance(rule, str) or (verdict == "missed") != (rule == ""):
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        if rule and rule not in found:
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        where = remembered.judging
+        judgement = Judgement(
+            channel=where.channel,
+            message_ts=where.message_ts,
+            rule=rule,
+            verdict=verdict,
+            user=aad_id or user_id,
+            dimension=found[rule].dimension if rule else None,
+            text=remembered.draft,
+            thread=where.thread,
+            platform="teams",
+            team=where.team,
+            author=where.author,
+        )
+        try:
+            await self.learning.judge(judgement)
+        except Exception as error:
+            logger.error("recording a verdict failed (%s)", type(error).__name__)
+            return CardAnswer(error_response(FAILED, 500))
+        remembered.verdicts[rule] = verdict
+        card = cards.review_card(
+            remembered.review,
+            remembered.draft,
+            ref=ref,
+            requester=remembered.requester,
+            feedback_given=remembered.feedback,
+            verdicts=remembered.verdicts,
+            live=remembered.live,
+        )
+        return CardAnswer(card_response(card), card, remembered.review.engine == "llm")
+
+    async def _mute(self, activity: Activity, ref: str) -> CardAnswer:
+        """Mute the agent's live nudges for an hour (the card stays as it is)."""
+        remembered: _Remembered | None = self._cards.get(ref)
+        user_id, aad_id, _ = sender(activity)
+        requester = remembered.requester if remembered is not None else None
+        if self.learning is None or requester is None:
+            return CardAnswer(error_response(UNKNOWN_BUTTON))
+        if requester not in (user_id, aad_id):
+            return CardAnswer(message_response(OTHERS_BUTTONS))
+        try:
+            until = await self.learning.mute(requester)
+        except Exception as error:
+            logger.error("muting nudges failed (%s)", type(error).__name__)
+            return CardAnswer(error_response(FAILED, 500))
+        when = until.strftime("%H:%M UTC")
+        return CardAnswer(message_response(f"Noted: no live nudges until {when}."))
 
     async def feedback_loop(self, activity: Activity) -> None:
         """Record a click on Teams' own thumbs up or down under one of the bot's messages."""

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nudgebot.learning import Verdict
 from nudgebot.models import Finding, Review
 from nudgebot.wording import (
     LABELS,
@@ -46,11 +47,16 @@ from nudgebot.wording import (
 
 __all__ = [
     "CONTENT_TYPE",
+    "JUDGE_VERBS",
     "LABELS",
     "MAX_CARD_BYTES",
     "VERBS",
+    "VERB_AGREE",
+    "VERB_DISAGREE",
     "VERB_DISMISS",
     "VERB_HELPFUL",
+    "VERB_MISSED",
+    "VERB_MUTE",
     "VERB_NOT_HELPFUL",
     "VERB_USE",
     "VERSION",
@@ -77,6 +83,18 @@ VERB_HELPFUL = "nudge.helpful"
 VERB_NOT_HELPFUL = "nudge.not_helpful"
 VERBS = (VERB_USE, VERB_DISMISS, VERB_HELPFUL, VERB_NOT_HELPFUL)
 """The ``verb`` of each review-card button; their ``data`` holds ``ref`` and ``for``."""
+VERB_MUTE = "nudge.mute"
+"""A live nudge's "Mute nudges for an hour" (``data``: ``ref`` and ``for``)."""
+VERB_AGREE = "nudge.agree"
+VERB_DISAGREE = "nudge.disagree"
+VERB_MISSED = "nudge.missed"
+JUDGE_VERBS: dict[str, Verdict] = {
+    VERB_AGREE: "agree",
+    VERB_DISAGREE: "disagree",
+    VERB_MISSED: "missed",
+}
+"""A lead's verdict buttons (verb: verdict); their ``data`` also holds ``rule`` and
+``dimension`` (``rule`` is "" for a miss)."""
 
 MAX_CARD_BYTES = 24_000
 """Our bound on a card's JSON; Teams caps a whole bot message at about 28 KB."""
@@ -221,7 +239,37 @@ def _good_words(review: Review) -> str:
     return f"**This reply reads well.** Nice work: {listed}."
 
 
-def _finding(finding: Finding, budget: _Budget, first: bool) -> dict[str, Any]:
+_VERDICT_WORDS = {
+    "agree": "✓ You agree with this finding.",
+    "disagree": "✗ You disagree with this finding.",
+    "missed": "You marked this reply as one I missed: it needed a nudge.",
+}
+
+
+def _verdict_row(
+    data: dict[str, Any], finding: Finding | None, verdict: str | None
+) -> list[dict[str, Any]]:
+    """Return a lead's verdict buttons on a finding (or "Missed"), or the verdict given."""
+    rule = finding.rule if finding is not None else ""
+    words = _ours(_VERDICT_WORDS[verdict], isSubtle=True) if verdict else None
+    if finding is None:
+        buttons = [_execute("Missed: it needed a nudge", VERB_MISSED, {**data, "rule": ""})]
+    else:
+        about = {**data, "rule": rule, "dimension": finding.dimension}
+        buttons = [
+            _execute("Agree", VERB_AGREE, about),
+            _execute("Disagree", VERB_DISAGREE, dict(about)),
+        ]
+    row: list[dict[str, Any]] = [{"type": "ActionSet", "actions": buttons}]
+    return [words, *row] if words is not None else row
+
+
+def _finding(
+    finding: Finding,
+    budget: _Budget,
+    first: bool,
+    judging: tuple[dict[str, Any], Mapping[str, str]] | None = None,
+) -> dict[str, Any]:
     label = f"**{LABELS[finding.dimension]}**"
     if finding.cost:
         label += f" · {weight_words(finding)}"
@@ -235,6 +283,9 @@ def _finding(finding: Finding, budget: _Budget, first: bool) -> dict[str, Any]:
     if finding.fix.strip():
         fix = shorten(finding.fix.strip(), budget.message, "…")
         items.append(_theirs(("Try: ", {"weight": "Bolder"}), fix))
+    if judging is not None:
+        data, verdicts = judging
+        items += _verdict_row(data, finding, verdicts.get(finding.rule))
     return {"type": "Container", "items": items, "separator": not first, "spacing": "Medium"}
 
 
@@ -283,6 +334,8 @@ def review_card(
     ref: str,
     requester: str | None = None,
     feedback_given: bool | None = None,
+    verdicts: Mapping[str, str] | None = None,
+    live: bool = False,
 ) -> dict[str, Any]:
     """Return the card answering an agent who asked for a review.
 
@@ -293,12 +346,17 @@ def review_card(
     review is for). ``feedback_given`` (True or False) shows a thank-you instead of the
     Helpful / Not helpful buttons, once the agent has answered them.
 
+    ``verdicts`` (a lead's review of an agent's reply in a conversation: the verdicts given
+    so far, by rule, "" for a miss) adds Agree / Disagree under each finding, and "Missed"
+    when the bot would not have nudged; a verdict given shows in words above its buttons.
+    ``live`` (a nudge nobody asked for) adds "Mute nudges for an hour".
+
     A draft the engine could not judge (another language, no words) gets the note instead of
     scores. The card stays within :data:`MAX_CARD_BYTES` however long the draft is.
     """
     card: dict[str, Any] = {}
     for budget in _BUDGETS:
-        card = _review_card(review, draft, ref, requester, feedback_given, budget)
+        card = _review_card(review, draft, ref, requester, feedback_given, budget, verdicts, live)
         if card_size(card) <= MAX_CARD_BYTES:
             return card
     return card  # the last budget always fits: a few hundred characters of each text
@@ -311,10 +369,13 @@ def _review_card(
     requester: str | None,
     feedback_given: bool | None,
     budget: _Budget,
+    verdicts: Mapping[str, str] | None = None,
+    live: bool = False,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"ref": ref}
     if requester:
         data["for"] = requester
+    judging = (data, verdicts) if verdicts is not None and review.judged else None
     shown_draft = shorten(draft.strip(), budget.draft)
     body: list[dict[str, Any]] = []
     if not review.judged:
@@ -333,8 +394,11 @@ def _review_card(
         nudges = [f for f in findings if f.level == "nudge"][: budget.nudges]
         hints = [f for f in findings if f.level != "nudge"][: budget.hints]
         if nudges:
-            items = [_finding(f, budget, i == 0) for i, f in enumerate(nudges)]
+            items = [_finding(f, budget, i == 0, judging) for i, f in enumerate(nudges)]
             body.append({"type": "Container", "id": "findings", "items": items})
+        if judging is not None and not review.needs_nudge:
+            missed = _verdict_row(data, None, judging[1].get(""))
+            body.append({"type": "Container", "id": "missed", "items": missed})
         if hints:
             body.append(_hints(hints, budget))
         hidden = len(findings) - len(nudges) - len(hints)
@@ -348,6 +412,8 @@ def _review_card(
         use = {**data, "suggestion": shown} if budget.carry else dict(data)
         actions.append(_execute("Use suggestion", VERB_USE, use, style="positive"))
     actions.append(_execute("Dismiss", VERB_DISMISS, dict(data)))
+    if live:
+        actions.append(_execute("🔕 Mute nudges for an hour", VERB_MUTE, dict(data)))
     note = note_for_people(review.note)
     if note:
         body.append(_theirs((note, {"isSubtle": True, "size": "Small"}), id="note"))
@@ -462,6 +528,9 @@ def help_text() -> str:
             "- `help`: this message\n"
             "- `review`: a look at how the team's replies have been landing\n"
             "- `tips`: the channel's daily coaching tip: `tips on 09:30`, `tips off`, `tips now` "
-            "(leads), or `tips` to see what is set",
+            "(leads), or `tips` to see what is set\n"
+            "- `rules`: each rule's nudges, the team's votes and whether it nudges here; leads: "
+            "`rules off <rule> [why]`, `rules on <rule>`, `rules auto <rule>` (the team's "
+            "feedback decides)",
         ]
     )

@@ -41,10 +41,11 @@ __all__ = [
 
 Activity = Mapping[str, Any]
 
-COMMANDS = ("help", "review", "tips")
+COMMANDS = ("help", "review", "tips", "rules")
 """The bot's commands (listed in the app manifest)."""
 COMMAND_WORDS = 6
 """Most words a command's text may have; past it (or ending like a sentence) it is a draft."""
+_RULES_WORDS = ("list", "stats", "show", "on", "off", "auto")
 HTML_REPLY_SCHEMA = "http://schema.skype.com/Reply"
 
 
@@ -340,8 +341,9 @@ def is_review_request(text: str) -> bool:
 def split_command(text: str) -> tuple[str | None, str]:
     """Split a message into a bot command and its text; ``(None, text)`` for anything else.
 
-    A message is a command when its first word is ``help``, ``review`` or ``tips`` standing
-    alone, or (``review`` and ``tips``) followed by a few words that do not end like a
+    A message is a command when its first word is ``help``, ``review``, ``tips`` or ``rules``
+    standing alone, ``rules`` followed by ``list``, ``on``, ``off`` or ``auto`` (and anything
+    after), or (``review``, ``tips`` and ``rules``) followed by a few words that do not end like a
     sentence: "tips angry callers" is a command, "Tips for the road: ..." or "Review your
     order below." is a draft. An empty message is ``("help", "")``.
     """
@@ -353,6 +355,8 @@ def split_command(text: str) -> tuple[str | None, str]:
     rest = more[0].strip() if more else ""
     if name not in COMMANDS:
         return None, stripped
+    if name == "rules" and (not rest or rest.split()[0].lower() in _RULES_WORDS):
+        return name, rest  # a lead's reason may be a sentence: ``rules off x it nags.``
     if not rest:
         return name, ""
     short = len(rest.split()) <= COMMAND_WORDS and "\n" not in rest

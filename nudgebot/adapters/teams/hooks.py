@@ -8,6 +8,7 @@ leads' review, the tips and storage plug in without the app knowing them:
   The defaults say politely that the command is not set up yet.
 - ``feedback(item)`` records a :class:`Feedback` (the card's buttons, Teams' own thumbs);
   the default, :class:`MemoryFeedback`, keeps them in memory.
+- ``on_rules(call)`` answers the ``rules`` command (the team's rules, their figures and state).
 - ``record_review(item)`` stores a :class:`ReviewedDraft` and returns its id, which becomes
   the card's ``ref`` (and so the ``ref`` of its feedback); the default keeps nothing.
 
@@ -63,9 +64,10 @@ CommandAnswer = str | dict[str, Any] | ImageAnswer
 """A command's answer: Teams markdown text, an Adaptive Card, or text (or a card) with an
 image."""
 
-Surface = Literal["personal", "mention", "reply"]
+Surface = Literal["personal", "mention", "reply", "live"]
 """How a review was asked for: in the bot's 1:1 chat, by @mention with the draft, or by
-@mention on a reply in a thread (the quoted reply is reviewed)."""
+@mention on a reply in a thread (the quoted reply is reviewed); ``live``: not asked, an
+agent's message in a conversation the bot reads (see ``TeamsBot.agents``)."""
 
 FeedbackKind = Literal["helpful", "not_helpful", "used", "dismissed", "like", "dislike"]
 """The card's buttons (Helpful, Not helpful, Use suggestion, Dismiss), then Teams' own
@@ -139,6 +141,9 @@ class ReviewedDraft:
     """Who asked for the review (Teams id)."""
     user_aad_id: str | None
     conversation: ConversationRef
+    thread_key: str | None = None
+    """The conversation the reply is part of (a channel thread's full id, with its
+    ``;messageid=``), for the customer's next message there."""
 
 
 ReviewRecorder = Callable[[ReviewedDraft], Awaitable[str | None]]

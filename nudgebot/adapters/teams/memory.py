@@ -9,19 +9,24 @@ module backs them with the :class:`~nudgebot.storage.Store` every instance share
   @mentioned on it) like Slack's live reviews, for the leads' reports and the tips' weak spots;
   drafts sent to the bot in its 1:1 chat or with an @mention are practice and are not stored
   (their cards get a ref the app makes).
-- :meth:`TeamsMemory.feedback` stores Helpful / Not helpful on a stored review; other kinds
-  (Use suggestion, Dismiss, Teams' thumbs and their comments) are logged as counts only.
+- :meth:`TeamsMemory.feedback` stores Helpful / Not helpful on a stored review (then lets the
+  team's feedback quiet a rule); Use suggestion marks the nudge acted on; other kinds (Dismiss,
+  Teams' thumbs and their comments) are logged as counts only.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from nudgebot.adapters.teams.hooks import Feedback, ReviewedDraft
 from nudgebot.adapters.teams.references import ConversationRef
 from nudgebot.storage import Store
 from nudgebot.storage.conversations import Conversations
+
+if TYPE_CHECKING:
+    from nudgebot.adapters.teams.team_learning import TeamsLearning
 
 __all__ = ["PLATFORM", "StoredReferences", "TeamsMemory"]
 
@@ -74,14 +79,22 @@ def _ref(data: dict[str, object]) -> ConversationRef | None:
 
 
 class TeamsMemory:
-    """The Teams app's ``record_review`` and ``feedback`` hooks, on the database."""
+    """The Teams app's ``record_review`` and ``feedback`` hooks, on the database.
 
-    def __init__(self, open_store: OpenStore) -> None:
+    With ``learning``, a vote also lets the team's feedback quiet a rule (or bring one back),
+    and "Use suggestion" counts the nudge as acted on.
+    """
+
+    def __init__(self, open_store: OpenStore, learning: TeamsLearning | None = None) -> None:
         self.open_store = open_store
+        self.learning = learning
 
     async def record_review(self, item: ReviewedDraft) -> str | None:
-        """Store a judged review of an agent's reply in a channel; return its id as the ref."""
-        if item.surface != "reply" or not item.review.judged:
+        """Store a judged review of an agent's reply in a channel; return its id as the ref.
+
+        Its conversation (``thread_key``) goes with it, for the customer's next message.
+        """
+        if item.surface not in ("reply", "live") or not item.review.judged:
             return None
         conversation = item.conversation
         store = await self.open_store()
@@ -95,11 +108,18 @@ class TeamsMemory:
             customer=item.draft.customer,
             nudged=item.review.needs_nudge,  # the card with the suggestion was posted
             message_ts=item.draft.id,
+            thread_key=item.thread_key,
         )
         return str(review_id)
 
     async def feedback(self, item: Feedback) -> None:
-        """Store Helpful / Not helpful on the stored review ``item.ref``."""
+        """Store Helpful / Not helpful on the stored review ``item.ref``.
+
+        With ``learning``, the vote may quiet a rule, and "Use suggestion" marks the nudge acted on.
+        """
+        if item.kind == "used" and self.learning is not None and item.ref.isdigit():
+            await self.learning.used(int(item.ref))
+            return
         if item.kind not in ("helpful", "not_helpful") or not item.ref.isdigit():
             logger.info("Teams feedback: %s (not stored)", item.kind)
             return
@@ -107,3 +127,6 @@ class TeamsMemory:
         user = item.user_aad_id or item.user_id
         if not await store.add_feedback(int(item.ref), user, item.kind == "helpful"):
             logger.info("Teams feedback on an unknown review, or given twice: not stored")
+            return
+        if self.learning is not None:
+            await self.learning.voted(int(item.ref))

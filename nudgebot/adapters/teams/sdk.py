@@ -40,6 +40,7 @@ __all__ = [
     "MessageActivity",
     "MessageActivityInput",
     "MessageSubmitActionInvokeActivity",
+    "MessageUpdateActivity",
     "TokenCredentials",
     "TokenProvider",
     "TypingActivityInput",
@@ -80,6 +81,7 @@ with _no_dotenv(), warnings.catch_warnings():
         MessageSubmitActionInvokeActivity,
     )
     from microsoft_teams.api.activities.message import MessageActivity, MessageActivityInput
+    from microsoft_teams.api.activities.message.message_update import MessageUpdateActivity
     from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment
     from microsoft_teams.api.auth.credentials import TokenProvider
     from microsoft_teams.api.clients.conversation.params import CreateConversationParams

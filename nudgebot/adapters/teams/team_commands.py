@@ -31,6 +31,7 @@ from nudgebot.adapters.teams.memory import PLATFORM, StoredReferences, TeamsMemo
 from nudgebot.adapters.teams.outgoing import TeamsSendError
 from nudgebot.adapters.teams.references import ConversationRef
 from nudgebot.adapters.teams.report_card import report_card, report_summary
+from nudgebot.adapters.teams.team_learning import TeamsLearning
 from nudgebot.chart import chart_alt_text, chart_title
 from nudgebot.coach import Coach
 from nudgebot.config import Settings
@@ -201,13 +202,17 @@ def mount_teams(
 ) -> TeamsApp:
     """Build the Teams app on the shared ``database`` and mount it at ``/api/messages``.
 
-    References, reviewed replies and feedback go to the database (:mod:`.memory`); the
-    ``review`` and ``tips`` commands are wired; with ``tips``, the daily tips are posted while
+    References, reviewed replies and feedback go to the database (:mod:`.memory`), and what
+    the team's reactions teach (:mod:`.team_learning`); the ``review``, ``tips`` and ``rules``
+    commands are wired; with ``tips``, the daily tips are posted while
     the server runs. ``build`` goes to :func:`~.app.build_teams` (tests pass a token and a
     cloud). Raises :class:`~nudgebot.config.SettingsError` like ``build_teams``.
     """
     commands = TeamsCommands(database, engine, leads=settings.leads, tips=tips)
-    memory = TeamsMemory(database.open)
+    learning = TeamsLearning(
+        database.open, engine, leads=settings.leads, policy=settings.quiet_policy
+    )
+    memory = TeamsMemory(database.open, learning)
     app = build_teams(
         settings,
         engine,
@@ -218,6 +223,8 @@ def mount_teams(
         record_review=memory.record_review,
         on_review=commands.review,
         on_tips=commands.tips_command,
+        on_rules=learning.rules,
+        learning=learning,
         **build,
     )
     commands.app = app

@@ -32,9 +32,22 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import fact_texts
+from nudgebot.engine.letter import Shape, split
 from nudgebot.engine.rules.checker import Context, Hit, Match, all_matches, check
 from nudgebot.engine.rules.rulebook import Rule, Rulebook
 from nudgebot.engine.rules.text import Sentence, sentence_at
+
+__all__ = [
+    "CUT_SLACK",
+    "MAX_PLACEHOLDERS",
+    "MIN_KEPT",
+    "Shape",
+    "fits_move",
+    "needs",
+    "rewrite",
+    "split",
+    "tidy",
+]
 
 MAX_PLACEHOLDERS = 2
 """A suggestion with more [placeholders] than this is not better than the draft."""
@@ -42,36 +55,17 @@ MIN_KEPT = 0.25
 """How much of the agent's reply (in words, edited) must be left, beside the added sentences."""
 MIN_KEPT_WORDS = 4
 """And the fewest words of it that must be left (when the draft had more)."""
+CUT_SLACK = 1
+"""For a rule with ``cut = "flagged"``: the most content words (not "so", "that's", "and"...)
+a drop may take beside the flagged ones."""
 
 _ROUNDS = 4
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
-_MENTIONS = r"(?:(?:@[\w.-]+|<@\w+>)[,:]?\s+)*"
-_GREETING_LINE = re.compile(
-    r"^(?:(?:@[\w.-]+|<@\w+>)\s+)*(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening))"
-    r"\b[^\n]{0,60}$",
-    re.I,
+_THANKS_FIRST = re.compile(
+    r"(?:thank you|thanks|many thanks)(?: (?:so|very) much)? for [^.!?\n]{1,60}[.!]\s*", re.I
 )
-_GREETING_INLINE = re.compile(
-    _MENTIONS + r"(?:hi|hello|hey|hiya|dear)(?: (?:@[\w.-]+|[A-Z][\w'.-]*)){0,3}\s*"
-    r"(?:[,!]|\s[-\u2014\u2013])\s*",
-    re.I,
-)
-_LEADING_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)\s+)+")
-_SIGN_OFF = re.compile(
-    r"^(?:(?:kind |warm |warmest |best |many )?(?:regards|wishes)|best|thanks|thank you|cheers|"
-    r"yours(?: sincerely| truly| faithfully)?|sincerely|faithfully|all the best|take care|"
-    r"speak soon)[,.!]?$",
-    re.I,
-)
-_SIGNATURE = re.compile(r"^(?:[A-Z][\w'&.-]*[ ]?){1,4}$")
-_SIGNED = (
-    r"(?:\^\s?[A-Za-z]{1,8}|[-\u2013\u2014*~/]\s?[A-Z]{1,3}|[-\u2013\u2014]\s?[A-Z][a-z]{1,12})"
-)
-_INLINE_SIGNATURE = re.compile(  # "Thanks, ^KF", "-AC", "*TAY", "/NY", "1/2 ^AP", "Thanks-Emir"
-    r"(?:(?<=[\s.!?])|^)(?:(?:\(?\d/\d\)?\s*(?:" + _SIGNED + r")?)|"
-    r"(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s*)?" + _SIGNED + r")\.?\s*$"
-)
+"""A body that opens by thanking the customer: what the rewrite adds goes after it."""
 _OPEN_END = re.compile(r"(?:https?://\S+|www\.\S+|\d/\d)$")
 """A reply ending with a link or a "1/2" counter: no full stop is added after it."""
 _INTENSIFIER = re.compile(r"\b(?:very|really|quite|pretty|fairly|so) $", re.I)
@@ -86,6 +80,14 @@ _DANGLING = re.compile(  # what a cut can leave before a stop: "... and I'm." / 
     r"(?=[.!?](?:\s|$))"
 )
 _WORDS = re.compile(r"[^\W_]+")
+_FUNCTION_WORDS = frozenset(
+    "a an and as but so or then that that's this it it's is are was be just really which who "
+    "the our we i i'm you your to of in on for with".split()
+)
+_OWN_STEP = re.compile(r"\b(?:I|we)(?:'ve| have)\b", re.I)
+"""What the agent says they have done: information a cut must not take."""
+_BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
+"""A pronoun that may point back to words a cut before it took away ("I can't skip it")."""
 _CALENDAR = re.compile(
     r"\b(?:january|february|march|april|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|i|i'm|i've|i'll|i'd)\b"
@@ -117,22 +119,6 @@ _EDITING = ("drop", "replace", "lower")
 
 
 @dataclass(frozen=True)
-class Shape:
-    """A reply cut into greeting, body and sign-off, as written."""
-
-    greeting: str
-    body: str
-    sign_off: str
-    own_line: bool
-    """True when the greeting stands on its own line (a letter, not a chat message)."""
-    inline_sign_off: bool
-    """True when the sign-off ends the last line (a chat signature such as "^KF")."""
-
-    letter: bool
-    """True when the reply is laid out in paragraphs (a letter, not a chat message)."""
-
-
-@dataclass(frozen=True)
 class _Layout:
     """What a rewrite round needs to know about the text: sentences and protected spans."""
 
@@ -154,6 +140,7 @@ def rewrite(
     *,
     additions_only: bool = False,
     confident: Collection[str] | None = None,
+    must_fix: str | None = None,
 ) -> str | None:
     """Return a suggested reply that fixes ``hits``, or None when it can't beat the draft.
 
@@ -162,9 +149,12 @@ def rewrite(
     has them. ``additions_only`` leaves the draft's own words as they are and only adds
     sentences (the fallback that cannot lose a fact). ``confident`` names the rules sure enough
     to ask the agent to fill in a [placeholder] (None: all of them); the others may still edit
-    and add sentences that are complete. With no hits the draft comes back as it is.
+    and add sentences that are complete. ``must_fix`` names the rule of the review's main
+    point: when the result neither loses its words nor answers it with a sentence, the draft's
+    real problem is untouched and there is no suggestion. With no hits the draft comes back as
+    it is.
     """
-    draft = context.text
+    draft, first = context.text, context
     if not hits:
         return draft
     facts = fact_texts(draft) if facts is None else facts
@@ -175,10 +165,16 @@ def rewrite(
     stubborn: set[str] = set()
     owned: set[str] = set()
     written: list[str] = []
+    served: set[str] = set()
+    left = {hit.rule.id for hit in hits}
+    main = first.rulebook.rule(must_fix) if must_fix is not None else None
+    if main is not None and not _acts(main, first):
+        return None  # only the agent can fix the main point (an alternative, a reason)
     for _ in range(_ROUNDS):
         hits = [hit for hit in hits if _acts(hit.rule, context)]
         if not hits:
             break
+        before = text
         shape = split(text)
         body_start = len(text) - len(text.lstrip()) + _greeting_end(text, shape)
         body_end = body_start + len(text[body_start:]) - _tail_length(text, shape)
@@ -194,12 +190,21 @@ def rewrite(
             if hit.rule.id in left and _edits_words(hit.rule, context) and hit.rule.id not in owned
         }
         asking = [h for h in hits if confident is None or h.rule.id in confident]
-        new = _templates_for(context, remaining, hits, added, stubborn, owned, asking)
+        new = _templates_for(context, remaining, hits, added, stubborn, owned, asking, served)
         text = _compose(context.rulebook, edited, new, facts)
         added.extend(name for name, _ in new)
         written.extend(sentence for _, sentence in new)
+        if text == before:  # nothing more this round can do
+            break
         context = context.derive(text)
-        hits = [hit for hit in check(context, hints=False) if hit.rule.id in wanted]
+        found = check(context, hints=False)
+        left = {hit.rule.id for hit in found}
+        hits = [hit for hit in found if hit.rule.id in wanted]
+    kept_here = main is not None and _kept(main, first, set())  # right as it is in this move
+    if must_fix in left and must_fix not in served | owned and not kept_here:
+        return None  # the main point is still there, unanswered: coaching points say more
+    if text != draft:
+        text = _sentence_starts(text, facts)
     return _worth_showing(draft, original, text, stubborn, additions_only, facts, written)
 
 
@@ -378,8 +383,10 @@ def _edit_for(
         return _Edit(start, end, _calm(text, start, end, layout))
     if action == "drop":
         span = _drop_span(text, match.start, match.end, layout)
-        if span is None:
+        if span is None or (rule.cut == "flagged" and _takes_more(text, span, match)):
             return None
+        if _takes_own_step(text, span):
+            return None  # what the agent did or will do is information: it stays
         start, end = span
         ending = text[start:end].rstrip()[-1:] if end > start else ""
         if start > 0 and text[start - 1] not in "\n" and ending in (".", "!", "?"):
@@ -513,9 +520,40 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
         if not holds_fact(sentence.start, sentence.end):
             return sentence.start, sentence.end
         return None  # only the fact would be left, out of its sentence
-    if not holds_fact(clause_start, clause_end):
+    if not holds_fact(clause_start, clause_end) and not _orphans(
+        text, (clause_start, clause_end), sentence
+    ):
         return clause_start, clause_end
     return None
+
+
+def _takes_more(text: str, span: tuple[int, int], match: Match) -> bool:
+    """Return whether a cut takes more than :data:`CUT_SLACK` content words beside the flagged.
+
+    "Prices go up every April, that's just how it works" may lose ", that's just how it works";
+    "Local admin isn't something we hand out" may not lose "Local admin" with its flagged words.
+    """
+    around = text[span[0] : match.start] + " " + text[match.end : span[1]]
+    words = re.findall(r"[^\W_]+(?:'[a-z]+)?", around.lower())
+    return sum(1 for word in words if word not in _FUNCTION_WORDS) > CUT_SLACK
+
+
+def _takes_own_step(text: str, span: tuple[int, int]) -> bool:
+    """Return whether a cut takes a step the agent reports ("who I've forwarded it to")."""
+    return _OWN_STEP.search(text, span[0], span[1]) is not None
+
+
+def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
+    """Return whether cutting ``cut`` leaves a pronoun after it that pointed into it.
+
+    "Declines are set by our fraud rules and I can't override them": cut the first clause
+    and "them" points at nothing.
+    """
+    start, end = cut
+    if start == sentence.start and end >= sentence.end:
+        return False  # the whole sentence goes
+    after = text[end : sentence.end]
+    return end < sentence.end and _BACK_REFERENCE.search(after) is not None
 
 
 def _include_break(text: str, at: int, limit: int) -> int:
@@ -562,6 +600,32 @@ def _merge_cuts(edits: list[_Edit]) -> list[_Edit]:
     return merged + inside
 
 
+def _sentence_starts(text: str, facts: Sequence[str] = ()) -> str:
+    """Capitalise every sentence of an edited body, and a lone "i" (the greeting stays).
+
+    An edit writes sentences that start with a capital; the draft's own lower-case sentences
+    beside them ("Infra are on it. could be an hour") would read as a slip. Words with a
+    capital inside ("iPhone"), links and facts stay as written.
+    """
+    shape = split(text)
+    if not shape.body:
+        return text
+
+    def capital(m: re.Match[str]) -> str:
+        word = m.group(2)
+        rest = text_body[m.start(2) :]
+        if any(ch.isupper() for ch in word) or any(rest.startswith(f) for f in facts):
+            return m.group(0)
+        return m.group(1) + word[0].upper() + word[1:]
+
+    text_body = shape.body
+    first = r"^|" if not shape.greeting or shape.own_line else ""  # "Hi Sam, the ..." stays
+    body = re.sub(rf"({first}[.!?]\s+)([a-z][\w'’-]*)", capital, text_body)
+    body = re.sub(r"\bi(?=\s|'[a-z]{1,2}\b)", "I", body)
+    at = text.find(text_body)
+    return text if at < 0 else text[:at] + body + text[at + len(text_body) :]
+
+
 def _capitalise_first(text: str, facts: Sequence[str] = ()) -> str:
     """Capitalise the first letter, unless it starts a fact ("order 55120" stays as it is)."""
     stripped = text.lstrip()
@@ -594,11 +658,13 @@ def _templates_for(
     stubborn: set[str],
     owned: frozenset[str] | set[str] = frozenset(),
     asking: list[Hit] | None = None,
+    served: set[str] | None = None,
 ) -> list[tuple[str, str]]:
     """Pick the sentences to add: one per template asked for, in the situation's own words.
 
     ``context`` is the reply as the rules read it (its move decides what was kept on purpose);
     ``remaining`` is the reply after this round's edits, which decides what it still needs.
+    ``served`` gathers the rules whose point an added (or already added) sentence answers.
     """
     rulebook = context.rulebook
     chosen: dict[str, str] = {}
@@ -611,7 +677,11 @@ def _templates_for(
         elif _kept(hit.rule, context, stubborn):  # never bolt their opposite on
             name = rulebook.templates[name].get("if_kept") or None
         resolved = _fitting(remaining, name) if name else None
-        if resolved is None or resolved in added or resolved in chosen:
+        if resolved is not None and (resolved in added or resolved in chosen):
+            if served is not None:
+                served.add(hit.rule.id)
+            continue
+        if resolved is None:
             continue
         spec = rulebook.templates[resolved]
         around = ""
@@ -623,11 +693,13 @@ def _templates_for(
             continue
         sentence = spec["text"].replace("{party}", party)
         blanks = set(_PLACEHOLDER.findall(sentence))
-        if blanks and asking is not None and hit not in asking:  # too unsure to ask for more
+        if asking is not None and hit not in asking:  # too unsure to add anything
             continue
         if blanks & set(_PLACEHOLDER.findall(remaining.text)):  # "[by when]" is already asked
             continue
         chosen[resolved] = sentence
+        if served is not None:
+            served.add(hit.rule.id)
     covered = {
         c.strip()
         for name in [*chosen, *added]
@@ -682,10 +754,16 @@ def _fitting(context: Context, name: str) -> str | None:
                 current = other
                 break
         spec = templates[current]
-        if all(context.signal(need) for need in needs(spec)):
+        if all(context.signal(need) for need in needs(spec)) and fits_move(spec, context):
             return current
         current = spec.get("fallback") or None
     return None
+
+
+def fits_move(spec: Mapping[str, str], context: Context) -> bool:
+    """Return whether a template may be added to a reply of this move (``moves``)."""
+    moves = [part.strip() for part in spec.get("moves", "").split(",") if part.strip()]
+    return not moves or context.move in moves
 
 
 def needs(spec: Mapping[str, str]) -> list[str]:
@@ -703,7 +781,9 @@ def _compose(
     shape = split(text)
     body = shape.body
     if starts:
-        body = f"{starts} {_capitalise_first(body, facts)}".strip()
+        thanks = _THANKS_FIRST.match(body)  # "Thank you for your email." stays first
+        head, body = (body[: thanks.end()], body[thanks.end() :]) if thanks else ("", body)
+        body = f"{head} {starts} {_capitalise_first(body, facts)}".strip()
     if ends:
         body = f"{_stop(body)} {ends}".strip()  # the last paragraph goes on
     body = _stop(body)
@@ -719,39 +799,3 @@ def _stop(body: str) -> str:
     if body and body[-1].isalnum() and not _OPEN_END.search(body):
         return body + "."
     return body
-
-
-def split(text: str) -> Shape:
-    """Split a reply into greeting, body and sign-off, each as written."""
-    text = text.strip()
-    lines = text.split("\n")
-    greeting, own_line = "", False
-    if lines and _GREETING_LINE.match(lines[0].strip()) and len(lines[0].split()) <= 6:
-        greeting, own_line = lines[0].strip(), len(lines) > 1
-        rest = "\n".join(lines[1:])
-    else:
-        inline = _GREETING_INLINE.match(text) or _LEADING_MENTIONS.match(text)
-        if inline:
-            greeting = inline.group(0).strip()
-            rest = text[inline.end() :]
-        else:
-            rest = text
-    lines = rest.split("\n")
-    sign_off, inline_sign_off = "", False
-    for index in range(len(lines) - 1, max(len(lines) - 5, -1), -1):
-        if _SIGN_OFF.match(lines[index].strip()) and index > 0:
-            sign_off = "\n".join(line.strip() for line in lines[index:]).strip()
-            lines = lines[:index]
-            break
-    else:
-        tail = "\n".join(lines).rsplit("\n\n", 1)
-        if len(tail) == 2 and _SIGNATURE.match(tail[1].strip()):  # "Support Team" alone
-            sign_off, lines = tail[1].strip(), tail[0].split("\n")
-        else:
-            last = lines[-1] if lines else ""
-            found = _INLINE_SIGNATURE.search(last)
-            if found and found.start() > 0:
-                sign_off, inline_sign_off = found.group(0).strip(), True
-                lines = [*lines[:-1], last[: found.start()]]
-    letter = "\n\n" in text or own_line or (bool(sign_off) and not inline_sign_off)
-    return Shape(greeting, "\n".join(lines).strip(), sign_off, own_line, inline_sign_off, letter)

@@ -27,6 +27,7 @@ ACTIONS: tuple[Action, ...] = ("keep", "drop", "replace", "lower")
 
 _COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "moves", "flag", "pass"}
 _COMMON.add("rewrite_moves")  # the moves in which the rewrite edits the flagged words
+_COMMON.add("cut")  # how much a drop may take: the flagged words' clause, or only them
 Source = Literal["customer", "draft", "thread", "agent_before"]
 SOURCES: tuple[Source, ...] = ("customer", "draft", "thread", "agent_before")
 _FIELDS: dict[str, set[str]] = {
@@ -105,6 +106,11 @@ class Rule:
     """The moves in which the rewrite edits the flagged words (empty: every move); in other
     moves they are kept as correct information and the template's ``if_kept`` sentence is
     added instead."""
+    cut: Literal["clause", "flagged"] = "clause"
+    """What a ``drop`` may take: the flagged words' ``clause`` (or sentence), or, for words that
+    often carry the answer itself (a rule, a reason), only the ``flagged`` words with at most
+    :data:`~nudgebot.engine.rules.rewrite.CUT_SLACK` words around them; when more would go,
+    the words stay and the review gives coaching points instead."""
     add: str | None = None
     flag_examples: tuple[Example, ...] = ()
     pass_examples: tuple[Example, ...] = ()
@@ -265,7 +271,13 @@ def _load_signals(
         if not isinstance(spec, dict):
             raise RuleFileError(path, where, "must be a table")
         unknown = set(spec) - {
-            "in", "patterns", "like", "case_sensitive", "any", "all", "max_words"
+            "in",
+            "patterns",
+            "like",
+            "case_sensitive",
+            "any",
+            "all",
+            "max_words",
         }
         if unknown:
             raise RuleFileError(path, f"{where}.{sorted(unknown)[0]}", "unknown field")
@@ -327,6 +339,9 @@ def _load_templates(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, 
             raise RuleFileError(path, f"add.{name}.position", "must be 'start' or 'end'")
         if "instead_of" in spec and not isinstance(spec.get("when"), str):
             raise RuleFileError(path, f"add.{name}.when", "needs a signal name with instead_of")
+        moves = [m.strip() for m in str(spec.get("moves", "")).split(",") if m.strip()]
+        if any(m not in MOVES for m in moves):
+            raise RuleFileError(path, f"add.{name}.moves", f"moves are {', '.join(MOVES)}")
         templates[name] = {k: str(v) for k, v in spec.items()}
     return templates
 
@@ -430,6 +445,7 @@ def _load_rule(
         rewrite=cast(Action, rewrite),
         replacement=replacement,
         rewrite_moves=tuple(rewrite_moves),
+        cut=cast(Literal["clause", "flagged"], choice("cut", ("clause", "flagged"), "clause")),
         add=add,
         flag_examples=_examples(path, data, "flag"),
         pass_examples=_examples(path, data, "pass"),

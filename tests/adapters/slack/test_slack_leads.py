@@ -248,11 +248,17 @@ def test_a_message_link_gives_the_conversations_scorecard(
 ) -> None:
     link = "<https://fake.slack.com/archives/C0SUPPORT/p1700000150000100>"
     review_as(app, api, "thread", link, LEAD)
-    progress, card = answers(api, "thread", 2)
+    app.settle()
+    progress, card, verdicts = answers(api, "thread", 3)
     assert "Scoring 1 agent reply in" in progress["text"]
     shown = everything(card)
     assert card["replace_original"] is True
     assert "Conversation scorecard" in shown and "Reply 1* · <@U0AGENT>" in shown
+    # then, for the lead to judge, each finding of "Let me check." with Agree / Disagree
+    assert verdicts["replace_original"] is False
+    judged = everything(verdicts)
+    assert "Reply 1* · <@U0AGENT>" in judged and "`ownership.no-next-step`" in judged
+    assert "judge_agree:" in judged and "judge_disagree:" in judged
     [replies] = api.calls_to("conversations.replies")
     assert replies.params["ts"] == "1700000150.000100"
 

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import pytest
@@ -51,9 +51,16 @@ class RecordingEngine(ReviewEngine):
         super().__init__()
         self.drafts: list[Draft] = []
 
-    async def review(self, draft: Draft, engine: str = "auto", *, live: bool = False) -> Review:
+    async def review(
+        self,
+        draft: Draft,
+        engine: str = "auto",
+        *,
+        live: bool = False,
+        quiet: Collection[str] = (),
+    ) -> Review:
         self.drafts.append(draft)
-        return await super().review(draft, engine, live=live)
+        return await super().review(draft, engine, live=live, quiet=quiet)
 
     def draft(self, ts: str) -> Draft:
         """The one draft reviewed for the message at ``ts``."""

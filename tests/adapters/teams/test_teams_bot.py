@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -121,9 +122,16 @@ class RecordingEngine(ReviewEngine):
         super().__init__()
         self.drafts: list[Draft] = []
 
-    async def review(self, draft: Draft, engine: str = "auto", *, live: bool = False) -> Review:
+    async def review(
+        self,
+        draft: Draft,
+        engine: str = "auto",
+        *,
+        live: bool = False,
+        quiet: Collection[str] = (),
+    ) -> Review:
         self.drafts.append(draft)
-        return await super().review(draft, engine, live=live)
+        return await super().review(draft, engine, live=live, quiet=quiet)
 
 
 def quoting(

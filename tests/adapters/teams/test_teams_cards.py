@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from nudgebot.adapters.teams import cards
+from nudgebot.adapters.teams.rules_card import rules_card
 from nudgebot.engine import review as rules_review
+from nudgebot.learning import QuietPolicy, RuleFigures, RuleState
 from nudgebot.models import Finding, Review, Scores
 from nudgebot.wording import one_per_phrase
+from tests.adapters.teams.card_model import card_problems
 from tests.adapters.teams.harness import actions, element, has_element, text_of
 
 UPSET = "Where is my parcel?? It's been 2 weeks"
@@ -170,5 +173,31 @@ def test_shorten(text: str, limit: int, expected: str) -> None:
 
 def test_help_names_the_commands() -> None:
     text = cards.help_text()
-    for command in ("`help`", "`review`", "`tips`", "@mention"):
+    for command in (
+        "`help`",
+        "`review`",
+        "`tips`",
+        "`rules`",
+        "`rules off <rule> [why]`",
+        "@mention",
+    ):
         assert command in text
+
+
+def test_the_rules_card_fits_and_passes_the_card_model_with_many_rules() -> None:
+    figures = [
+        RuleFigures(f"ownership.rule-{n:03d}", "ownership", 500 - n, 10, 30, 4, 1)
+        for n in range(200)
+    ]
+    states = {"ownership.rule-001": RuleState("ownership.rule-001", "auto", quiet=True)}
+    card = rules_card(figures, states, labels={}, policy=QuietPolicy(), lead=False)
+    assert card_problems(card) == [] and cards.card_size(card) <= cards.MAX_CARD_BYTES
+    listed = [
+        item["text"] for item in next(b for b in card["body"] if b.get("id") == "rules")["items"]
+    ]
+    assert listed[0].startswith("• ownership.rule-000: auto; 500 live nudges, 10 helpful")
+    assert listed[-1].startswith("…and ") and "more" in listed[-1]
+    assert "ownership.rule-001" in next(b for b in card["body"] if b.get("id") == "quiet")["text"]
+    assert not [b for b in card["body"] if b.get("id") == "usage"]  # how to steer: leads only
+    empty = rules_card([], {}, labels={}, policy=QuietPolicy(), lead=True)
+    assert card_problems(empty) == [] and "No live nudges" in json.dumps(empty)

@@ -98,6 +98,13 @@ def test_an_old_style_quote_comes_from_the_html() -> None:
         ("Tips for next time: keep the box.", (None, None)),
         ("review the refund?", (None, None)),
         ("Thanks for waiting", (None, None)),
+        ("rules", ("rules", "")),
+        ("rules on policy-shield", ("rules", "on policy-shield")),
+        (
+            "rules off policy-shield it nags about wording legal wants. Ask Omar.",
+            ("rules", "off policy-shield it nags about wording legal wants. Ask Omar."),
+        ),
+        ("Rules are rules, I'm afraid.", (None, None)),
     ],
 )
 def test_commands(text: str, expected: tuple[str | None, str | None]) -> None:
