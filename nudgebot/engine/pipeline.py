@@ -167,11 +167,8 @@ class ReviewEngine:
         hits = check(context)
         findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
         deciding = self.calibration.deciding(findings, context)
+        # a quieted rule still counts towards the reply's confidence, but never nudges alone
         live_rules = [f.rule for f in deciding if f.rule not in quiet]
-        if live_rules and len(live_rules) < len(deciding):  # a quieted rule doesn't count either
-            heard = tuple(f for f in findings if f.rule not in quiet)
-            live_rules = [f.rule for f in self.calibration.deciding(heard, context)]
-            deciding = tuple(f for f in deciding if f.rule in quiet or f.rule in live_rules)
         needs_nudge = bool(live_rules)
         suggestion = None
         if needs_nudge or (not live and any(f.level == "nudge" for f in findings)):

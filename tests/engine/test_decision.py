@@ -114,7 +114,7 @@ def test_the_shipped_decision_tells_a_good_reply_from_a_deflecting_one() -> None
     assert ENGINE.review_rules(deflecting, live=True).needs_nudge
 
 
-def test_a_quieted_rule_neither_shows_nor_counts_towards_the_reply() -> None:
+def test_a_quieted_rule_never_nudges_alone() -> None:
     draft = Draft(text="You'll need to contact the courier.", customer="Where is my parcel??")
     # the reply model interrupts only for the deflection rule
     weights = {"bias": -3.0, "rule=ownership.deflection": 6.0}
@@ -123,6 +123,11 @@ def test_a_quieted_rule_neither_shows_nor_counts_towards_the_reply() -> None:
     rules = {f.rule for f in nudged.findings if f.level == "nudge"}
     assert nudged.needs_nudge and "ownership.deflection" in rules and len(rules) > 1
     assert set(nudged.meta["live_rules"]) == rules
+    # quieted, it still makes the reply worth interrupting: the other findings go out
     quieted = engine.review_rules(draft, live=True, quiet={"ownership.deflection"})
-    assert not quieted.needs_nudge  # the other findings alone wouldn't interrupt
-    assert quieted.meta["quieted"] == ["ownership.deflection"]
+    assert quieted.needs_nudge and quieted.meta["quieted"] == ["ownership.deflection"]
+    assert set(quieted.meta["live_rules"]) == rules - {"ownership.deflection"}
+    # every finding quieted: no live nudge, every finding still shown to an agent who asks
+    silent = engine.review_rules(draft, live=True, quiet=rules)
+    assert not silent.needs_nudge and sorted(rules) == silent.meta["quieted"]
+    assert {f.rule for f in engine.review_rules(draft, quiet=rules).findings} >= rules
