@@ -6,6 +6,8 @@ Runs the rules (every finding, none dropped) over labelled files in the format o
 ``../shared/eval/dev.jsonl`` / ``real-dev.jsonl`` (default: both), and fits a logistic model
 (scikit-learn, development time only) that says how likely a coach is to raise a finding's
 dimension about that reply, from the features in :func:`nudgebot.engine.calibration.features`.
+The findings' threshold decides which findings drive the rewrite; the live decision itself is
+fitted per reply by ``bench/fit_decision.py`` (run it after this one).
 
 Honest figures: confidences are predicted out of fold (5-fold cross-validation, grouped by
 reply, repeated over 5 shuffles), the live threshold is the lowest one whose cross-validated
@@ -36,6 +38,8 @@ from nudgebot.evaluation import read_cases  # noqa: E402
 EVAL = ROOT.parent / "shared" / "eval"
 DEFAULT_FILES = (EVAL / "dev.jsonl", EVAL / "real-dev.jsonl")
 OUT = ROOT / "prompts" / "calibration.toml"
+REPLY_MARKER = "# The live decision"
+"""Where the reply-level part written by ``bench/fit_decision.py`` starts; kept on --write."""
 
 
 @dataclass
@@ -202,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, value in sorted(weights.items()):
             if abs(value) >= 1e-4:
                 lines.append(f"{json.dumps(name)} = {value:.4f}")
-        OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        kept = OUT.read_text(encoding="utf-8").split(f"\n{REPLY_MARKER}", 1) if OUT.exists() else []
+        reply = f"\n{REPLY_MARKER}{kept[1]}" if len(kept) == 2 else ""  # bench/fit_decision.py's
+        OUT.write_text("\n".join(lines) + "\n" + reply, encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 

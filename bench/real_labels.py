@@ -15,6 +15,10 @@ least two of those who said nudge) and writes two files in the real-dev format b
 The split is by a hash of the case id, so it never changes. ``--save-labels`` also writes the
 labels without any text (ids, dialog, turn, each labeller's verdict) to
 ``bench/data/real-extra.labels.jsonl``, so the sets can be rebuilt from the source.
+
+``--name NAME`` names the files (``NAME-fit.jsonl``, ``bench/data/NAME.labels.jsonl``);
+``--whole`` writes one held-aside set ``NAME.jsonl`` instead of two halves (the fresh sets:
+``--data /work/data/real-fresh --name real-fresh --whole``).
 """
 
 from __future__ import annotations
@@ -110,7 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("/work/data/real-extra"))
     parser.add_argument("--save-labels", action="store_true")
+    parser.add_argument(
+        "--name", default="real-extra", help="the set's name: output files and saved labels"
+    )
+    parser.add_argument(
+        "--whole", action="store_true", help="one held-aside set NAME.jsonl, no fitting half"
+    )
     args = parser.parse_args(argv)
+    saved = SAVED.with_name(f"{args.name}.labels.jsonl")
     candidates = {c["id"]: c for c in read_jsonl(args.data / "candidates.jsonl")}
     labels = {
         path.stem.removeprefix("labels-"): {row["id"]: row for row in read_jsonl(path)}
@@ -128,15 +139,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             merged.append({**case, **merge(votes), "labellers": len(votes)})
     fit = [m for m in merged if not held_aside(m["id"])]
     holdout = [m for m in merged if held_aside(m["id"])]
-    for name, rows in (("real-extra-fit", fit), ("real-extra-holdout", holdout)):
+    parts = [(f"{args.name}-fit", fit), (f"{args.name}-holdout", holdout)]
+    for name, rows in [(args.name, merged)] if args.whole else parts:
         with (args.data / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         nudged = sum(r["needs_nudge"] for r in rows)
         print(f"{name}: {len(rows)} cases, {nudged} need a nudge ({nudged / len(rows):.0%})")
     if args.save_labels:
-        SAVED.parent.mkdir(parents=True, exist_ok=True)
-        with SAVED.open("w", encoding="utf-8") as handle:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        with saved.open("w", encoding="utf-8") as handle:
             for case_id, case in candidates.items():
                 for name in sorted(labels):
                     row = labels[name].get(case_id)
@@ -146,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         }
                         entry = {"id": case_id, "dialog": case["dialog"], "turn": case["turn"]}
                         handle.write(json.dumps({**entry, "labeller": name, **keep}) + "\n")
-        print(f"wrote {SAVED.relative_to(ROOT)} (labels only, no text)")
+        print(f"wrote {saved.relative_to(ROOT)} (labels only, no text)")
     return 0
 
 

@@ -6,10 +6,16 @@ confidence, the chance that a support coach would raise its dimension about this
 logistic model over what the reading says: the rule, its dimension with the reply's move, and
 the situation (upset, fault, repeats, an earlier acknowledgement, thanks).
 
-The weights and the live threshold are data (``prompts/calibration.toml``), fitted on labelled
-replies by ``bench/fit_calibration.py`` (scikit-learn at development time only: here it is a dot
-product and a sigmoid). A live nudge (watched channels, Teams' quoted replies) goes out only when
-a finding reaches the threshold; when an agent asks, every finding shows with its confidence.
+The live decision is made once per reply (:mod:`nudgebot.engine.decision`): would a coach
+interrupt this reply at all? A model over the findings, the move, the situation and light
+lexical features says how likely; a live nudge (watched channels, Teams' quoted replies) goes
+out only when that reaches its threshold and the rules have something to show. When an agent
+asks, every finding shows with its confidence.
+
+All weights and thresholds are data (``prompts/calibration.toml``), fitted on labelled replies by
+``bench/fit_calibration.py`` (the findings) and ``bench/fit_decision.py`` (the reply, its
+``[reply]`` table); scikit-learn at development time only: here it is a dot product and a
+sigmoid. Without a ``[reply]`` table the live decision is a finding at the findings' threshold.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
+from nudgebot.engine.decision import buckets, structure
 from nudgebot.engine.reading import SITUATION
 from nudgebot.engine.rules.checker import Context
 from nudgebot.models import Finding
@@ -72,13 +79,42 @@ class Calibration:
 
     weights: Mapping[str, float] = field(default_factory=dict)
     threshold: float = 0.5
-    """A live nudge needs a finding whose confidence is at least this."""
+    """A finding this confident drives the rewrite (and, without a reply model, a live nudge)."""
     source: Path | None = None
+    reply_weights: Mapping[str, float] = field(default_factory=dict)
+    """The reply-level model's weights (empty: no reply model)."""
+    reply_threshold: float = 0.5
+    """A live nudge needs the reply-level confidence to be at least this."""
 
     def confidence(self, names: Iterable[str]) -> float:
         """Return the sigmoid of the summed weights of ``names`` (unknown names weigh 0)."""
-        total = sum(self.weights.get(name, 0.0) for name in names)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
+        return _sigmoid(sum(self.weights.get(name, 0.0) for name in names))
+
+    def reply_confidence(self, findings: tuple[Finding, ...], context: Context) -> float | None:
+        """Return how likely a coach would interrupt this reply (None: no reply model).
+
+        The same sum as over :func:`~nudgebot.engine.decision.reply_features`, with the word
+        n-grams looked up by bucket number instead of by name.
+        """
+        if not self.reply_weights:
+            return None
+        weights, draft = self._reply_tables
+        total = sum(weights.get(name, 0.0) for name in structure(findings, context, SITUATIONS))
+        total += sum(draft.get(bucket, 0.0) for bucket in buckets(context.text))
+        return _sigmoid(total)
+
+    @cached_property
+    def _reply_tables(self) -> tuple[dict[str, float], dict[int, float]]:
+        """The reply weights split: the draft's word buckets by number, the rest by name."""
+        named: dict[str, float] = {}
+        draft: dict[int, float] = {}
+        for name, value in self.reply_weights.items():
+            prefix, _, rest = name.partition(":")
+            if prefix == "d" and rest.isdigit():
+                draft[int(rest)] = value
+            else:
+                named[name] = value
+        return named, draft
 
     def rate(self, findings: tuple[Finding, ...], context: Context) -> tuple[Finding, ...]:
         """Return the findings with their confidence set (hint-level findings too)."""
@@ -90,15 +126,31 @@ class Calibration:
             rated.append(replace(finding, confidence=round(value, 3)))
         return tuple(rated)
 
-    def live(self, findings: tuple[Finding, ...]) -> bool:
-        """Return whether a coach would interrupt: a nudge-level finding at the threshold."""
-        return bool(self.deciding(findings))
+    def live(self, findings: tuple[Finding, ...], context: Context | None = None) -> bool:
+        """Return whether a coach would interrupt: the live decision."""
+        return bool(self.deciding(findings, context))
 
-    def deciding(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
-        """Return the findings that make the live decision: nudge-level, at the threshold."""
-        return tuple(
-            f for f in findings if f.level == "nudge" and (f.confidence or 0.0) >= self.threshold
-        )
+    def deciding(
+        self, findings: tuple[Finding, ...], context: Context | None = None
+    ) -> tuple[Finding, ...]:
+        """Return the findings that make the live decision (none: no live nudge).
+
+        With a reply model (and the ``context``): every nudge-level finding, when the reply's
+        confidence reaches the reply threshold. Without: the nudge-level findings at the
+        findings' threshold. A live nudge always has a nudge-level finding to show.
+        """
+        nudges = tuple(f for f in findings if f.level == "nudge")
+        if not nudges:
+            return ()
+        reply = self.reply_confidence(findings, context) if context is not None else None
+        if reply is not None:
+            return nudges if reply >= self.reply_threshold else ()
+        return tuple(f for f in nudges if (f.confidence or 0.0) >= self.threshold)
+
+
+def _sigmoid(total: float) -> float:
+    """Return the logistic function of ``total``, clipped so it never overflows."""
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, total))))
 
 
 UNCALIBRATED = Calibration({"bias": 10.0}, threshold=0.5)
@@ -106,7 +158,11 @@ UNCALIBRATED = Calibration({"bias": 10.0}, threshold=0.5)
 
 
 def load_calibration(path: Path) -> Calibration:
-    """Read a calibration file: ``threshold`` and a ``[weights]`` table of numbers."""
+    """Read a calibration file.
+
+    It holds ``threshold``, a ``[weights]`` table of numbers, and optionally a ``[reply]`` table
+    with its own ``threshold`` and ``[reply.weights]``.
+    """
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -118,11 +174,27 @@ def load_calibration(path: Path) -> Calibration:
     if not isinstance(threshold, int | float) or not 0 < threshold < 1:
         raise CalibrationError(f"{path}: 'threshold' must be a number between 0 and 1")
     weights = data.get("weights")
-    if not isinstance(weights, dict) or not all(
-        isinstance(v, int | float) for v in weights.values()
+    reply = data.get("reply", {})
+    reply_weights = _table(path, reply.get("weights", {}), "[reply.weights]")
+    reply_threshold = reply.get("threshold", 0.5)
+    if not isinstance(reply_threshold, int | float) or not 0 < reply_threshold < 1:
+        raise CalibrationError(f"{path}: '[reply] threshold' must be a number between 0 and 1")
+    return Calibration(
+        _table(path, weights, "[weights]"),
+        float(threshold),
+        path,
+        reply_weights,
+        float(reply_threshold),
+    )
+
+
+def _table(path: Path, table: object, name: str) -> dict[str, float]:
+    """Return a table of weights, or stop naming the file and the table."""
+    if not isinstance(table, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in table.values()
     ):
-        raise CalibrationError(f"{path}: '[weights]' must be a table of numbers")
-    return Calibration({str(k): float(v) for k, v in weights.items()}, float(threshold), path)
+        raise CalibrationError(f"{path}: '{name}' must be a table of numbers")
+    return {str(k): float(v) for k, v in table.items()}
 
 
 @lru_cache(maxsize=4)

@@ -166,7 +166,8 @@ class ReviewEngine:
         context = Context(self.rulebook, draft.text, draft.customer, draft.thread)
         hits = check(context)
         findings = self.calibration.rate(tuple(hit.finding for hit in hits), context)
-        deciding = self.calibration.deciding(findings)
+        deciding = self.calibration.deciding(findings, context)
+        # a quieted rule still counts towards the reply's confidence, but never nudges alone
         live_rules = [f.rule for f in deciding if f.rule not in quiet]
         needs_nudge = bool(live_rules)
         suggestion = None
