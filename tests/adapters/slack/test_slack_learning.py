@@ -127,7 +127,12 @@ def new_ts() -> str:
     return f"{1_700_001_000 + next(_serial)}.000100"
 
 
+DEFLECTING = "Not our problem, contact the courier."
+"""A reply ownership.deflection catches (the rule this file's votes quiet)."""
+
+
 def post(app: RunningApp, ts: str, user: str = AGENT, **fields: Any) -> None:
+    fields.setdefault("text", DEFLECTING)
     payload = event("event_message.json", f"Ev0{ts}{user}", ts=ts, user=user, **fields)
     assert app.send_event(payload).status == 200
     app.settle()

@@ -16,7 +16,9 @@ OTHER_AGENT = {"id": "29:someone-else", "name": "Sam", "aadObjectId": "0000-othe
 
 async def reviewed(bot: TeamsBot) -> dict[str, Any]:
     """Ask ``bot`` for a review of a bad draft; return its buttons' data (ref and owner)."""
-    activity = fixture("message_personal.json", text="Not our problem, contact the courier.")
+    activity = fixture(
+        "message_personal.json", text="Not our problem, your parcel should arrive soon."
+    )
     [reply] = await bot.answer(bot.route(activity), activity)
     assert reply.card is not None
     [use] = [a for a in reply.card["actions"] if a["verb"] == "nudge.use"]

@@ -17,7 +17,7 @@ from tests.adapters.teams.card_model import card_problems
 from tests.adapters.teams.harness import actions, element, has_element, text_of
 
 UPSET = "Where is my parcel?? It's been 2 weeks"
-DRAFT = "Not our problem, contact the courier."
+DRAFT = "Not our problem, your parcel should arrive soon."
 
 
 def markdown_texts(card: Any) -> list[str]:

@@ -27,7 +27,7 @@ LEGACY_QUOTED = "Sorry, the system won't let me change the delivery date."
 def test_a_personal_message_is_a_draft_as_typed() -> None:
     activity = fixture("message_personal.json")
     draft = convert.draft_from_activity(activity)
-    assert draft.text == "Not our problem, contact the courier."
+    assert draft.text == "Not our problem, your parcel should arrive soon."
     assert draft.author == AGENT_AAD
     assert draft.channel == PERSONAL_CHAT
     assert draft.id == activity["id"]

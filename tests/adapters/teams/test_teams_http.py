@@ -715,7 +715,7 @@ def test_an_emoji_only_draft_gets_a_clear_answer(
 
 
 def test_an_emoji_draft_keeps_its_emoji(app: RunningTeams, connector: FakeBotConnector) -> None:
-    draft = "Sorry 😞 not our problem, contact the courier 📦 soon."
+    draft = "Sorry 😞 not our problem, your parcel 📦 should arrive soon."
     card = card_of(answer(app, connector, message(connector, draft)))
     assert text_of(element(card, "draft")) == draft
     assert "📦" in text_of(element(card, "suggestion-text"))

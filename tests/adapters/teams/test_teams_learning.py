@@ -45,7 +45,7 @@ from tests.storage.conftest import START, FakeClock
 __all__ = ["db_url", "pg_module_url"]
 
 REPLY = "We don't do refunds on sale items, that's policy."
-DEFLECTING = "Not our problem, you'll need to contact the courier about that."
+BAD_DRAFT = "Not our problem, your parcel should arrive soon."
 RULES = ("adaptable.flat-no", "adaptable.policy-shield")
 """The rules whose findings on :data:`REPLY` make the live decision."""
 OTHER_TENANT = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
@@ -290,11 +290,11 @@ def test_an_edit_within_15_minutes_or_use_suggestion_is_acting_on_the_nudge(
     app.settle()
     assert figures(app)[RULES[0]].acted_on == 1
 
-    card = reply_reviewed(app, connector, agent(3), millis(clock.now), text=DEFLECTING)
+    card = reply_reviewed(app, connector, agent(3), millis(clock.now), text=BAD_DRAFT)
     clock.advance(hours=2)
     answer = click(app, connector, card, agent(3), cards.VERB_USE)
     assert "Ready to use" in json.dumps(answer)
-    assert figures(app)["ownership.deflection"].acted_on == 1  # "Use suggestion", at any time
+    assert figures(app)["respect.dismissive"].acted_on == 1  # "Use suggestion", at any time
 
 
 def edit(connector: FakeBotConnector, message_id: str, who: dict[str, str]) -> dict[str, Any]:
