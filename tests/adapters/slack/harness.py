@@ -37,7 +37,7 @@ GROUP_LEAD = "U0LEADTWO"
 LEADS_GROUP = "S0LEADS"
 ASSISTANT_THREAD = "1700001000.000100"
 CUSTOMER_MESSAGE = "Where is my parcel?? It's been 2 weeks"
-BAD_REPLY = "Not our problem, contact the courier."
+BAD_REPLY = "Not our problem, your parcel should arrive soon."
 GOOD_REPLY = (
     "Hi Priya, I'm sorry your parcel is late. I've just called the courier and it's booked for "
     "delivery tomorrow before 1pm; I'll check the tracking at 2pm and call you if it hasn't "
