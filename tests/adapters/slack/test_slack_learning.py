@@ -249,7 +249,7 @@ def test_twenty_not_helpful_votes_quiet_a_rule_in_that_team_and_a_lead_brings_it
     assert quiet.rules and "ownership.deflection" in quiet.rules.split()  # still counts in scores
 
     # ...but still shows when an agent asks.
-    check = command(app, api, "check", f"check {BAD_REPLY}", AGENT)
+    check = command(app, api, "check", f"check {DEFLECTING}", AGENT)
     assert "A few things could land better" in str(check["blocks"])
 
     # The rules list says so, to anyone.
@@ -371,7 +371,7 @@ def test_changes_that_are_not_the_authors_edit_do_not_count(
     ts = new_ts()
     post(app, ts)
     edit(app, ts, editor="U0ADMIN")  # someone else edited it
-    edit(app, ts, text=BAD_REPLY)  # same words (an unfurl, language metadata)
+    edit(app, ts, text=DEFLECTING)  # same words (an unfurl, language metadata)
     assert row(app, ts).acted_at is None
     edit(app, ts)
     assert row(app, ts).acted_at is not None
