@@ -153,7 +153,8 @@ def _cells(text: str) -> int:
 def review_plain(review: Review, draft: str, *, compact: bool = False) -> str:
     """Return the review as plain text: verdict, scores, findings, suggestion and note.
 
-    ``compact`` puts the scores on one line and leaves out the fixes (the demo uses it).
+    ``compact`` puts the scores on one line and leaves out the fixes (the demo uses it), unless
+    there is no suggestion: then the fixes, each with its example sentence, are what to change.
     """
     return "\n".join(_plain_lines(review, draft, compact)).rstrip() + "\n"
 
@@ -186,7 +187,7 @@ def _plain_lines(review: Review, draft: str, compact: bool) -> Iterator[str]:
             yield f"   {before}{quote}{after}"
             yield "   " + " " * _cells(before) + "^" * max(1, _cells(quote))
         yield f"   {finding_message(finding)}"
-        if not compact:
+        if not compact or review.suggestion is None:
             yield f"   Fix: {finding.fix}"
     if review.suggestion is not None:
         yield ""
@@ -272,7 +273,7 @@ def review_renderable(review: Review, draft: str, *, compact: bool = False) -> R
                 )
             )
         body.append(Text(finding_message(finding)))
-        if not compact:
+        if not compact or review.suggestion is None:  # no rewrite: the fix is what to do
             body.append(Text.assemble(("Fix: ", "bold cyan"), finding.fix))
         parts.append(title)
         parts.append(Padding(Group(*body), (0, 0, 0, 3)))

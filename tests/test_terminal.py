@@ -203,3 +203,11 @@ def test_eval_summary_and_plain_table() -> None:
     table = eval_plain(summary)
     assert "needs_nudge F1" in table and "recall: ownership" in table and "n/a" in table
     assert "Misses: none" in table
+
+
+def test_compact_shows_the_fixes_when_there_is_no_suggestion() -> None:
+    from dataclasses import replace
+
+    text = review_plain(replace(NUDGE, suggestion=None), DRAFT, compact=True)
+    assert "Fix:" in text  # no rewrite: the fixes and their examples are what to change
+    assert "Suggested reply" not in text

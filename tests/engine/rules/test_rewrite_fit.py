@@ -41,6 +41,10 @@ STATES = {
         "The driver made a racist comment at my door. I'm so upset.",
         "I understand how serious this is",
     ),
+    "stuck somewhere unsafe": (
+        "The coach broke down on the ring road and I've got my two children with me!! Help!",
+        "I understand how serious this is",
+    ),
 }
 
 
@@ -151,3 +155,10 @@ def test_a_cut_that_strands_a_name_is_no_rewrite() -> None:
     signed = "Thanks for waiting. Your account is unlocked.\nAimee"
     assert not _stranded_name(signed, "Your account is unlocked.\nAimee")
     assert not _stranded_name(draft, "The login page is back up. Thanks.")  # a short reply
+
+
+def test_a_draft_already_looking_into_it_gets_only_the_time() -> None:
+    out = suggestion("I'm looking into it.", "Where is my parcel?? I'm furious.")
+    assert out is not None
+    assert out.endswith("I'm looking into it. I'll update you by [by when] with what I find.")
+    assert out.count("look into") + out.count("looking into") == 1  # said once, not twice
