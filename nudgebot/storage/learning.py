@@ -20,7 +20,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
@@ -413,8 +413,6 @@ class Learning:
         It is the outcome of the nudged replies before it that have none yet (within
         :data:`THREAD_DAYS`).
         """
-        from datetime import timedelta
-
         at = at or self.store.now()
         statement = (
             update(reviews)
