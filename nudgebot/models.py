@@ -15,6 +15,17 @@ from typing import Any, Literal, get_args
 Dimension = Literal["respect", "empathy", "adaptable", "learn", "ownership"]
 DIMENSIONS: tuple[Dimension, ...] = ("respect", "empathy", "adaptable", "learn", "ownership")
 
+
+def dimension_in(rule: str) -> Dimension | None:
+    """Return the dimension a rule id names (``ownership.deflection``, ``llm.empathy``), if any."""
+    prefix, _, rest = rule.partition(".")
+    for candidate in (prefix, rest):
+        for dimension in DIMENSIONS:
+            if candidate == dimension:
+                return dimension
+    return None
+
+
 Level = Literal["nudge", "hint"]
 Engine = Literal["rules", "llm"]
 Role = Literal["customer", "agent"]

@@ -44,7 +44,15 @@ from nudgebot.learning_report import (
     learning_lines,
     load_team_learning,
 )
-from nudgebot.models import DIMENSIONS, Dimension, Finding, Review, Scores, StoredReview
+from nudgebot.models import (
+    DIMENSIONS,
+    Dimension,
+    Finding,
+    Review,
+    Scores,
+    StoredReview,
+    dimension_in,
+)
 
 if TYPE_CHECKING:
     from nudgebot.engine.rules import Rule
@@ -1075,12 +1083,7 @@ async def load_report(
 
 
 def _guess_dimension(rule: str) -> Dimension:
-    prefix, _, rest = rule.partition(".")
-    for candidate in (prefix, rest):
-        for dimension in DIMENSIONS:
-            if candidate == dimension:
-                return dimension
-    return "ownership"
+    return dimension_in(rule) or "ownership"
 
 
 # --------------------------------------------------------------------------------------------

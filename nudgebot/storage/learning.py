@@ -41,7 +41,7 @@ from nudgebot.learning import (
     change,
     labelled_case,
 )
-from nudgebot.models import DIMENSIONS
+from nudgebot.models import dimension_in
 from nudgebot.storage.learning_privacy import forget_statements, purge_statements
 from nudgebot.storage.schema import feedback, judgements, reviews, rule_changes, rule_states
 from nudgebot.storage.store import Store
@@ -58,6 +58,11 @@ j = judgements.c
 
 def _team(team: str | None) -> str:
     return team or ""
+
+
+def _nudged_within(at: datetime, window: timedelta) -> list[ColumnElement[bool]]:
+    """Conditions for the reviews whose nudge was sent at most ``window`` before ``at``."""
+    return [r.nudged.is_(True), r.at <= at, r.at >= at - window]
 
 
 def _team_filter(team: str | None) -> ColumnElement[bool]:
@@ -187,11 +192,9 @@ class Learning:
         known: dict[str, str] = {}
         unknown = []
         for rule in rules:
-            prefix, _, rest = rule.partition(".")
-            if prefix in DIMENSIONS:
-                known[rule] = prefix
-            elif prefix == "llm" and rest in DIMENSIONS:
-                known[rule] = rest
+            named = dimension_in(rule)
+            if named is not None:
+                known[rule] = named
             else:
                 unknown.append(rule)
         for rule in unknown:
@@ -370,10 +373,8 @@ class Learning:
             .where(
                 r.channel == channel,
                 r.message_ts == message_ts,
-                r.nudged.is_(True),
                 r.acted_at.is_(None),
-                r.at <= at,
-                r.at >= at - ACT_WINDOW,
+                *_nudged_within(at, ACT_WINDOW),
             )
             .values(acted_at=at, acted_how=how)
         )
@@ -396,10 +397,8 @@ class Learning:
             update(reviews)
             .where(
                 r.user_id == user,
-                r.nudged.is_(True),
-                r.at <= at,
-                r.at >= at - ACT_WINDOW,
                 or_(r.muted_after.is_(None), r.muted_after.is_(False)),
+                *_nudged_within(at, ACT_WINDOW),
             )
             .values(muted_after=True)
         )
@@ -419,10 +418,8 @@ class Learning:
             .where(
                 r.channel == channel,
                 r.thread_key == thread_key,
-                r.nudged.is_(True),
                 r.heat_after.is_(None),
-                r.at <= at,
-                r.at >= at - timedelta(days=THREAD_DAYS),
+                *_nudged_within(at, timedelta(days=THREAD_DAYS)),
             )
             .values(heat_after=heat)
         )
