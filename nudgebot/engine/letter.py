@@ -48,9 +48,12 @@ _GREETING_LINE = re.compile(
     r"\b[^\n]{0,60}$",
     re.I,
 )
+# The name may also follow the comma, as a sentence of its own: "Hi, Aimee. What flight ...".
 _GREETING_INLINE = re.compile(
     _MENTIONS + r"(?:hi|hello|hey|hiya|dear)(?: (?:@[\w.-]+|[A-Z][\w'.-]*)){0,3}\s*"
-    r"(?:[,!]|\s[-\u2014\u2013])\s*",
+    r"(?:[,!]|\s[-\u2014\u2013])\s*"
+    r"(?:(?-i:(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?"
+    r"(?!(?:Thanks|Thank|Sorry|Please|Yes|No|Ok|Okay|We|I|It|This)\b)[A-Z][a-z'’-]+)[.!,]\s+)?",
     re.I,
 )
 _LEADING_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)\s+)+")

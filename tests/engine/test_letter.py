@@ -63,3 +63,12 @@ def test_split_keeps_a_long_tail_after_thanks_in_the_body() -> None:
     text = "It's done.\n\nThanks,\nand please remember to restart the laptop before the update."
     assert split(text).sign_off == ""
     assert "restart the laptop" in split(text).body
+
+
+def test_a_name_after_the_greetings_comma_belongs_to_the_greeting() -> None:
+    shape = split("@5521 Hi, Aimee. What flight are you on? I'd like to take a look. *AJL")
+    assert shape.greeting == "@5521 Hi, Aimee."
+    assert shape.body == "What flight are you on? I'd like to take a look."
+    polite = split("@5521 Hi, Mr. Okafor. Could you send the booking number, please?")
+    assert polite.greeting == "@5521 Hi, Mr. Okafor."
+    assert split("Hi, Thanks for the photos. The crack is covered.").body.startswith("Thanks")

@@ -142,6 +142,10 @@ class _Edit:
     text: str
 
 
+_ONLY_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)[,:]?\s*)+")
+"""A greeting that is only @-mentions: what follows it starts a sentence."""
+
+
 def rewrite(
     context: Context,
     hits: list[Hit],
@@ -260,9 +264,27 @@ def _edits(
             edit = _edit_for(hit, match, text, taken, context)
             if edit is None and _disclaims(hit.rule, match, text, layout, context):
                 edit = _edit_for(hit, match, text, taken, context, anyway=True)
+            if edit is not None and hit.rule.rewrite == "drop" and _instructs(edit, context):
+                continue  # what the customer can do is information: only a take-over replaces it
             if edit is not None and not overlaps(edit.start, edit.end):
                 edits.append(edit)
     return edits
+
+
+def _instructs(edit: _Edit, context: Context) -> bool:
+    """Return whether a cut would remove an instruction to the customer ("you could contact ...").
+
+    Cutting "you could report it to the police or claim on your travel insurance" leaves the
+    customer with less than the draft gave them; when the rewrite cannot take the step on
+    itself, the coaching points say what to do instead.
+    """
+    instruction = context.rulebook.signals.get("draft_sends_customer")
+    if instruction is None or instruction.pattern is None or edit.text not in _CUT_ENDS:
+        return False
+    found = instruction.pattern.search(
+        context.folded, context.present, edit.start, edit.end, context.positions
+    )
+    return found is not None
 
 
 def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Context) -> bool:
@@ -665,7 +687,9 @@ def _sentence_starts(text: str, facts: Sequence[str] = ()) -> str:
         return m.group(1) + word[0].upper() + word[1:]
 
     text_body = shape.body
-    first = r"^|" if not shape.greeting or shape.own_line else ""  # "Hi Sam, the ..." stays
+    # "Hi Sam, the ..." stays; after @-mentions alone the body starts a sentence.
+    opens = not shape.greeting or shape.own_line or _ONLY_MENTIONS.fullmatch(shape.greeting)
+    first = r"^|" if opens else ""
     body = re.sub(rf"({first}[.!?]\s+)([a-z][\w'’-]*)", capital, text_body)
     body = re.sub(r"\bi(?=\s|'[a-z]{1,2}\b)", "I", body)
     at = text.find(text_body)
@@ -833,8 +857,9 @@ def _compose(
         head, body = (body[: thanks.end()], body[thanks.end() :]) if thanks else ("", body)
         body = f"{head} {starts} {_capitalise_first(body, facts)}".strip()
     if ends:
-        body = f"{_stop(body)} {ends}".strip()  # the last paragraph goes on
-    body = _stop(body)
+        body = _stop(f"{_stop(body)} {ends}".strip())  # the last paragraph goes on
+    # otherwise the body ends as the agent ended it ("... our ground handling 1/2" goes on
+    # in their next message: a full stop there would cut their sentence)
     if shape.inline_sign_off:
         return tidy(" ".join(p for p in (shape.greeting, body, shape.sign_off) if p))
     if not shape.letter:

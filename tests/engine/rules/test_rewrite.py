@@ -44,8 +44,8 @@ def test_a_letter_keeps_its_greeting_first_and_its_sign_off_last() -> None:
 
 def test_a_chat_signature_stays_last_with_nothing_after_it() -> None:
     out = review(
-        "@55123 Yeah that's not on us, you'll need to contact the bank. ^RB",
-        "@shop my payment failed twice and now I'm locked out of the app!!",
+        "@55123 It should be with you soon. ^RB",
+        "@shop where is my parcel?? it is a week late and I am fed up",
     )
     assert out.suggestion is not None
     assert out.suggestion.startswith("@55123 ")
@@ -544,3 +544,8 @@ def test_no_second_follow_up_beside_the_drafts_own() -> None:
 def test_a_chat_sign_off_in_short_form_stays_last() -> None:
     shape = split("Your refund is in progress. Please bear with us. Rgds, Mina")
     assert shape.sign_off == "Rgds, Mina" and shape.inline_sign_off
+
+
+def test_a_sentence_after_mentions_alone_starts_with_a_capital() -> None:
+    fixed = rewrite_module._sentence_starts("@4411 could you tell me if you've restarted it?")
+    assert fixed == "@4411 Could you tell me if you've restarted it?"

@@ -11,7 +11,7 @@ from nudgebot.engine.pipeline import ReviewEngine
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.engine.rules.checker import Context, check
 from nudgebot.engine.rules.rewrite import _stranded_name, _worth_showing, rewrite, split
-from nudgebot.models import Draft
+from nudgebot.models import Draft, Turn
 
 RULEBOOK = default_rulebook()
 ENGINE = ReviewEngine()
@@ -162,3 +162,35 @@ def test_a_draft_already_looking_into_it_gets_only_the_time() -> None:
     assert out is not None
     assert out.endswith("I'm looking into it. I'll update you by [by when] with what I find.")
     assert out.count("look into") + out.count("looking into") == 1  # said once, not twice
+
+
+# --- round 3: the moment, the agent's own sentences, what the customer can do ------------------
+
+
+def test_sympathy_answers_the_customers_latest_message_not_one_long_past() -> None:
+    thread = (
+        Turn("customer", "Your service is a joke, I'm furious. My router has been dead all week."),
+        Turn("agent", "I'm looking into it. What's the account number?"),
+        Turn("customer", "It's 44120877."),
+    )
+    out = ENGINE.review_rules(
+        Draft(text="Thanks. Which lights are on on the router right now?", thread=thread)
+    ).suggestion
+    assert "angry" not in (out or "") and "frustrating" not in (out or "")
+
+
+def test_nothing_is_added_after_a_message_that_goes_on_in_the_next_one() -> None:
+    thread = (
+        Turn("customer", "Still no news on the bus at the airport, nobody tells us anything."),
+    )
+    draft = "We're sourcing transport to the airport and we'll advise once confirmed. However 1/2"
+    out = ENGINE.review_rules(Draft(text=draft, thread=thread)).suggestion
+    assert out is None or out.rstrip().endswith("However 1/2")
+
+
+def test_a_cut_never_takes_away_what_the_customer_can_do_themselves() -> None:
+    out = suggestion(
+        "@55123 Yeah that's not on us, you'll need to contact the bank. ^RB",
+        "@shop my payment failed twice and now I'm locked out of the app!!",
+    )
+    assert out is None or "contact the bank" in out  # coaching points, or the step kept
