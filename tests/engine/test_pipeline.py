@@ -79,7 +79,7 @@ def test_suggestion_keeps_facts_and_mentions() -> None:
         "Track it at <https://status.example.com|the status page> or email help@example.com."
     )
     result = review(draft, customer="Where is my refund?? It's been 3 weeks.")
-    assert result.needs_nudge and result.suggestion
+    assert result.suggestion  # written when the agent asks, whatever the live decision
     assert missing_facts(draft, result.suggestion) == []
     for fact in ("£289", "55120", "<@U024BE7LH>", "<https://status.example.com|the status page>"):
         assert fact in result.suggestion

@@ -44,7 +44,7 @@ from tests.storage.conftest import START, FakeClock
 
 __all__ = ["db_url", "pg_module_url"]
 
-REPLY = "We don't do refunds on sale items, that's policy."
+REPLY = "We can't refund sale items, that's our policy."
 BAD_DRAFT = "Not our problem, your parcel should arrive soon."
 RULES = ("adaptable.flat-no", "adaptable.policy-shield")
 """The rules whose findings on :data:`REPLY` make the live decision."""
