@@ -142,6 +142,8 @@ class _Edit:
     text: str
 
 
+_LINK_FIRST = re.compile(r"\s*<?(?:https?://|www\.)")
+"""What is left of a sentence starts with a link: the link belonged to the words cut."""
 _ONLY_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)[,:]?\s*)+")
 """A greeting that is only @-mentions: what follows it starts a sentence."""
 
@@ -621,6 +623,8 @@ def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
     if start == sentence.start and end >= sentence.end:
         return False  # the whole sentence goes
     after = text[end : sentence.end]
+    if end < sentence.end and _LINK_FIRST.match(after):
+        return True  # "Keep an eye on your tracking: <link> for updates" loses what the link is
     return end < sentence.end and _BACK_REFERENCE.search(after) is not None
 
 

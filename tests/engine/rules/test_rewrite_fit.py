@@ -194,3 +194,11 @@ def test_a_cut_never_takes_away_what_the_customer_can_do_themselves() -> None:
         "@shop my payment failed twice and now I'm locked out of the app!!",
     )
     assert out is None or "contact the bank" in out  # coaching points, or the step kept
+
+
+def test_a_cut_never_leaves_a_link_without_the_words_that_said_what_it_is() -> None:
+    out = suggestion(
+        "Sorry for the wait. Keep an eye on your tracking: https://t.example/p88 for updates.",
+        "My parcel was meant to come yesterday and it still isn't here.",
+    )
+    assert out is None or "tracking: https://t.example/p88" in out
