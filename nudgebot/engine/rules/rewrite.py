@@ -91,6 +91,8 @@ _OWN_STEP = re.compile(r"\b(?:I|we)(?:'ve| have)\b", re.I)
 """What the agent says they have done: information a cut must not take."""
 _BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
 """A pronoun that may point back to words a cut before it took away ("I can't skip it")."""
+_NOUN_PHRASE = re.compile(r"\b(?:the|a|an|your|our|this|my|his|her|their)\s+[a-z][\w-]*", re.I)
+"""A noun with its determiner: a pronoun after it may point at it rather than at a cut."""
 _FUTURE = re.compile(
     r"\b(?:will|won't|shall|should|going to|expect(?:ed)?|due|aim to|hope to)\b|'ll\b", re.I
 )
@@ -625,7 +627,10 @@ def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
     after = text[end : sentence.end]
     if end < sentence.end and _LINK_FIRST.match(after):
         return True  # "Keep an eye on your tracking: <link> for updates" loses what the link is
-    return end < sentence.end and _BACK_REFERENCE.search(after) is not None
+    pronoun = _BACK_REFERENCE.search(after) if end < sentence.end else None
+    # "As I explained, the second charge is a hold and it will drop off": "it" has its noun
+    # in the words left, before it
+    return pronoun is not None and not _NOUN_PHRASE.search(after, 0, pronoun.start())
 
 
 def _include_break(text: str, at: int, limit: int) -> int:

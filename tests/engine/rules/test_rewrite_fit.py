@@ -202,3 +202,12 @@ def test_a_cut_never_leaves_a_link_without_the_words_that_said_what_it_is() -> N
         "My parcel was meant to come yesterday and it still isn't here.",
     )
     assert out is None or "tracking: https://t.example/p88" in out
+
+
+def test_a_cut_at_the_start_keeps_a_sentence_whose_pronoun_has_its_noun() -> None:
+    out = suggestion(
+        "As I already explained, the extra charge is a card hold and it will drop off soon.",
+        "Third time asking: why was I charged twice for order 5512?",
+    )
+    assert out is not None and "already explained" not in out.lower()
+    assert "the extra charge is a card hold and it will drop off" in out.lower()
