@@ -324,7 +324,7 @@ def to_finding(rule: Rule, context: Context, found: Match) -> Finding:
         rule=rule.id,
         quote=quote,
         message=message,
-        fix=rule.fix,
+        fix=next((fix for name, fix in rule.fix_when if context.signal(name)), rule.fix),
         cost=rule.cost,
         level=rule.level,
         start=found.start if quote else None,

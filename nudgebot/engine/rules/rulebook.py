@@ -28,6 +28,7 @@ ACTIONS: tuple[Action, ...] = ("keep", "drop", "replace", "lower")
 _COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "moves", "flag", "pass"}
 _COMMON.add("rewrite_moves")  # the moves in which the rewrite edits the flagged words
 _COMMON.add("cut")  # how much a drop may take: the flagged words' clause, or only them
+_COMMON.add("fix_when")  # a fix worded for a situation: signal = fix, the first that holds
 Source = Literal["customer", "draft", "thread", "agent_before"]
 SOURCES: tuple[Source, ...] = ("customer", "draft", "thread", "agent_before")
 _FIELDS: dict[str, set[str]] = {
@@ -112,6 +113,9 @@ class Rule:
     :data:`~nudgebot.engine.rules.rewrite.CUT_SLACK` words around them; when more would go,
     the words stay and the review gives coaching points instead."""
     add: str | None = None
+    fix_when: tuple[tuple[str, str], ...] = ()
+    """Fixes worded for a situation, ``(signal, fix)`` in the file's order: the first whose
+    signal holds is shown instead of ``fix`` (an example sentence that fits the conversation)."""
     flag_examples: tuple[Example, ...] = ()
     pass_examples: tuple[Example, ...] = ()
 
@@ -392,6 +396,13 @@ def _load_rule(
     if add is not None and add not in templates:
         raise RuleFileError(path, "add", f"no template {add!r} in _rewrite.toml")
 
+    fix_when = data.get("fix_when", {})
+    if not isinstance(fix_when, dict) or not all(isinstance(v, str) for v in fix_when.values()):
+        raise RuleFileError(path, "fix_when", "must be a table of signal = fix")
+    for name in fix_when:
+        if name.lstrip("!") not in signals:
+            raise RuleFileError(path, "fix_when", f"unknown signal {name!r}")
+
     fields: dict[str, Any] = {}
     if kind == "existence" or (kind == "occurrence" and data.get("count") != "words"):
         sensitive = bool(data.get("case_sensitive", False))
@@ -447,6 +458,7 @@ def _load_rule(
         rewrite_moves=tuple(rewrite_moves),
         cut=cast(Literal["clause", "flagged"], choice("cut", ("clause", "flagged"), "clause")),
         add=add,
+        fix_when=tuple(fix_when.items()),
         flag_examples=_examples(path, data, "flag"),
         pass_examples=_examples(path, data, "pass"),
         **fields,

@@ -1,5 +1,6 @@
 """Context signals and scopes: the parts of a check that read around a phrase."""
 
+from nudgebot.engine.pipeline import review as pipeline_review
 from nudgebot.engine.rules import default_rulebook
 from nudgebot.engine.rules.checker import Context, first_match
 
@@ -51,3 +52,15 @@ def test_offsets_point_at_the_original_words_despite_curly_quotes() -> None:
     found = first_match(RULEBOOK.rule("adaptable.policy-shield"), context)
     assert found is not None
     assert text[found.start : found.end] == "That\u2019s the process"
+
+
+def test_a_fix_is_worded_for_the_customers_state_when_the_rule_says_how() -> None:
+    def fix(customer: str) -> str:
+        review = pipeline_review("A new engineer visit is booked for Tuesday 8am-1pm.", customer)
+        return next(f.fix for f in review.findings if f.rule == "empathy.no-acknowledgement")
+
+    worried = fix("I'm so worried, my mum is 90 and the heating has stopped again. Help!")
+    angry = fix("This is a joke. Third missed visit, I'm absolutely furious!!")
+    unclear = fix("The engineer never came and the heating has stopped again!!")
+    assert "worr" in worried and "annoyed" in angry
+    assert len({worried, angry, unclear}) == 3  # the general example when no state is clear

@@ -520,7 +520,8 @@ def test_every_point_that_can_stand_alone_carries_an_example_sentence() -> None:
     # with no suggestion, the coaching points are the help: each fix shows what to write
     for rule in RULEBOOK.rules:
         if rule.level == "nudge":
-            assert "“" in rule.fix, rule.id
+            for fix in [rule.fix, *(text for _, text in rule.fix_when)]:
+                assert "“" in fix, rule.id
 
 
 def test_unsure_findings_may_edit_but_add_no_sentence() -> None:

@@ -57,6 +57,8 @@ def test_a_minimal_rule_loads(rules_dir: Path) -> None:
         (('fix = "Give a time."', 'fix = "x"\nrewrite = "replace"'), "replacement"),
         (('flag = ["It\'ll be soon."]', "flag = [42]"), "flag"),
         (('fix = "Give a time."', 'fix = "x"\nrewrite_moves = ["dance"]'), "rewrite_moves"),
+        (('pass = ["By 4pm."]', 'pass = []\n[fix_when]\nno_such_signal = "x"'), "fix_when"),
+        (('pass = ["By 4pm."]', "pass = []\n[fix_when]\ncustomer_upset = 3"), "fix_when"),
     ],
 )
 def test_a_broken_rule_names_file_and_field(
