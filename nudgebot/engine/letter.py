@@ -65,7 +65,8 @@ _SIGNED = (
 )
 _INLINE_SIGNATURE = re.compile(  # "Thanks, ^KF", "-AC", "*TAY", "/NY", "1/2 ^AP", "Thanks-Emir"
     r"(?:(?<=[\s.!?])|^)(?:(?:\(?\d/\d\)?\s*(?:" + _SIGNED + r")?)|"
-    r"(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s*)?" + _SIGNED + r")\.?\s*$"
+    r"(?:(?i:thanks|thank you|cheers|regards)[,.!]?\s*)?" + _SIGNED + r"|"
+    r"(?i:thanks|thank you|cheers|regards)[,.!]\s?[A-Z]{2,3})\.?\s*$"  # "Thank you.AP"
 )
 _MAX_SIGNATURE_LINES = 3
 _MAX_SIGNATURE_WORDS = 6

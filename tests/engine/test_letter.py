@@ -72,3 +72,8 @@ def test_a_name_after_the_greetings_comma_belongs_to_the_greeting() -> None:
     polite = split("@5521 Hi, Mr. Okafor. Could you send the booking number, please?")
     assert polite.greeting == "@5521 Hi, Mr. Okafor."
     assert split("Hi, Thanks for the photos. The crack is covered.").body.startswith("Thanks")
+
+
+def test_a_closing_glued_to_initials_is_a_signature() -> None:
+    shape = split("@63 Our engineers are working on it. Kindly bear with us. Thank you.AP")
+    assert shape.sign_off == "Thank you.AP" and shape.inline_sign_off

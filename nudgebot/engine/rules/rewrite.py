@@ -63,9 +63,12 @@ _ROUNDS = 4
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
 _THANKS_FIRST = re.compile(
-    r"(?:thank you|thanks|many thanks)(?: (?:so|very) much)? for [^.!?\n]{1,60}[.!]\s*", re.I
+    r"(?:(?:thank you|thanks|many thanks)(?: (?:so|very) much)? for [^.!?\n]{1,60}"
+    r"|(?:alright|all right|ok|okay|got it|right|sure|understood|noted)(?: then)?)[.!]\s+",
+    re.I,
 )
-"""A body that opens by thanking the customer: what the rewrite adds goes after it."""
+"""A body that opens by thanking the customer, or with a word that takes their message in
+("Alright.", "Got it."): what the rewrite adds goes after it."""
 _OPEN_END = re.compile(r"(?:https?://\S+|www\.\S+|\d/\d)$")
 """A reply ending with a link or a "1/2" counter: no full stop is added after it."""
 _INTENSIFIER = re.compile(r"\b(?:very|really|quite|pretty|fairly|so) $", re.I)
@@ -84,6 +87,8 @@ _FUNCTION_WORDS = frozenset(
     "a an and as but so or then that that's this it it's is are was be just really which who "
     "the our we i i'm you your to of in on for with".split()
 )
+_CONNECTIVES = frozenset("but however though although yet so and just actually really".split())
+"""Words whose removal alone changes how a reply reads a little, not what it says."""
 _SHOUTED = re.compile(r"\b[A-Z]{3,}\b[^.!?\n]*\b[A-Z]{3,}\b")
 """Shouting (two words in capitals): lowering it is a real change, not a cosmetic one."""
 _SHORT_REPLIES = frozenset(("thanks", "thank you", "sorry", "done", "ok", "okay", "yes", "no"))
@@ -345,8 +350,8 @@ def _worth_showing(
     written: Sequence[str] = (),
 ) -> str | None:
     """Return ``text`` when it is a better reply than ``draft``, else None."""
-    if _words_of(text) == _words_of(draft) and not _SHOUTED.search(draft):
-        return None  # only case, spaces or punctuation changed: no better than the draft
+    if _content_of(text) == _content_of(draft) and not _SHOUTED.search(draft):
+        return None  # only case, punctuation or a "but" changed: no better than the draft
     if len(_PLACEHOLDER.findall(text)) > MAX_PLACEHOLDERS:
         return None
     if stubborn and not additions_only:  # the flagged words stayed: coaching points say more
@@ -366,6 +371,11 @@ def _worth_showing(
 def _words_of(text: str) -> list[str]:
     """Return the words of ``text`` lower-cased (casing and punctuation set aside)."""
     return [word.lower() for word in _WORDS.findall(text)]
+
+
+def _content_of(text: str) -> list[str]:
+    """Return the words of ``text`` that carry meaning: "..., but I can only" is "I can only"."""
+    return [word for word in _words_of(text) if word not in _CONNECTIVES]
 
 
 def _stranded_name(draft: str, text: str) -> bool:

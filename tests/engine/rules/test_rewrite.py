@@ -222,12 +222,12 @@ def test_never_more_than_two_placeholders() -> None:
 
 
 def test_more_placeholders_than_allowed_mean_no_rewrite(monkeypatch: pytest.MonkeyPatch) -> None:
-    draft = "We can't change the delivery date, it's locked."
-    customer = "You delivered the wrong sofa again!! I'm furious, this is the second time."
+    draft = "Your refund will come through soon."
+    customer = "Where is my refund? It's been three weeks and I'm fed up."
     context = Context(RULEBOOK, draft, customer)
     hits = check(context)
-    assert {"learn.no-prevention", "ownership.no-next-step"} <= {h.rule.id for h in hits}
-    one = rewrite(context, hits)  # a prevention line (a refusal gets no follow-up promise)
+    assert "ownership.vague-timeline" in {h.rule.id for h in hits}
+    one = rewrite(context, hits)  # "soon" becomes the time only the agent can fill in
     assert one is not None and len(PLACEHOLDER.findall(one)) == 1
     monkeypatch.setattr(rewrite_module, "MAX_PLACEHOLDERS", 0)
     assert rewrite(context, hits) is None
@@ -265,7 +265,7 @@ def test_unsure_findings_do_not_drive_the_rewrite() -> None:
 
 def test_additions_only_keeps_every_word_of_the_draft() -> None:
     draft = "Refund for 55120 is in progress. These take a while."
-    context = Context(RULEBOOK, draft, "Any update on my refund? It's been 10 days.")
+    context = Context(RULEBOOK, draft, "Any update on my refund? It's been 10 days, I'm fed up.")
     out = rewrite(context, check(context), additions_only=True)
     assert out is not None and draft in out
 
@@ -295,7 +295,7 @@ def test_a_sentence_that_is_cut_is_not_reworded_first() -> None:
 
 
 def test_only_confident_findings_ask_for_placeholders() -> None:
-    draft = "Refund for 55120 is in progress. These take a while."
+    draft = "Refund for 55120 is in progress, I'm checking on it."
     context = Context(RULEBOOK, draft, "Any update on my refund? It's been 10 days!!")
     hits = check(context)
     out = rewrite(context, hits, confident=set())

@@ -211,3 +211,56 @@ def test_a_cut_at_the_start_keeps_a_sentence_whose_pronoun_has_its_noun() -> Non
     )
     assert out is not None and "already explained" not in out.lower()
     assert "the extra charge is a card hold and it will drop off" in out.lower()
+
+
+# --- round 4: no invented promise, nothing stock mid-conversation, nothing merely cosmetic -----
+
+
+def test_the_rewrite_never_invents_a_follow_up_the_agent_did_not_offer() -> None:
+    for draft, customer in [
+        (
+            "Let's work on this. The setting is under Display > Cast: https://help.example/cast",
+            "Casting has stopped working and it's really frustrating.",
+        ),
+        (
+            "Our apologies! Please DM us your email address so we can look into this.",
+            "I was charged twice for the same order, this is the third time!",
+        ),
+    ]:
+        out = suggestion(draft, customer) or ""
+        assert "I'll look into this" not in out and "[by when]" not in out
+
+
+def test_no_prevention_promise_is_written_for_the_agent() -> None:
+    out = suggestion(
+        "Sorry about the 07:42. This week's cancellations were down to staff shortages.",
+        "The 07:42 is cancelled AGAIN, third time this week. I'll lose my job at this rate.",
+    )
+    assert "[the team responsible]" not in (out or "")
+    assert "happen again" not in (out or "")
+
+
+def test_no_stock_welcome_in_the_middle_of_a_conversation() -> None:
+    thread = (
+        Turn("customer", "My phone keeps buzzing with notifications after the update."),
+        Turn("agent", "Try turning off Live Alerts in Settings > Alerts."),
+        Turn("customer", "Will this stop those stupid notifications?"),
+    )
+    out = ENGINE.review_rules(Draft(text="Yes, that is correct.", thread=thread)).suggestion
+    assert "getting in touch" not in (out or "")
+
+
+def test_added_sympathy_goes_after_a_word_that_takes_the_message_in() -> None:
+    out = suggestion(
+        "Alright. Could you send a screenshot of the error?",
+        "It still doesn't work, I'm so fed up with this.",
+    )
+    assert out is None or out.startswith("Alright.")
+
+
+def test_dropping_only_a_but_is_no_rewrite() -> None:
+    out = suggestion(
+        "I understand your frustration, but I can only help with online banking in this chat.",
+        "I've been on hold for 2 hours and got cut off twice. Why was my card declined?",
+    )
+    assert out is None or "I can only help with online banking in this chat" not in out

@@ -77,7 +77,7 @@ def test_a_broken_rule_names_file_and_field(
     ("change", "field"),
     [
         (
-            ('needs = "!draft_polite, !draft_continues"', 'needs = "no_such_signal"'),
+            ('needs = "!draft_polite, !draft_continues, !earlier_agent_turn"', 'needs = "x"'),
             "add.warm_open",
         ),
         (
