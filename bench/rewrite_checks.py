@@ -28,8 +28,9 @@ counts, without any judgement of taste:
   ("]-ish"), a sentence ending on a dangling word ("and I'm."), a lower-case month or weekday.
 
 It reads only the files named on the command line. The held-aside sets (``holdout*``,
-``written-blind/``) are refused unless ``--held-aside`` is given; then only the counts are
-printed, never a case's text (``--show`` is refused), so nothing is tuned on them.
+``written-blind/``, ``*.heldaside.jsonl``) are refused unless ``--held-aside`` is given; then
+only the counts are printed, never a case's text (``--show`` is refused), so nothing is tuned
+on them.
 """
 
 from __future__ import annotations
@@ -253,7 +254,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.held_aside and args.show:
         parser.error("--show prints cases' texts: not with --held-aside")
     for path in args.files:
-        held = "written-blind" in path.parts or "holdout" in path.name
+        held = (
+            "written-blind" in path.parts
+            or "holdout" in path.name
+            or path.name.endswith(".heldaside.jsonl")
+        )
         if held and not args.held_aside:
             parser.error(f"{path} is held aside for blind measurement (counts: --held-aside)")
     engine = ReviewEngine()
