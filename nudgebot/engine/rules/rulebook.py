@@ -28,6 +28,7 @@ ACTIONS: tuple[Action, ...] = ("keep", "drop", "replace", "lower")
 _COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "moves", "flag", "pass"}
 _COMMON.add("rewrite_moves")  # the moves in which the rewrite edits the flagged words
 _COMMON.add("cut")  # how much a drop may take: the flagged words' clause, or only them
+_COMMON.add("needs_agent")  # only the agent can answer the point: no rewrite while it stands
 _COMMON.add("fix_when")  # a fix worded for a situation: signal = fix, the first that holds
 Source = Literal["customer", "draft", "thread", "agent_before"]
 SOURCES: tuple[Source, ...] = ("customer", "draft", "thread", "agent_before")
@@ -113,6 +114,9 @@ class Rule:
     :data:`~nudgebot.engine.rules.rewrite.CUT_SLACK` words around them; when more would go,
     the words stay and the review gives coaching points instead."""
     add: str | None = None
+    needs_agent: bool = False
+    """Only the agent can answer this point (an alternative, who takes the problem on): while a
+    confident finding of it stands, the rules write no rewrite, only coaching points."""
     fix_when: tuple[tuple[str, str], ...] = ()
     """Fixes worded for a situation, ``(signal, fix)`` in the file's order: the first whose
     signal holds is shown instead of ``fix`` (an example sentence that fits the conversation)."""
@@ -458,6 +462,7 @@ def _load_rule(
         rewrite_moves=tuple(rewrite_moves),
         cut=cast(Literal["clause", "flagged"], choice("cut", ("clause", "flagged"), "clause")),
         add=add,
+        needs_agent=bool(data.get("needs_agent", False)),
         fix_when=tuple(fix_when.items()),
         flag_examples=_examples(path, data, "flag"),
         pass_examples=_examples(path, data, "pass"),

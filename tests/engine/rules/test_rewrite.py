@@ -186,7 +186,7 @@ def test_shouting_is_lowered_with_dates_in_their_own_case() -> None:
 
 
 def test_shouted_ids_stay_as_written() -> None:
-    out = suggest("YOUR ORDER QX7P2L CANNOT BE CHANGED NOW!!!", "Can I change my order?")
+    out = suggest("YOUR ORDER QX7P2L HAS SHIPPED AND ARRIVES FRIDAY!!!", "Where is my order?")
     assert out is not None
     assert "QX7P2L" in out and "YOUR ORDER" not in out and "!!!" not in out
 

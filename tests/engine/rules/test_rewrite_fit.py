@@ -264,3 +264,20 @@ def test_dropping_only_a_but_is_no_rewrite() -> None:
         "I've been on hold for 2 hours and got cut off twice. Why was my card declined?",
     )
     assert out is None or "I can only help with online banking in this chat" not in out
+
+
+def test_a_bare_no_gets_coaching_points_not_a_trimmed_no() -> None:
+    out = suggestion(
+        "Check-in is from 3pm as per our policy.",
+        "We land at 9 after a night flight with two small kids. Any chance of early check-in?",
+    )
+    assert out is None  # only the agent knows what they can offer instead
+
+
+def test_telling_a_customer_not_to_shout_is_cut() -> None:
+    out = suggestion(
+        "Please don't shout at me. Your refund will be processed in due course.",
+        "THIS IS THE THIRD TIME I'M ASKING WHERE MY REFUND IS.",
+    )
+    assert out is not None and "shout" not in out.lower()
+    assert "[by when]" in out and "more" not in out
