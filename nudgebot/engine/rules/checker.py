@@ -57,10 +57,23 @@ class Context:
         self._others: dict[str, _Text] = {}
         self._signals: dict[str, bool] = {}
         self._move: Move | None = None
+        self._hits: dict[bool, list[Hit]] = {}
+        self._versions: dict[str, Context] = {draft: self}
 
     def derive(self, draft: str) -> Context:
-        """Return a context for a new version of the draft, reusing all customer-side work."""
+        """Return a context for a new version of the draft, reusing all customer-side work.
+
+        The rewrite often comes back to a text it has already read (a round that adds nothing,
+        the second try with additions only), so every version derived from one review's
+        context is kept and handed back with all its work done: its literals, its signals and
+        its hits. A context depends only on its text and the conversation, so that is safe.
+        """
+        known = self._versions.get(draft)
+        if known is not None:
+            return known
         other = Context(self.rulebook, draft, None)
+        other._versions = self._versions
+        self._versions[draft] = other
         other.customer = self.customer
         other.thread = self.thread
         other._customer_folded = self._customer_folded
@@ -222,16 +235,26 @@ def check(context: Context, *, hints: bool = True) -> list[Hit]:
     """Return the hits of every rule on the prepared draft, in rule order.
 
     ``hints=False`` skips hint-level rules that only cost points (the rewrite's re-check needs
-    only what it would mend).
+    only what it would mend). The hits are kept on the context: the rewrite asks again for
+    texts it has checked before (see :meth:`Context.derive`).
     """
-    hits = []
-    for rule in context.rulebook.rules:
-        if not hints and rule.level == "hint" and rule.kind != "substitution":
-            continue
-        found = first_match(rule, context)
-        if found is not None:
-            hits.append(Hit(rule, found, to_finding(rule, context, found)))
-    return hits
+    known = context._hits.get(hints)
+    if known is None and not hints and True in context._hits:
+        known = [hit for hit in context._hits[True] if _mends(hit.rule)]
+    if known is None:
+        known = [
+            Hit(rule, found, to_finding(rule, context, found))
+            for rule in context.rulebook.rules
+            if hints or _mends(rule)
+            if (found := first_match(rule, context)) is not None
+        ]
+    context._hits[hints] = known
+    return list(known)
+
+
+def _mends(rule: Rule) -> bool:
+    """Whether the rewrite acts on the rule: every rule but the hints that only cost points."""
+    return rule.level != "hint" or rule.kind == "substitution"
 
 
 def first_match(rule: Rule, context: Context) -> Match | None:
