@@ -184,7 +184,7 @@ class Context:
             present, positions = other.present, other.positions
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
-        if signal.pattern is not None and signal.pattern.search(text, present, 0, None, positions):
+        if signal.pattern is not None and signal.pattern.matches(text, present, 0, None, positions):
             return True
         return any(self.signal(other) for other in signal.any_of)
 
@@ -302,8 +302,7 @@ def _matches(rule: Rule, context: Context) -> Iterator[Match]:
 
 def _found(pattern: PatternSet, context: Context, scope: Scope, m: Found) -> bool:
     start, end = context.scope(scope, m.start(), m.end())
-    found = pattern.search(context.folded, context.present, start, end, context.positions)
-    return found is not None
+    return pattern.matches(context.folded, context.present, start, end, context.positions)
 
 
 def _occurrence(rule: Rule, context: Context) -> Match | None:
@@ -325,13 +324,14 @@ def _occurrence(rule: Rule, context: Context) -> Match | None:
 def _conditional(rule: Rule, context: Context) -> Match | None:
     assert rule.requires is not None
     if rule.pattern is None:  # the draft as a whole must meet the requirement
-        if rule.requires.search(context.folded, context.present, 0, None, context.positions):
+        if rule.requires.matches(context.folded, context.present, 0, None, context.positions):
             return None
         return Match(0, 0, 0, {})
     for found in _matches(rule, context):
         start, end = context.scope(rule.requires_scope, found.start, found.end)
-        need = rule.requires.search(context.folded, context.present, start, end, context.positions)
-        if need is None:
+        if not rule.requires.matches(
+            context.folded, context.present, start, end, context.positions
+        ):
             return found
     return None
 
