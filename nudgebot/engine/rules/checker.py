@@ -6,6 +6,7 @@ so one habit costs its points once and the review stays short enough to read.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
@@ -58,16 +59,20 @@ class Context:
         self._signals: dict[str, bool] = {}
         self._move: Move | None = None
         self._hits: dict[bool, list[Hit]] = {}
-        self._versions: dict[str, Context] = {draft: self}
+        self._versions: weakref.WeakValueDictionary[str, Context] | None = None
 
     def derive(self, draft: str) -> Context:
         """Return a context for a new version of the draft, reusing all customer-side work.
 
-        The rewrite often comes back to a text it has already read (a round that adds nothing,
-        the second try with additions only), so every version derived from one review's
-        context is kept and handed back with all its work done: its literals, its signals and
-        its hits. A context depends only on its text and the conversation, so that is safe.
+        The rewrite often comes back to a text it has already read (a round that adds
+        nothing, the draft itself), so the versions of one review's draft that are still in
+        use are handed back with all their work done: literals, signals and hits. A context
+        depends only on its text and the conversation, so that is safe. They are known by weak
+        reference: a strong one would make every context part of a reference cycle, left for
+        the garbage collector.
         """
+        if self._versions is None:
+            self._versions = weakref.WeakValueDictionary({self.text: self})
         known = self._versions.get(draft)
         if known is not None:
             return known
