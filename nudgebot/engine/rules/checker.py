@@ -107,10 +107,10 @@ class Context:
             turns = [t.text for t in self.thread if t.role == role]
             if source == "thread" and not turns and self.customer:
                 turns = [self.customer]
-            raw = "\n".join(turns)
-            folded = fold(raw)
+            masked = mask("\n".join(turns))
+            folded = lower(masked)
             positions = self.rulebook.index.positions(folded)
-            found = _Text(mask(raw), folded, frozenset(positions), positions)
+            found = _Text(masked, folded, frozenset(positions), positions)
             self._others[source] = found
         return found
 
