@@ -162,14 +162,18 @@ class Context:
         return self._customer_folded
 
     def signal(self, name: str) -> bool:
-        """Return whether a signal holds; ``!name`` negates it."""
+        """Return whether a signal holds; ``!name`` negates it.
+
+        Most calls ask again for a signal already known, so that is looked up first.
+        """
+        cached = self._signals.get(name)
+        if cached is not None:
+            return cached
         if name.startswith("!"):
             return not self.signal(name[1:])
-        cached = self._signals.get(name)
-        if cached is None:
-            self._signals[name] = False  # guards against cycles between signals
-            cached = self._evaluate(self.rulebook.signals[name])
-            self._signals[name] = cached
+        self._signals[name] = False  # guards against cycles between signals
+        cached = self._evaluate(self.rulebook.signals[name])
+        self._signals[name] = cached
         return cached
 
     def _evaluate(self, signal: Signal) -> bool:
