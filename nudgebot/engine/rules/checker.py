@@ -59,6 +59,7 @@ class Context:
         self._signals: dict[str, bool] = {}
         self._move: Move | None = None
         self._hits: dict[bool, list[Hit]] = {}
+        self._pattern_matches: dict[str, list[tuple[int, Found]]] = {}
         self._versions: weakref.WeakValueDictionary[str, Context] | None = None
 
     def derive(self, draft: str) -> Context:
@@ -290,12 +291,23 @@ def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
         yield from _matches(rule, context)
 
 
+def _pattern_matches(rule: Rule, context: Context) -> list[tuple[int, Found]]:
+    """Return every match of the rule's patterns in the draft (before its ``unless``).
+
+    Kept on the context: the check wants the first, the rewrite then asks for them all.
+    """
+    found = context._pattern_matches.get(rule.id)
+    if found is None:
+        assert rule.pattern is not None
+        text = context.masked if rule.case_sensitive else context.folded
+        found = rule.pattern.finditer(text, context.present, context.positions)
+        context._pattern_matches[rule.id] = found
+    return found
+
+
 def _matches(rule: Rule, context: Context) -> Iterator[Match]:
-    assert rule.pattern is not None
-    text = context.masked if rule.case_sensitive else context.folded
-    present = context.present
     draft_wide: bool | None = None  # an unless over the whole draft is the same for every match
-    for index, m in rule.pattern.finditer(text, present, context.positions):
+    for index, m in _pattern_matches(rule, context):
         if rule.unless is not None:
             if rule.unless_scope != "draft":
                 if _found(rule.unless, context, rule.unless_scope, m):
