@@ -156,12 +156,12 @@ class PolitenessModel:
             tokens = _TOKEN.findall(part)
             for i, token in enumerate(tokens):
                 for phrase in candidates(token):
-                    strategy = phrase.strategy
-                    if strategy in found or not _placed(wheres[strategy], number, i):
+                    at = phrase.strategy
+                    if at in found or not _placed(wheres[at], number, i):
                         continue
                     if phrase.rest and not _continues(tokens, i + 1, phrase):
                         continue
-                    found.add(strategy)
+                    found.add(at)
         for index, strategy in enumerate(self.strategies):
             pattern = strategy.pattern
             if pattern and index not in found and _pattern_used(pattern, strategy.where, parts):
