@@ -49,11 +49,14 @@ class CalibrationError(ValueError):
     """A calibration file that cannot be used, naming the file and what is wrong."""
 
 
-def features(finding: Finding, context: Context, others: int) -> list[str]:
+def features(
+    finding: Finding, context: Context, others: int, held: list[str] | None = None
+) -> list[str]:
     """Return the names of the features that hold for ``finding`` in this conversation.
 
     ``others`` is how many other nudge-level findings the review has (several problems at
-    once are more often real). The names are what the weights file is keyed by.
+    once are more often real). The names are what the weights file is keyed by. ``held`` is
+    :func:`situations_held` when the caller rates several findings of one reply.
     """
     move = context.move
     names = [
@@ -63,14 +66,19 @@ def features(finding: Finding, context: Context, others: int) -> list[str]:
         f"move={move}",
         f"dimension*move={finding.dimension}*{move}",
     ]
-    signals = context.rulebook.signals
-    held = [s for s in SITUATIONS if s in signals and context.signal(s)]
+    held = situations_held(context) if held is None else held
     names += [f"situation={s}" for s in held]
     names += [f"dimension*situation={finding.dimension}*{s}" for s in held]
     agents = sum(1 for turn in context.thread if turn.role == "agent")
     names.append(f"agent_turns={min(agents, 2)}")
     names.append(f"others={min(others, 3)}")
     return names
+
+
+def situations_held(context: Context) -> list[str]:
+    """Return the :data:`SITUATIONS` that hold in this conversation, in their order."""
+    signals = context.rulebook.signals
+    return [s for s in SITUATIONS if s in signals and context.signal(s)]
 
 
 @dataclass(frozen=True)
@@ -119,10 +127,11 @@ class Calibration:
     def rate(self, findings: tuple[Finding, ...], context: Context) -> tuple[Finding, ...]:
         """Return the findings with their confidence set (hint-level findings too)."""
         nudges = sum(1 for f in findings if f.level == "nudge")
+        held = situations_held(context) if findings else []  # the same for every finding
         rated = []
         for finding in findings:
             others = nudges - (1 if finding.level == "nudge" else 0)
-            value = self.confidence(features(finding, context, others))
+            value = self.confidence(features(finding, context, others, held))
             rated.append(replace(finding, confidence=round(value, 3)))
         return tuple(rated)
 

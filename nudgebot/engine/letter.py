@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Frame", "Shape", "frame", "split"]
 
@@ -152,8 +153,13 @@ class Shape:
     """True when the reply is laid out in paragraphs (a letter, not a chat message)."""
 
 
+@lru_cache(maxsize=64)
 def split(text: str) -> Shape:
-    """Split a reply into greeting, body and sign-off, each as written."""
+    """Split a reply into greeting, body and sign-off, each as written.
+
+    The rewrite asks for the shape of the same few texts several times per review (the
+    draft, each round's text, the result), so the latest are remembered; a Shape is frozen.
+    """
     text = text.strip()
     lines = text.split("\n")
     greeting, own_line = "", False

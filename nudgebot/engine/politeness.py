@@ -142,22 +142,26 @@ class PolitenessModel:
     def _index(self) -> _PhraseIndex:
         return _PhraseIndex(self.strategies)
 
+    @cached_property
+    def _wheres(self) -> tuple[Where, ...]:
+        """Each strategy's ``where``, by position (looked up for every phrase found)."""
+        return tuple(strategy.where for strategy in self.strategies)
+
     def used(self, text: str) -> set[int]:
         """Return the positions (in :attr:`strategies`) of the strategies ``text`` uses."""
         parts = sentences(text)
         found: set[int] = set()
-        phrases = self._index
+        candidates, wheres = self._index.candidates, self._wheres
         for number, part in enumerate(parts):
             tokens = _TOKEN.findall(part)
             for i, token in enumerate(tokens):
-                for phrase in phrases.candidates(token):
-                    if phrase.strategy in found:
-                        continue
-                    if not _placed(self.strategies[phrase.strategy].where, number, i):
+                for phrase in candidates(token):
+                    at = phrase.strategy
+                    if at in found or not _placed(wheres[at], number, i):
                         continue
                     if phrase.rest and not _continues(tokens, i + 1, phrase):
                         continue
-                    found.add(phrase.strategy)
+                    found.add(at)
         for index, strategy in enumerate(self.strategies):
             pattern = strategy.pattern
             if pattern and index not in found and _pattern_used(pattern, strategy.where, parts):

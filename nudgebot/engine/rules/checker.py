@@ -6,6 +6,7 @@ so one habit costs its points once and the review stays short enough to read.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
@@ -57,10 +58,28 @@ class Context:
         self._others: dict[str, _Text] = {}
         self._signals: dict[str, bool] = {}
         self._move: Move | None = None
+        self._hits: dict[bool, list[Hit]] = {}
+        self._pattern_matches: dict[str, list[tuple[int, Found]]] = {}
+        self._versions: weakref.WeakValueDictionary[str, Context] | None = None
 
     def derive(self, draft: str) -> Context:
-        """Return a context for a new version of the draft, reusing all customer-side work."""
+        """Return a context for a new version of the draft, reusing all customer-side work.
+
+        The rewrite often comes back to a text it has already read (a round that adds
+        nothing, the draft itself), so the versions of one review's draft that are still in
+        use are handed back with all their work done: literals, signals and hits. A context
+        depends only on its text and the conversation, so that is safe. They are known by weak
+        reference: a strong one would make every context part of a reference cycle, left for
+        the garbage collector.
+        """
+        if self._versions is None:
+            self._versions = weakref.WeakValueDictionary({self.text: self})
+        known = self._versions.get(draft)
+        if known is not None:
+            return known
         other = Context(self.rulebook, draft, None)
+        other._versions = self._versions
+        self._versions[draft] = other
         other.customer = self.customer
         other.thread = self.thread
         other._customer_folded = self._customer_folded
@@ -89,10 +108,10 @@ class Context:
             turns = [t.text for t in self.thread if t.role == role]
             if source == "thread" and not turns and self.customer:
                 turns = [self.customer]
-            raw = "\n".join(turns)
-            folded = fold(raw)
+            masked = mask("\n".join(turns))
+            folded = lower(masked)
             positions = self.rulebook.index.positions(folded)
-            found = _Text(mask(raw), folded, frozenset(positions), positions)
+            found = _Text(masked, folded, frozenset(positions), positions)
             self._others[source] = found
         return found
 
@@ -144,14 +163,18 @@ class Context:
         return self._customer_folded
 
     def signal(self, name: str) -> bool:
-        """Return whether a signal holds; ``!name`` negates it."""
+        """Return whether a signal holds; ``!name`` negates it.
+
+        Most calls ask again for a signal already known, so that is looked up first.
+        """
+        cached = self._signals.get(name)
+        if cached is not None:
+            return cached
         if name.startswith("!"):
             return not self.signal(name[1:])
-        cached = self._signals.get(name)
-        if cached is None:
-            self._signals[name] = False  # guards against cycles between signals
-            cached = self._evaluate(self.rulebook.signals[name])
-            self._signals[name] = cached
+        self._signals[name] = False  # guards against cycles between signals
+        cached = self._evaluate(self.rulebook.signals[name])
+        self._signals[name] = cached
         return cached
 
     def _evaluate(self, signal: Signal) -> bool:
@@ -171,7 +194,7 @@ class Context:
             present, positions = other.present, other.positions
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
-        if signal.pattern is not None and signal.pattern.search(text, present, 0, None, positions):
+        if signal.pattern is not None and signal.pattern.matches(text, present, 0, None, positions):
             return True
         return any(self.signal(other) for other in signal.any_of)
 
@@ -222,16 +245,26 @@ def check(context: Context, *, hints: bool = True) -> list[Hit]:
     """Return the hits of every rule on the prepared draft, in rule order.
 
     ``hints=False`` skips hint-level rules that only cost points (the rewrite's re-check needs
-    only what it would mend).
+    only what it would mend). The hits are kept on the context: the rewrite asks again for
+    texts it has checked before (see :meth:`Context.derive`).
     """
-    hits = []
-    for rule in context.rulebook.rules:
-        if not hints and rule.level == "hint" and rule.kind != "substitution":
-            continue
-        found = first_match(rule, context)
-        if found is not None:
-            hits.append(Hit(rule, found, to_finding(rule, context, found)))
-    return hits
+    known = context._hits.get(hints)
+    if known is None and not hints and True in context._hits:
+        known = [hit for hit in context._hits[True] if _mends(hit.rule)]
+    if known is None:
+        known = [
+            Hit(rule, found, to_finding(rule, context, found))
+            for rule in context.rulebook.rules
+            if hints or _mends(rule)
+            if (found := first_match(rule, context)) is not None
+        ]
+    context._hits[hints] = known
+    return list(known)
+
+
+def _mends(rule: Rule) -> bool:
+    """Whether the rewrite acts on the rule: every rule but the hints that only cost points."""
+    return rule.level != "hint" or rule.kind == "substitution"
 
 
 def first_match(rule: Rule, context: Context) -> Match | None:
@@ -258,12 +291,23 @@ def all_matches(rule: Rule, context: Context) -> Iterator[Match]:
         yield from _matches(rule, context)
 
 
+def _pattern_matches(rule: Rule, context: Context) -> list[tuple[int, Found]]:
+    """Return every match of the rule's patterns in the draft (before its ``unless``).
+
+    Kept on the context: the check wants the first, the rewrite then asks for them all.
+    """
+    found = context._pattern_matches.get(rule.id)
+    if found is None:
+        assert rule.pattern is not None
+        text = context.masked if rule.case_sensitive else context.folded
+        found = rule.pattern.finditer(text, context.present, context.positions)
+        context._pattern_matches[rule.id] = found
+    return found
+
+
 def _matches(rule: Rule, context: Context) -> Iterator[Match]:
-    assert rule.pattern is not None
-    text = context.masked if rule.case_sensitive else context.folded
-    present = context.present
     draft_wide: bool | None = None  # an unless over the whole draft is the same for every match
-    for index, m in rule.pattern.finditer(text, present, context.positions):
+    for index, m in _pattern_matches(rule, context):
         if rule.unless is not None:
             if rule.unless_scope != "draft":
                 if _found(rule.unless, context, rule.unless_scope, m):
@@ -279,8 +323,7 @@ def _matches(rule: Rule, context: Context) -> Iterator[Match]:
 
 def _found(pattern: PatternSet, context: Context, scope: Scope, m: Found) -> bool:
     start, end = context.scope(scope, m.start(), m.end())
-    found = pattern.search(context.folded, context.present, start, end, context.positions)
-    return found is not None
+    return pattern.matches(context.folded, context.present, start, end, context.positions)
 
 
 def _occurrence(rule: Rule, context: Context) -> Match | None:
@@ -302,13 +345,14 @@ def _occurrence(rule: Rule, context: Context) -> Match | None:
 def _conditional(rule: Rule, context: Context) -> Match | None:
     assert rule.requires is not None
     if rule.pattern is None:  # the draft as a whole must meet the requirement
-        if rule.requires.search(context.folded, context.present, 0, None, context.positions):
+        if rule.requires.matches(context.folded, context.present, 0, None, context.positions):
             return None
         return Match(0, 0, 0, {})
     for found in _matches(rule, context):
         start, end = context.scope(rule.requires_scope, found.start, found.end)
-        need = rule.requires.search(context.folded, context.present, start, end, context.positions)
-        if need is None:
+        if not rule.requires.matches(
+            context.folded, context.present, start, end, context.positions
+        ):
             return found
     return None
 

@@ -132,6 +132,24 @@ class Alternative:
             yield m
             pos = m.end() if m.end() > at else at + 1
 
+    def occurs(self, text: str, start: int, end: int, positions: Positions | None = None) -> bool:
+        """Return whether the pattern matches in ``text[start:end]`` (as :meth:`scan` would)."""
+        if self.exact is None or positions is None:
+            return next(self.scan(text, start, end, positions), None) is not None
+        for literal in self.exact:
+            for at in positions.get(literal, ()):
+                if self._fits(text, start, end, at, at + len(literal)):
+                    return True
+        return False
+
+    def _fits(self, text: str, start: int, end: int, at: int, stop: int) -> bool:
+        """Whether an exact text found at ``at:stop`` is a match inside ``start:end``."""
+        if at < start or stop > end:
+            return False
+        if self.bounded and at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_'"):
+            return False
+        return not (self.end_bounded and stop < end and (text[stop].isalnum() or text[stop] == "_"))
+
     def _from_index(self, text: str, start: int, end: int, positions: Positions) -> Iterator[Found]:
         """Yield the regex's matches, worked out from where its exact texts occur."""
         assert self.exact is not None
@@ -139,13 +157,8 @@ class Alternative:
         for literal in self.exact:
             for at in positions.get(literal, ()):
                 stop = at + len(literal)
-                if at < start or stop > end:
-                    continue
-                if self.bounded and at > 0 and (text[at - 1].isalnum() or text[at - 1] in "_'"):
-                    continue
-                if self.end_bounded and stop < end and (text[stop].isalnum() or text[stop] == "_"):
-                    continue
-                spans.append((at, -stop))
+                if self._fits(text, start, end, at, stop):
+                    spans.append((at, -stop))
         spans.sort()
         taken = start
         for at, negative_stop in spans:  # leftmost, then longest, not overlapping (like finditer)
@@ -196,6 +209,23 @@ class PatternSet:
         ]
         found.sort(key=lambda item: (item[1].start(), item[0]))
         return found
+
+    def matches(
+        self,
+        text: str,
+        present: frozenset[str] | None,
+        start: int = 0,
+        end: int | None = None,
+        positions: Positions | None = None,
+    ) -> bool:
+        """Return whether any pattern matches within ``text[start:end]``.
+
+        What :meth:`search` finds, when only whether it finds something matters (signals,
+        ``unless`` and ``requires``): it stops at the first pattern that matches instead of
+        running every candidate to find the leftmost match.
+        """
+        end = len(text) if end is None else end
+        return any(alt.occurs(text, start, end, positions) for alt in self._candidates(present))
 
     def search(
         self,

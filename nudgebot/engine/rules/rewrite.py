@@ -244,10 +244,16 @@ def _edits(
     the rules whose flagged sentence became the agent's own step.
     """
     body_start, body_end = layout.protected[-2][1], layout.protected[-1][0]
+    seen: dict[str, list[Match]] = {}
 
     def places(hit: Hit) -> list[Match]:
-        found = list(all_matches(hit.rule, context)) or [hit.match]
-        return [m for m in found if m.start >= body_start and m.end <= body_end]
+        """Where the hit's rule fires in the body; worked out once per rule (asked thrice)."""
+        known = seen.get(hit.rule.id)
+        if known is None:
+            found = list(all_matches(hit.rule, context)) or [hit.match]
+            known = [m for m in found if m.start >= body_start and m.end <= body_end]
+            seen[hit.rule.id] = known
+        return known
 
     rewordings = [  # made inside a take-over's clause before it is rephrased
         edit
@@ -321,10 +327,10 @@ def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Co
         elif brk.start() >= match.end:
             end = brk.start()
             break
-    found = disclaimer.pattern.search(
+    found = disclaimer.pattern.matches(
         context.folded, context.present, start, end, context.positions
     )
-    return found is not None and _own_edit(match, text, layout) is None
+    return found and _own_edit(match, text, layout) is None
 
 
 def _acts(rule: Rule, context: Context) -> bool:
