@@ -192,7 +192,7 @@ def rewrite(
     main = first.rulebook.rule(must_fix) if must_fix is not None else None
     if main is not None and not _acts(main, first):
         return None  # only the agent can fix the main point (an alternative, a reason)
-    bare = any(h.rule.needs_agent and (confident is None or h.rule.id in confident) for h in hits)
+    bare = any(h.rule.needs_agent for h in hits)  # sure enough to edit around it
     if bare and (main is None or main.dimension != "respect"):
         # a bare "no" stays bare whatever else is trimmed ("Check-in is from 3pm."): coaching
         # points say more; taking out blame or shouting around it is still worth showing

@@ -281,3 +281,35 @@ def test_telling_a_customer_not_to_shout_is_cut() -> None:
     )
     assert out is not None and "shout" not in out.lower()
     assert "[by when]" in out and "more" not in out
+
+
+# --- round 6: never a check or a step the agent didn't take; no stock greeting -----------------
+
+
+def test_the_rewrite_never_claims_a_check_or_a_step_the_agent_did_not_take() -> None:
+    for draft, customer in [
+        (
+            "Our system shows a room-only rate, so the £18 charge stands.",
+            "My confirmation email says breakfast included!",
+        ),
+        (
+            "The code is working fine on our end, so you must be typing it wrong.",
+            "It just says 'code not valid'. I've tried five times!!",
+        ),
+    ]:
+        out = suggestion(draft, customer) or ""
+        assert "I've checked" not in out and "I'm checking" not in out
+        assert "looking into it" not in out
+
+
+def test_a_curt_reply_gets_no_stock_greeting() -> None:
+    out = suggestion("Needs manager approval.", "Can I get access to the Marketing mailbox?")
+    assert "getting in touch" not in (out or "")
+
+
+def test_a_bare_rule_on_a_short_chat_reply_gets_coaching_points() -> None:
+    out = suggestion(
+        "@5008 Check-in is from 3pm as per our policy. ^OB",
+        "@StayInn any chance of checking in early? we land at 8am with two tired kids",
+    )
+    assert out is None

@@ -77,12 +77,16 @@ def test_a_broken_rule_names_file_and_field(
     ("change", "field"),
     [
         (
-            ('needs = "!draft_polite, !draft_continues, !earlier_agent_turn"', 'needs = "x"'),
-            "add.warm_open",
+            (
+                'needs = "!draft_acknowledges, !earlier_acknowledged, !customer_thanks, '
+                '!draft_continues, !draft_cheery"',
+                'needs = "x"',
+            ),
+            "add.acknowledge_time",
         ),
         (
-            ("[add.warm_open]\n", '[add.warm_open]\nfallback = "nothing"\n'),
-            "add.warm_open.fallback",
+            ("[add.acknowledge_time]\n", '[add.acknowledge_time]\nfallback = "nothing"\n'),
+            "add.acknowledge_time.fallback",
         ),
         (("[add.next_step]\n", '[add.next_step]\nif_kept = "nothing"\n'), "add.next_step.if_kept"),
         (
