@@ -231,8 +231,23 @@ def rewrite(
     if must_fix in left and must_fix not in served | owned and not kept_here:
         return None  # the main point is still there, unanswered: coaching points say more
     if text != draft:
-        text = _sentence_starts(text, facts)
+        text = _end_as_drafted(_sentence_starts(text, facts), original)
     return _worth_showing(draft, original, text, stubborn, additions_only, facts, written)
+
+
+def _end_as_drafted(text: str, original: Shape) -> str:
+    """End the body with a stop when a cut took the draft's own end.
+
+    "... Share, pretty hard to miss 🙂" cut to "... Share" gets its full stop; a draft that itself
+    ended on a word ("... our ground handling 1/2") is left as the agent ended it.
+    """
+    body = split(text).body
+    if not body or not original.body or original.body[-1].isalnum():
+        return text
+    if not body[-1].isalnum() or _OPEN_END.search(body):
+        return text
+    at = text.rfind(body)
+    return text if at < 0 else text[: at + len(body)] + "." + text[at + len(body) :]
 
 
 def _edits(

@@ -313,3 +313,11 @@ def test_a_bare_rule_on_a_short_chat_reply_gets_coaching_points() -> None:
         "@StayInn any chance of checking in early? we land at 8am with two tired kids",
     )
     assert out is None
+
+
+def test_a_cut_that_takes_the_drafts_end_leaves_a_full_stop() -> None:
+    out = suggestion(
+        "It's just under Calendar > Share, right at the top - pretty hard to miss 🙂",
+        "Where is the share button?? I've looked everywhere.",
+    )
+    assert out is None or out.rstrip().endswith((".", "!", "?"))
