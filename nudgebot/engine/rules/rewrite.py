@@ -376,6 +376,8 @@ def _worth_showing(
     written: Sequence[str] = (),
 ) -> str | None:
     """Return ``text`` when it is a better reply than ``draft``, else None."""
+    if text.strip() == draft.strip():
+        return None  # nothing changed ("ATL-RIC" reads as shouting, but nothing was lowered)
     if _content_of(text) == _content_of(draft) and not _SHOUTED.search(draft):
         return None  # only case, punctuation or a "but" changed: no better than the draft
     if len(_PLACEHOLDER.findall(text)) > MAX_PLACEHOLDERS:

@@ -321,3 +321,9 @@ def test_a_cut_that_takes_the_drafts_end_leaves_a_full_stop() -> None:
         "Where is the share button?? I've looked everywhere.",
     )
     assert out is None or out.rstrip().endswith((".", "!", "?"))
+
+
+def test_an_unchanged_draft_is_never_offered_as_a_suggestion() -> None:
+    draft = "@3262 Yes, unfortunately, we only have the middle seat via ATL-RIC for Comfort +. *ARD"
+    # two words in capitals read as shouting, which lets a change of case count: none was made
+    assert _worth_showing(draft, split(draft), draft, set(), False) is None
