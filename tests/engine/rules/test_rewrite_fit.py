@@ -327,3 +327,11 @@ def test_an_unchanged_draft_is_never_offered_as_a_suggestion() -> None:
     draft = "@3262 Yes, unfortunately, we only have the middle seat via ATL-RIC for Comfort +. *ARD"
     # two words in capitals read as shouting, which lets a change of case count: none was made
     assert _worth_showing(draft, split(draft), draft, set(), False) is None
+
+
+def test_a_customer_chasing_a_promise_hears_sorry_before_the_new_time() -> None:
+    out = suggestion("Our team will get back to you soon.", "Any update? It's been 3 days.")
+    assert out is not None and out.startswith("I'm sorry you're still waiting.")
+    assert "[by when]" in out
+    first = suggestion("Our team will get back to you soon.", "Can you check my order status?")
+    assert "still waiting" not in (first or "")  # not said to someone who isn't chasing
