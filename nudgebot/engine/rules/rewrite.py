@@ -63,7 +63,7 @@ _ROUNDS = 4
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-\s+|\s+(?=(?:and|but|so|because|as|which)\s)")
 _THANKS_FIRST = re.compile(
-    r"(?:(?:thank you|thanks|many thanks)(?: (?:so|very) much)? for [^.!?\n]{1,60}"
+    r"(?:(?:thank you|thanks|many thanks)(?: (?:so|very) much)?(?: for [^.!?\n]{1,60})?"
     r"|(?:alright|all right|ok|okay|got it|right|sure|understood|noted)(?: then)?)[.!]\s+",
     re.I,
 )

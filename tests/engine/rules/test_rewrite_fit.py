@@ -335,3 +335,17 @@ def test_a_customer_chasing_a_promise_hears_sorry_before_the_new_time() -> None:
     assert "[by when]" in out
     first = suggestion("Our team will get back to you soon.", "Can you check my order status?")
     assert "still waiting" not in (first or "")  # not said to someone who isn't chasing
+
+
+def test_added_sympathy_goes_after_a_bare_thanks_and_a_bare_i_understand_goes() -> None:
+    out = suggestion(
+        "Thanks. I've logged the leak and our team will attend as soon as possible.",
+        "It's flooding into my garden now and I'm really worried.",
+    )
+    assert out is not None and out.startswith("Thanks. ")
+    bereaved = suggestion(
+        "I understand, but the contract has 8 months left, so the early exit fee applies.",
+        "It was my husband's phone. He passed away last month.",
+    )
+    assert bereaved is not None and "I understand." not in bereaved
+    assert "so sorry for your loss" in bereaved
