@@ -349,3 +349,11 @@ def test_added_sympathy_goes_after_a_bare_thanks_and_a_bare_i_understand_goes() 
     )
     assert bereaved is not None and "I understand." not in bereaved
     assert "so sorry for your loss" in bereaved
+
+
+def test_a_stock_apology_is_replaced_with_its_subject() -> None:
+    out = suggestion(
+        "We're sorry for the inconvenience. I've booked you all on the 6pm coach instead.",
+        "Our coach broke down and we've been stuck at the services for 3 hours with two kids!",
+    )
+    assert out is not None and "We're I'm" not in out and "inconvenience" not in out
