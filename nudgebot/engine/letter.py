@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Frame", "Shape", "frame", "split"]
+__all__ = ["Frame", "Shape", "frame", "mentions_only", "split"]
 
 # A greeting: the greeting word, up to three names or "there"/"all"/"team", then a comma, an
 # exclamation mark, a dash or the end of its line ("Hi Sam, our policy is...", "Dear Applicant").
@@ -100,6 +100,14 @@ def frame(text: str) -> Frame:
         if sign_off is None and shape.sign_off and text.rstrip().endswith(shape.sign_off):
             sign_off = (end - len(shape.sign_off), end)
     return Frame(greeting, sign_off)
+
+
+def mentions_only(greeting: str) -> bool:
+    """Tell whether a greeting :func:`split` found is only @-mentions ("@4411").
+
+    What follows such a greeting starts a sentence, as after no greeting at all.
+    """
+    return _LEADING_MENTIONS.fullmatch(greeting + " ") is not None
 
 
 def _greeting(text: str) -> tuple[int, int] | None:

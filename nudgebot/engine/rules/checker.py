@@ -177,6 +177,18 @@ class Context:
         self._signals[name] = cached
         return cached
 
+    def signal_in(self, name: str, start: int, end: int) -> bool:
+        """Return whether a draft signal's patterns occur within ``text[start:end]``.
+
+        For the rewrite, which asks of one clause or one cut what :meth:`signal` asks of the
+        whole draft ("does this clause only disclaim?"). An unknown or pattern-less signal: no.
+        """
+        signal = self.rulebook.signals.get(name)
+        if signal is None or signal.pattern is None:
+            return False
+        text = self.masked if signal.case_sensitive else self.folded
+        return signal.pattern.matches(text, self.present, start, end, self.positions)
+
     def _evaluate(self, signal: Signal) -> bool:
         if signal.all_of and not all(self.signal(other) for other in signal.all_of):
             return False

@@ -32,7 +32,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from nudgebot.engine.facts import fact_texts
-from nudgebot.engine.letter import Shape, split
+from nudgebot.engine.letter import Shape, mentions_only, split
 from nudgebot.engine.rules.checker import Context, Hit, Match, all_matches, check
 from nudgebot.engine.rules.rulebook import Rule, Rulebook
 from nudgebot.engine.rules.text import Sentence, sentence_at
@@ -151,8 +151,6 @@ class _Edit:
 
 _LINK_FIRST = re.compile(r"\s*<?(?:https?://|www\.)")
 """What is left of a sentence starts with a link: the link belonged to the words cut."""
-_ONLY_MENTIONS = re.compile(r"(?:(?:@[\w.-]+|<@\w+>)[,:]?\s*)+")
-"""A greeting that is only @-mentions: what follows it starts a sentence."""
 
 
 def rewrite(
@@ -313,13 +311,9 @@ def _instructs(edit: _Edit, context: Context) -> bool:
     customer with less than the draft gave them; when the rewrite cannot take the step on
     itself, the coaching points say what to do instead.
     """
-    instruction = context.rulebook.signals.get("draft_sends_customer")
-    if instruction is None or instruction.pattern is None or edit.text not in _CUT_ENDS:
+    if edit.text not in _CUT_ENDS:
         return False
-    found = instruction.pattern.search(
-        context.folded, context.present, edit.start, edit.end, context.positions
-    )
-    return found is not None
+    return context.signal_in("draft_sends_customer", edit.start, edit.end)
 
 
 def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Context) -> bool:
@@ -331,8 +325,7 @@ def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Co
     """
     if rule.rewrite != "drop" or not rule.rewrite_moves or _edits_words(rule, context):
         return False
-    disclaimer = context.rulebook.signals.get("draft_disclaims")
-    if disclaimer is None or disclaimer.pattern is None or text != context.text:
+    if text != context.text:
         return False
     sentence = sentence_at(layout.sentences, match.start)
     start, end = sentence.start, sentence.end
@@ -342,10 +335,8 @@ def _disclaims(rule: Rule, match: Match, text: str, layout: _Layout, context: Co
         elif brk.start() >= match.end:
             end = brk.start()
             break
-    found = disclaimer.pattern.matches(
-        context.folded, context.present, start, end, context.positions
-    )
-    return found and _own_edit(match, text, layout) is None
+    disclaims = context.signal_in("draft_disclaims", start, end)
+    return disclaims and _own_edit(match, text, layout) is None
 
 
 def _acts(rule: Rule, context: Context) -> bool:
@@ -735,7 +726,7 @@ def _sentence_starts(text: str, facts: Sequence[str] = ()) -> str:
 
     text_body = shape.body
     # "Hi Sam, the ..." stays; after @-mentions alone the body starts a sentence.
-    opens = not shape.greeting or shape.own_line or _ONLY_MENTIONS.fullmatch(shape.greeting)
+    opens = not shape.greeting or shape.own_line or mentions_only(shape.greeting)
     first = r"^|" if opens else ""
     body = re.sub(rf"({first}[.!?]\s+)([a-z][\w'’-]*)", capital, text_body)
     body = re.sub(r"\bi(?=\s|'[a-z]{1,2}\b)", "I", body)
