@@ -222,6 +222,18 @@ class _Remembered:
     live: bool = False
     """A live nudge (nobody asked): its card can mute nudges."""
 
+    def card(self, ref: str) -> dict[str, Any]:
+        """Return the review's card as it stands: the feedback given, a lead's verdicts so far."""
+        return cards.review_card(
+            self.review,
+            self.draft,
+            ref=ref,
+            requester=self.requester,
+            feedback_given=self.feedback,
+            verdicts=self.verdicts if self.judging is not None else None,
+            live=self.live,
+        )
+
 
 class _Recent(OrderedDict[str, Any]):
     """A dict forgetting its oldest entries past ``size``."""
@@ -596,15 +608,7 @@ class TeamsBot:
                     kind = None  # answered already: keep the first answer
                 else:
                     remembered.feedback = helpful
-                card = cards.review_card(
-                    remembered.review,
-                    remembered.draft,
-                    ref=ref,
-                    requester=remembered.requester,
-                    feedback_given=remembered.feedback,
-                    verdicts=remembered.verdicts if remembered.judging is not None else None,
-                    live=remembered.live,
-                )
+                card = remembered.card(ref)
         if remembered is not None and verb in (cards.VERB_USE, cards.VERB_DISMISS):
             remembered.closed = card  # before any await: a second click sees it at once
         if kind is not None:
@@ -648,15 +652,7 @@ class TeamsBot:
             logger.error("recording a verdict failed (%s)", type(error).__name__)
             return CardAnswer(error_response(FAILED, 500))
         remembered.verdicts[rule] = verdict
-        card = cards.review_card(
-            remembered.review,
-            remembered.draft,
-            ref=ref,
-            requester=remembered.requester,
-            feedback_given=remembered.feedback,
-            verdicts=remembered.verdicts,
-            live=remembered.live,
-        )
+        card = remembered.card(ref)  # judging is set here: the verdicts show
         return CardAnswer(card_response(card), card, remembered.review.engine == "llm")
 
     async def _mute(self, activity: Activity, ref: str) -> CardAnswer:
