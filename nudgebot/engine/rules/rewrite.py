@@ -242,10 +242,9 @@ def _end_as_drafted(text: str, original: Shape) -> str:
     body = split(text).body
     if not body or not original.body or original.body[-1].isalnum():
         return text
-    if not body[-1].isalnum() or _OPEN_END.search(body):
-        return text
+    ended = _stop(body)
     at = text.rfind(body)
-    return text if at < 0 else text[: at + len(body)] + "." + text[at + len(body) :]
+    return text if ended == body or at < 0 else text[:at] + ended + text[at + len(body) :]
 
 
 def _edits(
