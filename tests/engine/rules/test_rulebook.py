@@ -90,7 +90,7 @@ def test_a_broken_rule_names_file_and_field(
         ),
         (("[add.next_step]\n", '[add.next_step]\nif_kept = "nothing"\n'), "add.next_step.if_kept"),
         (
-            ("[signals.draft_prevents]", "[signals.draft_acknowledges]"),
+            ("[signals.draft_follows_up]", "[signals.draft_acknowledges]"),
             "signals.draft_acknowledges",
         ),
     ],
