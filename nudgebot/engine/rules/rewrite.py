@@ -94,6 +94,12 @@ _SHOUTED = re.compile(r"\b[A-Z]{3,}\b[^.!?\n]*\b[A-Z]{3,}\b")
 _SHORT_REPLIES = frozenset(("thanks", "thank you", "sorry", "done", "ok", "okay", "yes", "no"))
 _OWN_STEP = re.compile(r"\b(?:I|we)(?:'ve| have)\b", re.I)
 """What the agent says they have done: information a cut must not take."""
+_AGENT_STEP = re.compile(r"\b(?:I|we)(?:'ve|'m|'ll|'re| have| am| will| are)\b", re.I)
+"""What the agent says they do, have done or will do."""
+_ADVERB = re.compile(r"[A-Za-z]{3,}ly")
+"""A flagged word that is a sentence adverb ("obviously", "hopefully"): it goes on its own."""
+_CONSEQUENCE = re.compile(r"(?:so|therefore|which means)\s+", re.I)
+"""What follows a cause and depends on it ("..., so try to be more careful next time")."""
 _BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
 """A pronoun that may point back to words a cut before it took away ("I can't skip it")."""
 _NOUN_PHRASE = re.compile(r"\b(?:the|a|an|your|our|this|my|his|her|their)\s+[a-z][\w-]*", re.I)
@@ -472,6 +478,9 @@ def _edit_for(
         start, end = min(sentence.start, match.start), max(sentence.end, match.end)
         return _Edit(start, end, _calm(text, start, end, layout))
     if action == "drop":
+        word = _adverb_cut(text, match, layout)
+        if word is not None:
+            return word
         span = _drop_span(text, match.start, match.end, layout)
         if span is None or (rule.cut == "flagged" and _takes_more(text, span, match)):
             return None
@@ -485,6 +494,30 @@ def _edit_for(
                 return _Edit(start, end, ending)
         return _Edit(start, end, "")
     return None
+
+
+def _adverb_cut(text: str, match: Match, layout: _Layout) -> _Edit | None:
+    """Return the edit that takes a flagged sentence adverb alone, or None when it isn't one.
+
+    "It's obviously on the checkout page" loses "obviously", not the clause that says where;
+    "should be sorted soon hopefully!" keeps what it says will happen. An adverb in "-ly" is
+    never what holds a sentence together, so the words around it stand without it.
+    """
+    found = text[match.start : match.end]
+    if not _ADVERB.fullmatch(found):
+        return None
+    sentence = sentence_at(layout.sentences, match.start)
+    if len(_WORDS.findall(text[sentence.start : sentence.end])) < 3:
+        return None  # "Obviously." is all there is: the clause's cut decides
+    start, end = match.start, match.end
+    comma = re.match(r",\s*", text[end:])
+    if start == sentence.start or text[start - 1 : start] in "\n":
+        end += comma.end() if comma else len(text[end:]) - len(text[end:].lstrip(" "))
+    elif text[:start].endswith(", ") and comma:  # "It is, obviously, here": both commas go
+        start, end = start - 2, end + comma.end() - 1
+    else:
+        start -= len(text[:start]) - len(text[:start].rstrip(" "))
+    return _Edit(start, end, "")
 
 
 def _speaks_of_future(text: str, match: Match, layout: _Layout) -> bool:
@@ -611,6 +644,14 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
             break
     if clause_start == sentence.start:
         clause_end = _include_break(text, clause_end, sentence.end)
+        if _CONSEQUENCE.match(text, clause_end, sentence.end) and clause_end < sentence.end:
+            # the rest is drawn from the cut cause: it goes with it, or, when it is the
+            # agent's own step ("..., so I'm transferring you now"), the reason stays too
+            if _AGENT_STEP.search(text, clause_end, sentence.end):
+                return None
+            if holds_fact(sentence.start, sentence.end):
+                return None
+            return sentence.start, sentence.end
         conjunction = _LEADING_CONJUNCTION.match(text, clause_end, sentence.end)
         if conjunction:
             clause_end = conjunction.end()
