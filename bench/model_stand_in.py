@@ -171,21 +171,21 @@ def measure(cases: Sequence[Case], answers: dict[str, dict[str, Any]]) -> dict[s
         [Outcome(case, engine.review_rules(case.as_draft(), live=True)) for case in cases]
     )
     fell_back = [r for r in reviews if r.engine != "llm"]
-    changed = 0
-    for case, review in zip(cases, reviews, strict=True):
-        answer = ModelReview.model_validate(answers[case.id])
-        written = answer.suggestion if answer.needs_nudge else None
-        if review.engine == "llm" and (
-            review.suggestion != written or review.needs_nudge != answer.needs_nudge
-        ):
-            changed += 1
+    guarded = [  # what the guard held back (a suggestion, a finding) or corrected
+        case.id
+        for case, review in zip(cases, reviews, strict=True)
+        if review.meta.get("guard")
+        or review.meta.get("guard_findings")
+        or "was corrected" in (review.note or "")
+    ]
     return {
         "cases": len(cases),
         "need_a_nudge": sum(case.needs_nudge for case in cases),
         "model": figures(model),
         "rules_live": figures(rules),
         "fell_back_to_rules": len(fell_back),
-        "changed_by_guard": changed,
+        "changed_by_guard": len(guarded),
+        "changed_by_guard_ids": guarded,
     }
 
 

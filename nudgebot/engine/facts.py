@@ -392,8 +392,17 @@ _ABBREVIATIONS = _words("e.g i.e eg ie vs approx incl cf ca")
 _INITIAL, _SOFT, _MID = 0, 1, 2
 
 
+_MENTIONS_FIRST = re.compile(r"[ \t]*(?:@\w[\w.-]*[ \t,:]*)+")
+"""A line that opens with @-mentions only ("@4417 Help is here"): the sentence starts after them."""
+
+
 def _position(text: str, start: int) -> int:
     """Tell whether ``start`` begins a sentence (or line), follows a colon, or is mid-sentence."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].startswith(("@", " @")) and _MENTIONS_FIRST.fullmatch(
+        text, line_start, start
+    ):
+        return _INITIAL
     i = start - 1
     while i >= 0 and text[i] in " \t\u00a0\"'“‘(*_[":
         i -= 1
@@ -636,7 +645,10 @@ def _facts_of(text: str) -> tuple[Fact, ...]:
     if "@" in text:
         spans.extend((m.start(), m.end(), "email") for m in _EMAIL.finditer(text))
     if "://" in text or "www." in text:
-        spans.extend((m.start(), m.end(), "url") for m in _URL.finditer(text))
+        links = [(m.start(), m.end()) for m in _URL.finditer(text)]
+        if links:  # a capitalised run inside a link ("t.co/XrXp Have") is the link's, no more
+            spans[:] = [s for s in spans if not any(a < s[0] < b < s[1] for a, b in links)]
+            spans.extend((a, b, "url") for a, b in links)
     for match in _TLD.finditer(text):
         _add_domain(text, match.start(), match.end(), spans)
     _add_lower_case(text, collector.padded, spans)

@@ -112,7 +112,7 @@ _PROMISES = re.compile(
     r"|(?P<free>waiv\w*|free of charge|for free|at no (?:extra |additional )?(?:cost|charge)"
     r"|no charge|(?:won't|will not) be charged|on the house|complimentary|free (?:replacement"
     r"|delivery|shipping|upgrade|return|collection|repair)s?)"
-    r"|(?P<guarantee>guarant\w*|promis\w*)"
+    r"|(?P<guarantee>guarant\w*|promis(?!ed\b)\w*)"  # "the call you were promised" reports
     r"|(?P<exception>(?:make|made|making) an exception|as an exception|one-off exception)"
     r"|(?P<policy>pre-?approved"
     r"|(?:new|updated|changed|revised) (?:refund |returns? )?polic(?:y|ies)"
@@ -138,7 +138,8 @@ _NEGATED_AFTER = re.compile(
 # status of your refund", "an update on the refund".
 _REFERENCE = re.compile(
     r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
-    r"|about|regarding|on|into)(?:[ \t]+(?:of|on|about|for))?[ \t]+(?:your|the|this|that)[ \t]+\Z"
+    r"|about|regarding|on|into|wait(?:ing|ed)?|awaiting)(?:[ \t]+(?:of|on|about|for))?"
+    r"[ \t]+(?:your|the|this|that|a|an)[ \t]+\Z"
 )
 # Words that grant what the customer asked for: "I've looked into the refund and approved
 # it" is a promise, however it names the refund.
@@ -428,6 +429,8 @@ def _kept(fact: str, suggestion: str) -> bool:
     """
     if fact in suggestion:
         return True
+    if fact.isalpha() and re.search(rf"(?<!\w){fact}(?!\w)", suggestion, re.I):
+        return True  # "Do let us know if any Further assistance is Needed": a casing slip
     if "*" in suggestion or "_" in suggestion:  # "_Sam_ Smith" keeps "Sam Smith"
         suggestion = " ".join(_MARKS.sub(" ", suggestion).split())
         if fact in suggestion:
@@ -468,9 +471,24 @@ _TIMES = re.compile(r"\btimes?$", re.IGNORECASE)
 _PLURAL = re.compile(r"(?<=[a-z])s\b")
 
 
+_NUMBER_WORDS = {
+    word: str(number)
+    for number, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()
+    )
+}
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
+_NUMBER_SPACE = re.compile(r"(?<=\d) (?=[a-z])")
+
+
 def _loose(normed: str) -> str:
-    """Return normalised text with hyphens as spaces and plural "s" dropped, for durations."""
-    return _PLURAL.sub("", normed.replace("-", " "))
+    """Return normalised text for comparing durations: "Three years" is "last 3years".
+
+    Hyphens become spaces, plural "s" goes, number words become digits, and a number is
+    joined to the word after it.
+    """
+    text = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group()], normed.replace("-", " "))
+    return _NUMBER_SPACE.sub("", _PLURAL.sub("", text))
 
 
 def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:

@@ -137,6 +137,18 @@ def test_sentence_initial_words_are_not_names() -> None:
     assert texts(text) == []
 
 
+def test_after_leading_mentions_a_sentence_starts() -> None:
+    assert texts("@4417 Help is here. Reach out via the link. ^JK") == ["@4417", "JK"]
+    assert texts("@4417 @5530 Airtime credit, as before.") == ["@4417", "@5530"]
+    assert "Priya" in texts("@4417 Priya, I've checked your order.")  # addressed: a name
+    assert "Ruth" in texts("@4417 Ruth will approve it. I've asked Ruth already.")
+
+
+def test_a_link_ends_where_it_ends_whatever_follows() -> None:
+    text = "Our team can help: https://t.co/XrXpASGB7O Have you spoken to them?"
+    assert texts(text) == ["https://t.co/XrXpASGB7O"]
+
+
 def test_greeting_and_sign_off_names_are_kept() -> None:
     text = "Hi Sam,\n\nSorry about the delay.\n\nThanks,\nOwen"
     assert texts(text) == ["Sam", "Owen"]

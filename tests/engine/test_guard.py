@@ -685,3 +685,35 @@ def test_a_negation_or_a_reference_never_hides_a_real_promise(suggestion: str) -
     customer = "Where is my refund?"
     assert "new_promise" in kinds(check(DRAFT, suggestion, customer=customer))
     assert "refund" not in repaired(DRAFT, suggestion, customer=customer).replace("ORD", "")
+
+
+def test_a_promise_the_customer_reports_or_a_refund_they_wait_for_is_not_a_new_one() -> None:
+    customer = (
+        "Locked out for a month, and the call back I was promised never came. Where's my refund?"
+    )
+    draft = "Can you email your name and address over to help@example.com? ^LB"
+    told = (
+        "I'm sorry the call back you were promised never came, and that you're still waiting "
+        "for your refund. Can you email your name and address over to help@example.com? ^LB"
+    )
+    assert check(draft, told, customer=customer) == ()
+    new = "I promise you'll get a call today. Can you email your address to help@example.com? ^LB"
+    assert kinds(check(draft, new, customer=customer)) == ["new_promise"]
+
+
+def test_a_word_kept_with_other_casing_is_kept() -> None:
+    draft = "Apologies on that. Do let us know If any Further assistance is Needed. ^MI"
+    suggestion = "Sorry about that. Do let us know if any further assistance is needed. ^MI"
+    assert check(draft, suggestion) == ()
+    renamed = "Sorry about that. I've asked a colleague to call you back today. ^MI"
+    assert "fact_dropped" in kinds(check("I've asked Sam to call you back today. ^MI", renamed))
+
+
+def test_a_finding_may_restate_the_customers_own_duration_in_words() -> None:
+    context = "Complaining to you for the last 3years. No improvement."
+    draft = "For further assistance, kindly contact our customer care helpline."
+    said = "Three years of poor network gets no acknowledgement."
+    assert check_text(draft, said, customer=context) == ()
+    assert kinds(check_text(draft, "Four years of this gets no acknowledgement.", customer=context))
+    waiting = "They've been passed around while waiting for a refund: say sorry for that."
+    assert check_text(draft, waiting, customer="Where is my refund? Nobody answers.") == ()
