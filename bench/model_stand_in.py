@@ -2,6 +2,7 @@
 
     python bench/model_stand_in.py prompts CASES.jsonl --out DIR [--per 50] [--shared 10]
     python bench/model_stand_in.py measure CASES.jsonl --answers DIR/answers-*.jsonl [--json]
+        [--suggestions OUT.jsonl]
 
 ``prompts`` reviews every labelled case through the real model path against a local recording
 server (:class:`nudgebot.testing.FakeModelServer`) and writes exactly what a model would be sent:
@@ -157,8 +158,14 @@ def figures(metrics: Metrics) -> dict[str, Any]:
     }
 
 
-def measure(cases: Sequence[Case], answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Replay the answers and score both decisions against the labels."""
+def measure(
+    cases: Sequence[Case], answers: dict[str, dict[str, Any]], suggestions: Path | None = None
+) -> dict[str, Any]:
+    """Replay the answers and score both decisions against the labels.
+
+    ``suggestions``: also write every suggestion that reached the agent there, in the shape
+    ``bench/rate_suggestions.py prepare`` reads (label ``model-stand-in``).
+    """
     missing = [case.id for case in cases if case.id not in answers]
     if missing:
         raise SystemExit(f"no answer for {len(missing)} case(s), e.g. {missing[:3]}")
@@ -166,6 +173,21 @@ def measure(cases: Sequence[Case], answers: dict[str, dict[str, Any]]) -> dict[s
     with FakeModelServer(answer=serving) as server:
         reviews = asyncio.run(_review_all(cases, serving, server.url))
     model = Metrics([Outcome(case, review) for case, review in zip(cases, reviews, strict=True)])
+    if suggestions is not None:
+        rows = [
+            {
+                "case": case.id,
+                "label": "model-stand-in",
+                "thread": [{"role": t.role, "text": t.text} for t in case.as_draft().turns],
+                "draft": case.draft,
+                "suggestion": review.suggestion,
+            }
+            for case, review in zip(cases, reviews, strict=True)
+            if review.suggestion
+        ]
+        suggestions.write_text(
+            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
+        )
     engine = ReviewEngine(default_rulebook(cache_dir=None))
     rules = Metrics(
         [Outcome(case, engine.review_rules(case.as_draft(), live=True)) for case in cases]
@@ -201,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     scoring.add_argument("cases", type=Path)
     scoring.add_argument("--answers", type=Path, nargs="+", required=True)
     scoring.add_argument("--json", action="store_true")
+    scoring.add_argument(
+        "--suggestions", type=Path, help="write the suggestions shown, for rate_suggestions.py"
+    )
     args = parser.parse_args(argv)
     cases = read_cases(args.cases)
     if args.command == "prompts":
@@ -208,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     answers, pairs = read_answers(args.answers)
-    result = measure(cases, answers)
+    result = measure(cases, answers, args.suggestions if args.command == "measure" else None)
     agreement = sum(a == b for a, b in pairs) / len(pairs) if pairs else None
     result["shared"] = {"cases": len(pairs), "agreement": agreement, "kappa": kappa(pairs)}
     if args.json:

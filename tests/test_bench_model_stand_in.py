@@ -127,8 +127,14 @@ def test_the_command_prints_both_decisions(
         {"id": "router-3", "answer": _answer(False)},
     ]
     answers.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert main(["measure", str(cases_file), "--answers", str(answers)]) == 0
+    shown = tmp_path / "shown.jsonl"
+    args = ["measure", str(cases_file), "--answers", str(answers), "--suggestions", str(shown)]
+    assert main(args) == 0
     printed = capsys.readouterr().out
+    rows = [json.loads(line) for line in shown.read_text(encoding="utf-8").splitlines()]
+    assert [(r["case"], r["label"]) for r in rows] == [("late-1", "model-stand-in")]
+    assert rows[0]["suggestion"].startswith("I'm sorry PK-1 is late.")
+    assert rows[0]["thread"][0]["role"] == "customer"
     assert "3 cases, 1 need a nudge" in printed
     assert "model       P 1.00  R 1.00  F1 1.00  false nudges 0.00" in printed
     assert "rules_live" in printed
