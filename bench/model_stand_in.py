@@ -3,6 +3,7 @@
     python bench/model_stand_in.py prompts CASES.jsonl --out DIR [--per 50] [--shared 10]
     python bench/model_stand_in.py measure CASES.jsonl --answers DIR/answers-*.jsonl [--json]
         [--suggestions OUT.jsonl]
+    python bench/model_stand_in.py threshold CASES.jsonl --answers ... [--max-false-nudges 0.10]
 
 ``prompts`` reviews every labelled case through the real model path against a local recording
 server (:class:`nudgebot.testing.FakeModelServer`) and writes exactly what a model would be sent:
@@ -23,6 +24,11 @@ labels, next to the rules' own live decision on the same cases: precision, recal
 nudges on good replies (overall and per labelled move), how many answers fell back to the rules
 or were changed by the guard, and the answerers' agreement on shared cases. A case answered
 twice counts the first file's answer. Say where the answers came from next to any figure.
+
+``threshold`` chooses the model path's live threshold (``prompts/model.toml``): a watched
+channel hears a nudge only when the model's lowest score is below ``live_below``; it prints
+the figures for each candidate and the highest within ``--max-false-nudges``. Choose it on
+one set and measure it on another.
 """
 
 from __future__ import annotations
@@ -211,6 +217,36 @@ def measure(
     }
 
 
+def thresholds(
+    cases: Sequence[Case], answers: dict[str, dict[str, Any]], max_false_nudges: float
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Score "a live nudge when the lowest score is below T" for T = 40, 45, ..., 70.
+
+    Return the figures per T and the highest T whose false-nudge rate stays within
+    ``max_false_nudges`` (None: none does). Read from the answers alone, as the model wrote them.
+    """
+    labels = {case.id: case.needs_nudge for case in cases}
+    lowest = {i: min(a["scores"].values()) for i, a in answers.items() if i in labels}
+    good = sum(not labels[i] for i in lowest) or 1
+    need = sum(labels[i] for i in lowest) or 1
+    rows, chosen = [], None
+    for below in range(40, 71, 5):
+        nudged = [i for i, score in lowest.items() if score < below]
+        right = sum(labels[i] for i in nudged)
+        false = len(nudged) - right
+        rows.append(
+            {
+                "live_below": below,
+                "precision": round(right / len(nudged), 2) if nudged else None,
+                "recall": round(right / need, 2),
+                "false_nudges": round(false / good, 2),
+            }
+        )
+        if false / good <= max_false_nudges:
+            chosen = below
+    return rows, chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -226,8 +262,22 @@ def main(argv: list[str] | None = None) -> int:
     scoring.add_argument(
         "--suggestions", type=Path, help="write the suggestions shown, for rate_suggestions.py"
     )
+    choosing = sub.add_parser("threshold", help="the model path's live threshold on scores")
+    choosing.add_argument("cases", type=Path)
+    choosing.add_argument("--answers", type=Path, nargs="+", required=True)
+    choosing.add_argument("--max-false-nudges", type=float, default=0.10)
     args = parser.parse_args(argv)
     cases = read_cases(args.cases)
+    if args.command == "threshold":
+        answers, _ = read_answers(args.answers)
+        rows, chosen = thresholds(cases, answers, args.max_false_nudges)
+        for row in rows:
+            print(
+                f"  live_below {row['live_below']:3}  P {row['precision']}  R {row['recall']:.2f}"
+                f"  false nudges {row['false_nudges']:.2f}"
+            )
+        print(f"highest within {args.max_false_nudges:.0%} false nudges: live_below = {chosen}")
+        return 0
     if args.command == "prompts":
         for path in write_prompts(cases, args.out, args.per, args.shared):
             print(path)

@@ -93,6 +93,11 @@ class Calibration:
     """The reply-level model's weights (empty: no reply model)."""
     reply_threshold: float = 0.5
     """A live nudge needs the reply-level confidence to be at least this."""
+    model_live_below: float = 70.0
+    """The model path: a live nudge needs the model's lowest score below this (``model.toml``).
+
+    The model says ``needs_nudge`` at a score below 70 and an agent who asks sees that review;
+    a watched channel hears from it only when it is surer than that."""
 
     def confidence(self, names: Iterable[str]) -> float:
         """Return the sigmoid of the summed weights of ``names`` (unknown names weigh 0)."""
@@ -197,6 +202,21 @@ def load_calibration(path: Path) -> Calibration:
     )
 
 
+def load_model_threshold(path: Path) -> float:
+    """Read ``live_below`` from the model path's file (``model.toml``): a score from 1 to 100."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise CalibrationError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CalibrationError(f"{path}: not valid TOML: {error}") from None
+    below = data.get("live_below")
+    if isinstance(below, bool) or not isinstance(below, int | float) or not 0 < below <= 100:
+        raise CalibrationError(f"{path}: 'live_below' must be a score from 1 to 100")
+    return float(below)
+
+
 def _table(path: Path, table: object, name: str) -> dict[str, float]:
     """Return a table of weights, or stop naming the file and the table."""
     if not isinstance(table, dict) or not all(
@@ -208,15 +228,18 @@ def _table(path: Path, table: object, name: str) -> dict[str, float]:
 
 @lru_cache(maxsize=4)
 def default_calibration(override: Path | None = None) -> Calibration:
-    """Load ``calibration.toml`` from the prompts folder once per process.
+    """Load ``calibration.toml`` and ``model.toml`` from the prompts folder once per process.
 
     A custom prompts folder without one uses the bundled file; without any file every
-    finding counts as certain (:data:`UNCALIBRATED`).
+    finding counts as certain (:data:`UNCALIBRATED`) and the model's own verdict is live.
     """
     from nudgebot.engine.rules import prompts_dir
 
-    for folder in (prompts_dir(override), prompts_dir()):
-        path = folder / "calibration.toml"
+    folders = (prompts_dir(override), prompts_dir())
+    found = next((p for f in folders if (p := f / "calibration.toml").is_file()), None)
+    calibration = UNCALIBRATED if found is None else load_calibration(found)
+    for folder in folders:
+        path = folder / "model.toml"
         if path.is_file():
-            return load_calibration(path)
-    return UNCALIBRATED
+            return replace(calibration, model_live_below=load_model_threshold(path))
+    return calibration

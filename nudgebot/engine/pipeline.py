@@ -342,8 +342,14 @@ class ReviewEngine:
                     notes.append(f"the model's suggestion {problem}, so it is not shown")
                     suggestion = None
         scores = Scores(**answer.scores.model_dump())
+        # the live decision: the model's verdict, when it is sure enough (model.toml); an
+        # agent who asks sees its findings and suggestion either way
+        lowest = min(answer.scores.model_dump().values())
+        live = answer.needs_nudge and lowest < self.calibration.model_live_below
+        if answer.needs_nudge and not live:
+            meta = {**meta, "model_live": "below the live threshold"}
         return Review(
-            answer.needs_nudge,
+            live,
             scores,
             findings,
             suggestion,

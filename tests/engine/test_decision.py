@@ -13,6 +13,7 @@ from nudgebot.engine.calibration import (
     CalibrationError,
     default_calibration,
     load_calibration,
+    load_model_threshold,
 )
 from nudgebot.engine.decision import BUCKETS, hashed, reply_features, tokens
 from nudgebot.engine.rules.checker import Context, check
@@ -95,6 +96,21 @@ def test_a_calibration_file_with_a_reply_table(tmp_path: Path) -> None:
     path.write_text('threshold = 0.4\n[weights]\nbias = 0.1\n[reply.weights]\nbias = "x"\n')
     with pytest.raises(CalibrationError, match=r"'\[reply.weights\]' must be a table of numbers"):
         load_calibration(path)
+
+
+def test_the_model_paths_live_threshold_is_read_from_model_toml(tmp_path: Path) -> None:
+    assert default_calibration().model_live_below == 60.0  # the shipped prompts/model.toml
+    path = tmp_path / "model.toml"
+    path.write_text("live_below = 55\n")
+    assert load_model_threshold(path) == 55.0
+    for bad in ("live_below = 0", "live_below = 101", 'live_below = "60"', "live_below = true"):
+        path.write_text(bad + "\n")
+        with pytest.raises(CalibrationError, match="'live_below' must be a score from 1 to 100"):
+            load_model_threshold(path)
+    (tmp_path / "calibration.toml").write_text("threshold = 0.4\n[weights]\nbias = 0.1\n")
+    path.write_text("live_below = 50\n")
+    custom = default_calibration(tmp_path)
+    assert custom.model_live_below == 50.0 and custom.threshold == 0.4
 
 
 def test_the_shipped_decision_tells_a_good_reply_from_a_deflecting_one() -> None:

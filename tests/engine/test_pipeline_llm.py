@@ -90,6 +90,20 @@ def test_a_good_draft_gets_no_nudge_and_no_suggestion() -> None:
     assert (result.engine, result.needs_nudge, result.suggestion) == ("llm", False, None)
 
 
+def test_a_small_miss_is_shown_to_an_agent_who_asks_but_is_no_live_nudge() -> None:
+    small = {"respect": 90, "empathy": 65, "adaptable": 90, "learn": 95, "ownership": 68}
+    with respx.mock(base_url=BASE) as mock:
+        answering(mock, review_json(suggestion=GOOD_SUGGESTION, scores=small))
+        result = review(engine())
+    assert result.needs_nudge is False  # the lowest score, 65, is not below model.toml's 60
+    assert result.suggestion == GOOD_SUGGESTION and result.points_raised
+    assert result.meta["model_live"] == "below the live threshold"
+    sure = {**small, "ownership": 45}
+    with respx.mock(base_url=BASE) as mock:
+        answering(mock, review_json(suggestion=GOOD_SUGGESTION, scores=sure))
+        assert review(engine()).needs_nudge is True
+
+
 # --------------------------------------------------------------------------------------------
 # Every failure ends in a rules review, within the time budget, saying why
 # --------------------------------------------------------------------------------------------
