@@ -269,6 +269,12 @@ def test_context_look_alikes_are_left_alone(text: str) -> None:
     assert find_personal_data(text) == []
 
 
+@pytest.mark.parametrize("before", ["at 10.30am", "call at 3pm", "from 9:15AM"])
+def test_a_phone_after_a_time_of_day_is_a_phone(before: str) -> None:
+    text = f"{before} 07700 900123 please"
+    assert [kind for _, _, kind in find_personal_data(text)] == ["PHONE"]
+
+
 def test_the_default_region_decides_national_numbers_without_a_trunk_prefix() -> None:
     text = "Sure, 98765 43210 works."
     assert redact_text(text)[0] == text  # not a GB number, and nothing says it is a phone

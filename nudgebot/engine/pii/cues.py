@@ -36,8 +36,12 @@ def cue_before(text: str, start: int, cue: re.Pattern[str], window: int = _WINDO
     return cue.search(text, max(0, start - window), start) is not None
 
 
-# A word mixing letters and digits right before a number (one space between).
-_CODE_BEFORE = re.compile(r"(?<![\w-])(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]+ $")
+# A word mixing letters and digits right before a number (one space between); a time of day
+# ("3pm", "10.30am") mixes them too and is no code.
+_CODE_BEFORE = re.compile(
+    r"(?<![\w.:-])(?![0-9]{1,2}(?:am|pm|AM|PM) $)"
+    r"(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]+ $"
+)
 
 
 def inside_a_code(text: str, start: int) -> bool:
