@@ -467,8 +467,12 @@ def _edit_for(
         if intensifier and rule.kind == "substitution":  # "very soon" goes as a whole
             start = intensifier.start()
         replacement = rule.swaps[match.index] if rule.kind == "substitution" else rule.replacement
-        if _PLACEHOLDER.search(replacement or "") and not _speaks_of_future(text, match, layout):
-            return None  # "needing help by [by when]": a time only fits what will happen
+        if _PLACEHOLDER.search(replacement or "") and (
+            not _speaks_of_future(text, match, layout) or context.signal("draft_disclaims_time")
+        ):
+            # "needing help by [by when]": a time only fits what will happen, and never after
+            # "we can't guarantee delivery dates"
+            return None
         for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
             replacement = (replacement or "").replace("{" + name + "}", value)
         starts = _at_sentence_start(text, start)

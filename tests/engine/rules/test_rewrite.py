@@ -584,3 +584,13 @@ def test_a_cut_cause_takes_its_consequence_and_never_the_reason_for_the_agents_o
         "I want to cancel, I'm moving abroad.",
     )
     assert transfer.suggestion is None or "retentions team" in transfer.suggestion
+
+
+def test_no_time_is_asked_for_after_the_draft_says_it_cannot_give_one() -> None:
+    out = review(
+        "I understand your frustration, but we can't guarantee delivery dates. Your order will "
+        "be with you as soon as possible.",
+        "Where is my order?? It was meant to be here for a birthday.",
+    )
+    assert "ownership.vague-timeline" in {f.rule for f in out.findings}
+    assert out.suggestion is None or "[by when]" not in out.suggestion
