@@ -373,5 +373,5 @@ def test_every_example_suggestion_passes_the_guard() -> None:
 
 def test_the_prompt_and_the_guard_agree_on_mentions() -> None:
     body = load_prompt("review.system").body
-    assert "Add no mentions" in body and "keep the draft's own" in body
+    assert "Add no @mentions" in body and "keep the draft's own" in body
     assert "No @channel" not in body  # the old rule that contradicted the guard
