@@ -146,7 +146,8 @@ def _spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
 def score(folder: Path) -> int:
     """Join the ratings to the key; print means per file, agreement, and mechanical counts."""
     key = {row["item"]: row for row in read_jsonl(folder / "key.jsonl")}
-    sheet = {row["item"]: row for row in read_jsonl(folder / "sheet.jsonl")}
+    texts_kept = (folder / "sheet.jsonl").exists()  # not for licensed real texts (round4, 14)
+    sheet = {row["item"]: row for row in read_jsonl(folder / "sheet.jsonl")} if texts_kept else {}
     ratings: dict[str, dict[str, int]] = {}
     for path in sorted(folder.glob("ratings-*.jsonl")):
         name = path.stem.removeprefix("ratings-")
@@ -176,6 +177,15 @@ def score(folder: Path) -> int:
         if given:
             by_label.setdefault(row["label"], []).append(statistics.mean(given))
     for label, values in sorted(by_label.items()):
+        distribution = {n: sum(1 for v in values if round(v) == n) for n in range(1, 6)}
+        head = (
+            f"{label}: {len(values)} suggestions rated, mean {statistics.mean(values):.2f}; "
+            f"5s {distribution[5]}, 4s {distribution[4]}, 3s {distribution[3]}, "
+            f"2s {distribution[2]}, 1s {distribution[1]}"
+        )
+        if not texts_kept:
+            print(f"{head} (no sheet.jsonl: no counts of the texts)")
+            continue
         items = [i for i, row in key.items() if row["label"] == label]
         texts = [sheet[i]["suggestion"] for i in items]
         drafts = [
@@ -187,11 +197,8 @@ def score(folder: Path) -> int:
             for t, d in zip(texts, drafts, strict=True)
             if CONDOLENCE.search(t) and not LOSS.search(d)
         )
-        distribution = {n: sum(1 for v in values if round(v) == n) for n in range(1, 6)}
         print(
-            f"{label}: {len(values)} suggestions rated, mean {statistics.mean(values):.2f}; "
-            f"5s {distribution[5]}, 4s {distribution[4]}, 3s {distribution[3]}, "
-            f"2s {distribution[2]}, 1s {distribution[1]}; with placeholders {placeholders} of "
+            f"{head}; with placeholders {placeholders} of "
             f"{len(texts)}; condolence without a loss {misplaced}"
         )
     return 0
