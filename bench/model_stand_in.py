@@ -165,12 +165,15 @@ def figures(metrics: Metrics) -> dict[str, Any]:
 
 
 def measure(
-    cases: Sequence[Case], answers: dict[str, dict[str, Any]], suggestions: Path | None = None
+    cases: Sequence[Case],
+    answers: dict[str, dict[str, Any]],
+    suggestions: Path | None = None,
+    label: str = "model-stand-in",
 ) -> dict[str, Any]:
     """Replay the answers and score both decisions against the labels.
 
     ``suggestions``: also write every suggestion that reached the agent there, in the shape
-    ``bench/rate_suggestions.py prepare`` reads (label ``model-stand-in``).
+    ``bench/rate_suggestions.py prepare`` reads, under ``label`` (which version wrote it).
     """
     missing = [case.id for case in cases if case.id not in answers]
     if missing:
@@ -183,7 +186,7 @@ def measure(
         rows = [
             {
                 "case": case.id,
-                "label": "model-stand-in",
+                "label": label,
                 "thread": [{"role": t.role, "text": t.text} for t in case.as_draft().turns],
                 "draft": case.draft,
                 "suggestion": review.suggestion,
@@ -262,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     scoring.add_argument(
         "--suggestions", type=Path, help="write the suggestions shown, for rate_suggestions.py"
     )
+    scoring.add_argument("--label", default="model-stand-in", help="their label in that file")
     choosing = sub.add_parser("threshold", help="the model path's live threshold on scores")
     choosing.add_argument("cases", type=Path)
     choosing.add_argument("--answers", type=Path, nargs="+", required=True)
@@ -283,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     answers, pairs = read_answers(args.answers)
-    result = measure(cases, answers, args.suggestions if args.command == "measure" else None)
+    result = measure(cases, answers, args.suggestions, args.label)
     agreement = sum(a == b for a, b in pairs) / len(pairs) if pairs else None
     result["shared"] = {"cases": len(pairs), "agreement": agreement, "kappa": kappa(pairs)}
     if args.json:
