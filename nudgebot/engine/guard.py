@@ -112,7 +112,10 @@ _PROMISES = re.compile(
     r"|(?P<free>waiv\w*|free of charge|for free|at no (?:extra |additional )?(?:cost|charge)"
     r"|no charge|(?:won't|will not) be charged|on the house|complimentary|free (?:replacement"
     r"|delivery|shipping|upgrade|return|collection|repair)s?)"
-    r"|(?P<guarantee>guarant\w*|promis(?!ed\b)\w*)"  # "the call you were promised" reports
+    # "the call you were promised", "the earlier promise", "promises weren't kept" report one
+    r"|(?P<guarantee>guarant\w*"
+    r"|(?<!the )(?<!an )(?<!a )(?<!our )(?<!your )(?<!my )(?<!that )(?<!this )(?<!earlier )"
+    r"promis(?:e|ing)\b)"
     r"|(?P<exception>(?:make|made|making) an exception|as an exception|one-off exception)"
     r"|(?P<policy>pre-?approved"
     r"|(?:new|updated|changed|revised) (?:refund |returns? )?polic(?:y|ies)"
@@ -138,7 +141,9 @@ _NEGATED_AFTER = re.compile(
 # status of your refund", "an update on the refund".
 _REFERENCE = re.compile(
     r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
-    r"|about|regarding|on|into|wait(?:ing|ed)?|awaiting)(?:[ \t]+(?:of|on|about|for))?"
+    r"|about|regarding|on|into"
+    r"|(?:wait(?:ing|ed)?|awaiting)(?:[ \t]+(?:so|this|that|too)[ \t]+long)?)"
+    r"(?:[ \t]+(?:of|on|about|for))?"
     r"[ \t]+(?:your|the|this|that|a|an)[ \t]+\Z"
 )
 # Words that grant what the customer asked for: "I've looked into the refund and approved
@@ -345,7 +350,8 @@ def required_facts(draft: str) -> tuple[str, ...]:
 
     They are the draft's facts (:func:`nudgebot.engine.facts.extract_facts`) read with the
     emphasis taken off (``*everyone*`` is a tone, ``*ORD-55120*`` is still ``ORD-55120``),
-    without the names of its greeting and sign-off ("Hi Priya," may become "Hello Priya"; a
+    without hashtags ("#AppreciateYou" is a tone), without the names of its greeting and
+    sign-off ("Hi Priya," may become "Hello Priya"; a
     sign-off may be adjusted) and without broadcasts (``<!here>`` is never needed).
     """
     facts = extract_facts(draft)
@@ -361,6 +367,7 @@ def required_facts(draft: str) -> tuple[str, ...]:
             for fact in facts
             if not (fact.kind == "name" and where.holds(fact.start, fact.end))
             and not _BROADCAST.fullmatch(fact.text)
+            and draft[fact.start - 1 : fact.start] != "#"  # "#AppreciateYou" is a tone, too
         )
     )
 

@@ -717,3 +717,19 @@ def test_a_finding_may_restate_the_customers_own_duration_in_words() -> None:
     assert kinds(check_text(draft, "Four years of this gets no acknowledgement.", customer=context))
     waiting = "They've been passed around while waiting for a refund: say sorry for that."
     assert check_text(draft, waiting, customer="Where is my refund? Nobody answers.") == ()
+
+
+def test_an_earlier_promise_named_or_a_long_wait_for_a_refund_is_no_new_promise() -> None:
+    draft = "@3344 Do you have a booking reference you can DM us? ^LC"
+    found = "The earlier promise to call them back isn't followed up."
+    assert check_text(draft, found) == ()
+    assert kinds(check_text(draft, "I promise we'll call you back.")) == ["new_promise"]
+    waited = "@3344 Sorry you've been waiting so long for your refund. Do you have a booking "
+    waited += "reference you can DM us? ^LC"
+    assert check(draft, waited, customer="18 months and still no refund!") == ()
+
+
+def test_a_hashtag_is_a_tone_a_suggestion_may_drop() -> None:
+    draft = "@1308 Sorry, your DM hasn't reached us. Please try again #AppreciateYou *JK"
+    plain = "@1308 Sorry, your DM hasn't reached us. Please send it again here. *JK"
+    assert check(draft, plain) == ()
