@@ -105,7 +105,10 @@ def raw_exchange(port: int, head: bytes, chunks: Iterator[bytes]) -> tuple[bytes
 def forged_body() -> str:
     payload = event("event_message.json", "EvForged1", ts="1700000999.000100")
     payload["token"] = TOKEN
-    payload["event"]["text"] = f"Hi, {WORDS} {CARD} and my e-mail {EMAIL}"
+    # an agent's reply a coach would interrupt (a deflection), carrying personal data
+    payload["event"]["text"] = (
+        f"Hi, {WORDS} {CARD} and my e-mail {EMAIL}? Not our problem, contact the courier."
+    )
     return json.dumps(payload)
 
 
