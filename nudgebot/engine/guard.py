@@ -112,10 +112,10 @@ _PROMISES = re.compile(
     r"|(?P<free>waiv\w*|free of charge|for free|at no (?:extra |additional )?(?:cost|charge)"
     r"|no charge|(?:won't|will not) be charged|on the house|complimentary|free (?:replacement"
     r"|delivery|shipping|upgrade|return|collection|repair)s?)"
-    # "the call you were promised", "the earlier promise", "promises weren't kept" report one
+    # a promise is made by someone ("I promise", "we'll promise you"); "the call you were
+    # promised", "the broken promise", "promises weren't kept" report one
     r"|(?P<guarantee>guarant\w*"
-    r"|(?<!the )(?<!an )(?<!a )(?<!our )(?<!your )(?<!my )(?<!that )(?<!this )(?<!earlier )"
-    r"promis(?:e|ing)\b)"
+    r"|(?:i|we)(?:'ll| will| can| do)? promise\b|(?:i'm|we're|i am|we are) promising\b)"
     r"|(?P<exception>(?:make|made|making) an exception|as an exception|one-off exception)"
     r"|(?P<policy>pre-?approved"
     r"|(?:new|updated|changed|revised) (?:refund |returns? )?polic(?:y|ies)"
@@ -141,10 +141,10 @@ _NEGATED_AFTER = re.compile(
 # status of your refund", "an update on the refund".
 _REFERENCE = re.compile(
     r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
-    r"|about|regarding|on|into"
+    r"|about|regarding|on|into|over|with"
     r"|(?:wait(?:ing|ed)?|awaiting)(?:[ \t]+(?:so|this|that|too)[ \t]+long)?)"
     r"(?:[ \t]+(?:of|on|about|for))?"
-    r"[ \t]+(?:your|the|this|that|a|an)[ \t]+\Z"
+    r"[ \t]+(?:your|their|the|this|that|a|an)[ \t]+\Z"
 )
 # Words that grant what the customer asked for: "I've looked into the refund and approved
 # it" is a promise, however it names the refund.
@@ -481,9 +481,10 @@ _PLURAL = re.compile(r"(?<=[a-z])s\b")
 _NUMBER_WORDS = {
     word: str(number)
     for number, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve".split()
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
-}
+} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90"}
 _NUMBER_WORD = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
 _NUMBER_SPACE = re.compile(r"(?<=\d) (?=[a-z])")
 

@@ -733,3 +733,16 @@ def test_a_hashtag_is_a_tone_a_suggestion_may_drop() -> None:
     draft = "@1308 Sorry, your DM hasn't reached us. Please try again #AppreciateYou *JK"
     plain = "@1308 Sorry, your DM hasn't reached us. Please send it again here. *JK"
     assert check(draft, plain) == ()
+
+
+def test_a_promise_is_made_by_someone_and_a_finding_may_count_in_words() -> None:
+    draft = "@1453 Please note the service has been deactivated. ^TO"
+    context = "20 hours without my phone, and the call back you promised never came."
+    for said in (
+        "Twenty hours without a phone go unacknowledged.",
+        "Say sorry for the wait and the broken promise.",
+        "The earlier promise to call them back isn't followed up.",
+    ):
+        assert check_text(draft, said, customer=context) == (), said
+    assert kinds(check_text(draft, "We can promise you a call back today.")) == ["new_promise"]
+    assert check_text(draft, "I can't promise a call back today.") == ()
