@@ -341,13 +341,13 @@ class ReviewEngine:
                 else:
                     notes.append(f"the model's suggestion {problem}, so it is not shown")
                     suggestion = None
-        scores = Scores(**answer.scores.model_dump())
+        given = answer.scores.model_dump()
+        scores = Scores(**given)
         # the live decision: the model's verdict, when it is sure enough (model.toml); an
         # agent who asks sees its findings and suggestion either way
-        lowest = min(answer.scores.model_dump().values())
-        live = answer.needs_nudge and lowest < self.calibration.model_live_below
+        live = answer.needs_nudge and min(given.values()) < self.calibration.model_live_below
         if answer.needs_nudge and not live:
-            meta = {**meta, "model_live": "below the live threshold"}
+            meta = {**meta, "model_live": "not sure enough for a live nudge"}
         return Review(
             live,
             scores,

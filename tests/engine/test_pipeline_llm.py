@@ -97,7 +97,7 @@ def test_a_small_miss_is_shown_to_an_agent_who_asks_but_is_no_live_nudge() -> No
         result = review(engine())
     assert result.needs_nudge is False  # the lowest score, 65, is not below model.toml's 60
     assert result.suggestion == GOOD_SUGGESTION and result.points_raised
-    assert result.meta["model_live"] == "below the live threshold"
+    assert result.meta["model_live"] == "not sure enough for a live nudge"
     sure = {**small, "ownership": 45}
     with respx.mock(base_url=BASE) as mock:
         answering(mock, review_json(suggestion=GOOD_SUGGESTION, scores=sure))
