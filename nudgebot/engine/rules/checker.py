@@ -6,6 +6,7 @@ so one habit costs its points once and the review stays short enough to read.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from nudgebot.engine.rules.text import (
     sentence_at,
     sentence_index,
     sentences,
+    step_stem,
 )
 from nudgebot.models import Finding, Move, Turn
 
@@ -206,9 +208,29 @@ class Context:
             present, positions = other.present, other.positions
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
+        if signal.same is not None:
+            named = self._steps(self.rulebook.signals[signal.same])
+            return bool(named) and bool(named & self._steps(signal))
         if signal.pattern is not None and signal.pattern.matches(text, present, 0, None, positions):
             return True
         return any(self.signal(other) for other in signal.any_of)
+
+    def _steps(self, signal: Signal) -> set[str]:
+        """Return the steps a signal's matches name (their ``step`` group, by word stem)."""
+        if signal.source == "draft":
+            text, present, positions = self.folded, self.present, self.positions
+        elif signal.source == "customer":
+            text, present = self.customer_folded, self.customer_present
+            positions = self.customer_positions
+        else:
+            other = self._text(signal.source)
+            text, present, positions = other.folded, other.present, other.positions
+        assert signal.pattern is not None  # the rulebook checks it
+        return {
+            step_stem(m.group("step"))
+            for _, m in signal.pattern.finditer(text, present, positions)
+            if isinstance(m, re.Match) and m.group("step")
+        }
 
     def scope(self, scope: Scope, start: int, end: int) -> tuple[int, int]:
         """Return the span of the draft that ``scope`` means around the match ``start:end``."""

@@ -75,6 +75,10 @@ class Signal:
     max_words: int | None
     all_of: tuple[str, ...] = ()
     """Signals that must all hold as well (``!name``: must not hold)."""
+    same: str | None = None
+    """Another signal: this one holds only when its patterns' ``step`` group names a step that
+    one of the other's matches named too ("have you tried restarting?" after "I've restarted
+    it twice"), whatever the word's ending."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,7 @@ def _load_signals(
             "any",
             "all",
             "max_words",
+            "same",
         }
         if unknown:
             raise RuleFileError(path, f"{where}.{sorted(unknown)[0]}", "unknown field")
@@ -316,6 +321,12 @@ def _load_signals(
             pattern = signals[like].pattern
         if pattern is None and not any_of and max_words is None and not all_of:
             raise RuleFileError(path, where, "needs 'patterns', 'any', 'all' or 'max_words'")
+        same = spec.get("same")
+        if same is not None and not (
+            same in signals and _names_step(pattern) and _names_step(signals[same].pattern)
+        ):
+            problem = "must name an earlier signal, both with patterns that capture (?P<step>...)"
+            raise RuleFileError(path, f"{where}.same", problem)
         signals[name] = Signal(
             name,
             source,
@@ -324,6 +335,7 @@ def _load_signals(
             tuple(any_of),
             max_words,
             tuple(all_of),
+            same,
         )
     for signal in signals.values():
         for field_name, names in (("any", signal.any_of), ("all", signal.all_of)):
@@ -333,6 +345,11 @@ def _load_signals(
                         path, f"signals.{signal.name}.{field_name}", f"unknown signal {other!r}"
                     )
     return signals
+
+
+def _names_step(patterns: PatternSet | None) -> bool:
+    """Return whether there are patterns and every one captures a ``step`` group."""
+    return patterns is not None and all("(?P<step>" in alt.source for alt in patterns.alternatives)
 
 
 def _load_templates(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, str]]:

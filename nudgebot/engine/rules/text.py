@@ -135,3 +135,21 @@ def rough_word_count(text: str) -> int:
 
 
 _TOKEN = re.compile(r"(?:[^\W_]|[^\x00-\x7f])\S*")
+
+
+_STEP_ENDING = re.compile(r"(?:ing|ed|es|s|e)$")
+
+
+def step_stem(words: str) -> str:
+    """Return a step's words by their stems: "restarting the router" and "restarted" meet.
+
+    Each word loses an ending ("-ing", "-ed", "-es", "-s", "-e") and then a doubled last
+    letter ("resetting" -> "reset"), so the forms of one verb compare equal.
+    """
+    stems = []
+    for word in words.lower().split():
+        stem = _STEP_ENDING.sub("", word) if len(word) > 4 else word
+        if len(stem) > 3 and stem[-1] == stem[-2]:
+            stem = stem[:-1]
+        stems.append(stem)
+    return " ".join(stems)

@@ -64,3 +64,23 @@ def test_a_fix_is_worded_for_the_customers_state_when_the_rule_says_how() -> Non
     unclear = fix("The engineer never came and the heating has stopped again!!")
     assert "worr" in worried and "annoyed" in angry
     assert len({worried, angry, unclear}) == 3  # the general example when no state is clear
+
+
+def test_a_same_signal_holds_only_for_the_step_the_customer_named() -> None:
+    from nudgebot.engine.rules.text import step_stem
+    from nudgebot.models import Turn
+
+    assert step_stem("resetting") == step_stem("reset") == "reset"
+    assert step_stem("logged out") == step_stem("log out")
+    thread = (Turn("customer", "I've restarted the router three times and it still drops."),)
+
+    def repeats(draft: str) -> bool:
+        return Context(RULEBOOK, draft, thread=thread).signal("draft_repeats_tried")
+
+    assert repeats("Could you try restarting your router?")
+    assert repeats("Restart the router and let me know.")
+    assert not repeats("Could you try resetting your password?")  # another step
+    assert not repeats("I've restarted the line from here; it should hold now.")  # the agent's
+    assert not Context(RULEBOOK, "Could you try restarting it?", "It's down.").signal(
+        "draft_repeats_tried"
+    )  # the customer never said they tried

@@ -165,3 +165,20 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     (tmp_path / f"literals-{_regex_literals._FORMAT}.json").write_text("{not json")
     _regex_literals._memo.clear()
     assert load_rulebook(BUNDLED, cache_dir=tmp_path).rules
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        'same = "no_such_signal"\npatterns = ["try (?P<step>restart)"]',
+        'same = "customer_tried"\npatterns = ["try restart"]',  # no step group to compare
+        'same = "customer_tried"\nany = ["customer_upset"]',  # no patterns at all
+    ],
+)
+def test_a_same_signal_must_name_steps_on_both_sides(rules_dir: Path, same: str) -> None:
+    (rules_dir / "ownership.soon.toml").write_text(GOOD_RULE)
+    signals = rules_dir / "_signals.toml"
+    signals.write_text(signals.read_text() + f'\n[signals.asks_again]\nin = "draft"\n{same}\n')
+    with pytest.raises(RuleFileError) as error:
+        load_rulebook(rules_dir)
+    assert error.value.field == "signals.asks_again.same"
