@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
-from nudgebot.engine.rules.patterns import Found, PatternSet
+from nudgebot.engine.rules.patterns import Found, PatternSet, Positions
 from nudgebot.engine.rules.rulebook import Rule, Rulebook, Scope, Signal
 from nudgebot.engine.rules.text import (
     Sentence,
@@ -196,16 +196,7 @@ class Context:
             return False
         if signal.pattern is None and not signal.any_of and signal.max_words is None:
             return True  # only ``all``: the conjunction alone
-        if signal.source == "draft":
-            text = self.masked if signal.case_sensitive else self.folded
-            present, positions = self.present, self.positions
-        elif signal.source == "customer":
-            text = self.customer_masked if signal.case_sensitive else self.customer_folded
-            present, positions = self.customer_present, self.customer_positions
-        else:
-            other = self._text(signal.source)
-            text = other.masked if signal.case_sensitive else other.folded
-            present, positions = other.present, other.positions
+        text, present, positions = self._read(signal)
         if signal.max_words is not None and rough_word_count(text) <= signal.max_words:
             return True
         if signal.same is not None:
@@ -215,16 +206,21 @@ class Context:
             return True
         return any(self.signal(other) for other in signal.any_of)
 
+    def _read(self, signal: Signal) -> tuple[str, frozenset[str], Positions]:
+        """Return the text a signal reads (as its case wants), its literals and their places."""
+        if signal.source == "draft":
+            text = self.masked if signal.case_sensitive else self.folded
+            return text, self.present, self.positions
+        if signal.source == "customer":
+            text = self.customer_masked if signal.case_sensitive else self.customer_folded
+            return text, self.customer_present, self.customer_positions
+        other = self._text(signal.source)
+        text = other.masked if signal.case_sensitive else other.folded
+        return text, other.present, other.positions
+
     def _steps(self, signal: Signal) -> set[str]:
         """Return the steps a signal's matches name (their ``step`` group, by word stem)."""
-        if signal.source == "draft":
-            text, present, positions = self.folded, self.present, self.positions
-        elif signal.source == "customer":
-            text, present = self.customer_folded, self.customer_present
-            positions = self.customer_positions
-        else:
-            other = self._text(signal.source)
-            text, present, positions = other.folded, other.present, other.positions
+        text, present, positions = self._read(signal)
         assert signal.pattern is not None  # the rulebook checks it
         return {
             step_stem(m.group("step"))
