@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 from nudgebot.engine.decision import buckets, structure
 from nudgebot.engine.reading import SITUATION
@@ -177,13 +178,7 @@ def load_calibration(path: Path) -> Calibration:
     It holds ``threshold``, a ``[weights]`` table of numbers, and optionally a ``[reply]`` table
     with its own ``threshold`` and ``[reply.weights]``.
     """
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise CalibrationError(f"{path}: not valid TOML: {error}") from None
+    data = _read_toml(path)
     threshold = data.get("threshold")
     if not isinstance(threshold, int | float) or not 0 < threshold < 1:
         raise CalibrationError(f"{path}: 'threshold' must be a number between 0 and 1")
@@ -204,6 +199,15 @@ def load_calibration(path: Path) -> Calibration:
 
 def load_model_threshold(path: Path) -> float:
     """Read ``live_below`` from the model path's file (``model.toml``): a score from 1 to 100."""
+    data = _read_toml(path)
+    below = data.get("live_below")
+    if isinstance(below, bool) or not isinstance(below, int | float) or not 0 < below <= 100:
+        raise CalibrationError(f"{path}: 'live_below' must be a score from 1 to 100")
+    return float(below)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, or stop naming the file and what is wrong with it."""
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -211,10 +215,7 @@ def load_model_threshold(path: Path) -> float:
         raise CalibrationError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise CalibrationError(f"{path}: not valid TOML: {error}") from None
-    below = data.get("live_below")
-    if isinstance(below, bool) or not isinstance(below, int | float) or not 0 < below <= 100:
-        raise CalibrationError(f"{path}: 'live_below' must be a score from 1 to 100")
-    return float(below)
+    return data
 
 
 def _table(path: Path, table: object, name: str) -> dict[str, float]:
