@@ -46,9 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.replay_llm import _settings  # noqa: E402
+from bench.replay_llm import replay_engine  # noqa: E402
 from nudgebot.engine import ReviewEngine  # noqa: E402
-from nudgebot.engine.llm.reviewer import LLMReviewer  # noqa: E402
 from nudgebot.engine.llm.schema import ModelReview  # noqa: E402
 from nudgebot.engine.rules import default_rulebook  # noqa: E402
 from nudgebot.evaluation import Case, Metrics, Outcome, read_cases  # noqa: E402
@@ -72,7 +71,7 @@ class _Serving:
 
 async def _review_all(cases: Sequence[Case], serving: _Serving, url: str) -> list[Review]:
     """Review the cases one after another through the model path (so each request is known)."""
-    engine = ReviewEngine(default_rulebook(cache_dir=None), llm=LLMReviewer(_settings(url)))
+    engine = replay_engine(url)
     reviews = []
     try:
         for case in cases:

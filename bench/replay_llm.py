@@ -137,6 +137,11 @@ class Answers:
         return max(self._words, key=overlap)[0]
 
 
+def replay_engine(url: str) -> ReviewEngine:
+    """The real engine, with its model client pointed at the replaying server at ``url``."""
+    return ReviewEngine(default_rulebook(cache_dir=None), llm=LLMReviewer(_settings(url)))
+
+
 def _settings(url: str) -> Settings:
     return Settings(
         openai_api_key="replay", openai_base_url=url, model="replay", llm_cache_size=0,
@@ -146,7 +151,7 @@ def _settings(url: str) -> Settings:
 
 async def replay(cases: list[ReplayCase], url: str) -> list[Outcome]:
     """Review every case through the real engine against the server at ``url``."""
-    engine = ReviewEngine(default_rulebook(cache_dir=None), llm=LLMReviewer(_settings(url)))
+    engine = replay_engine(url)
     slots = asyncio.Semaphore(CONCURRENCY)
 
     async def one(case: ReplayCase) -> Outcome:
