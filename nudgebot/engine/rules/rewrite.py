@@ -98,6 +98,20 @@ _AGENT_STEP = re.compile(r"\b(?:I|we)(?:'ve|'m|'ll|'re| have| am| will| are)\b",
 """What the agent says they do, have done or will do."""
 _ADVERB = re.compile(r"[A-Za-z]{3,}ly")
 """A flagged word that is a sentence adverb ("obviously", "hopefully"): it goes on its own."""
+_FORMULA = re.compile(
+    r"(?:(?:i|we) (?:totally |completely |do |fully |can |really )?"
+    r"(?:understand|appreciate|hear you|get it|know|see)|"
+    r"(?:i'm|i am|we're|we are) (?:so |very |really |truly )?sorry|sorry|"
+    r"(?:many )?thanks|thank you|apologies|(?:i|we) apologi[sz]e)\b",
+    re.I,
+)
+"""What a sentence that only acknowledges, thanks or apologises starts with."""
+_FORMULA_WORDS = 10
+"""The most words such a sentence has ("Thank you for your patience while we look into this")."""
+_GOVERNING = re.compile(
+    r"(?:please\s+)?(?:make sure|ensure|check|confirm|remember|note|double-check)\b", re.I
+)
+"""An opening that governs the clauses joined to it ("make sure X and Y"): no clause of it goes."""
 _CONSEQUENCE = re.compile(r"(?:so|therefore|which means)\s+", re.I)
 """What follows a cause and depends on it ("..., so try to be more careful next time")."""
 _BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
@@ -389,7 +403,23 @@ def _worth_showing(
         return None
     if _orphaned_fact(original.body, body, facts) or _stranded_name(original.body, body):
         return None
+    if _only_formulas(body) and not _only_formulas(original.body):
+        return None  # "I understand your frustration." with the answer cut: no reply at all
     return text
+
+
+def _only_formulas(text: str) -> bool:
+    """Return whether every sentence of ``text`` is a formula (thanks, sorry, "I understand").
+
+    A reply made only of them answers nothing: the draft's information has been cut away.
+    """
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if _WORDS.search(s)]
+    return all(
+        _FORMULA.match(sentence)
+        and not _CLAUSE_BREAK.search(sentence)  # "I understand, but the fee stands" says more
+        and len(_WORDS.findall(sentence)) <= _FORMULA_WORDS
+        for sentence in sentences
+    )
 
 
 def _words_of(text: str) -> list[str]:
@@ -476,7 +506,12 @@ def _edit_for(
         for name, value in match.groups.items():  # "{verb}" keeps the draft's own word
             replacement = (replacement or "").replace("{" + name + "}", value)
         starts = _at_sentence_start(text, start)
-        return _Edit(start, match.end, _match_case(replacement or "", starts))
+        end: int | None = match.end
+        if action == "replace" and rule.kind != "substitution":
+            end = _clause_end(text, match, layout)
+        if end is None:
+            return None  # "... inconvenience on 3 May": the fact would go with the clause
+        return _Edit(start, end, _match_case(replacement or "", starts))
     if action == "lower":  # the whole shouted sentence, so no word is left in capitals
         sentence = sentence_at(layout.sentences, match.start)
         start, end = min(sentence.start, match.start), max(sentence.end, match.end)
@@ -498,6 +533,25 @@ def _edit_for(
                 return _Edit(start, end, ending)
         return _Edit(start, end, "")
     return None
+
+
+def _clause_end(text: str, match: Match, layout: _Layout) -> int | None:
+    """Return where a replaced formula's clause ends, or None when a fact stands in the rest.
+
+    "We apologise for any inconvenience you experienced on your flight" replaced by "I'm sorry
+    about this" takes "you experienced on your flight" with it: the words after a formula
+    belong to it until the next clause break or the end of the sentence.
+    """
+    sentence = sentence_at(layout.sentences, match.start)
+    if not re.match(r"\s+[^\W\d_]", text[match.end : sentence.end]):
+        return match.end  # a stop, a comma or a dash: the formula is the clause
+    if _LEADING_CONJUNCTION.match(text[match.end :].lstrip()):
+        return match.end  # "..., and I'll ..." is the agent's own next clause
+    brk = _CLAUSE_BREAK.search(text, match.end, sentence.end)
+    end = brk.start() if brk else len(text[: sentence.end].rstrip(" .!?\n"))
+    if any(a < end and match.end < b for a, b in layout.protected):
+        return None
+    return end
 
 
 def _adverb_cut(text: str, match: Match, layout: _Layout) -> _Edit | None:
@@ -646,6 +700,17 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
         elif brk.start() >= end:
             clause_end = brk.start()
             break
+    if clause_start == sentence.start and clause_end < sentence.end:
+        opening = text[sentence.start : clause_end]
+        comma = text.find(", ", end, sentence.end)
+        if _SUBORDINATE.match(opening) and comma > clause_end:
+            # "As stated at our stations and on our website, passengers must ...": the opening
+            # clause runs to its comma, whatever "and" it holds
+            clause_end = comma
+        elif _GOVERNING.match(opening) and text[clause_end:].lstrip()[:1].islower():
+            # "Please make sure the code is typed correctly and your basket meets ...": what
+            # follows is governed by the words the cut would take
+            return None
     if clause_start == sentence.start:
         clause_end = _include_break(text, clause_end, sentence.end)
         if _CONSEQUENCE.match(text, clause_end, sentence.end) and clause_end < sentence.end:
@@ -716,10 +781,13 @@ def _apply_edits(text: str, edits: list[_Edit], facts: Sequence[str] = ()) -> st
     for edit in sorted(_merge_cuts(edits), key=lambda e: (e.start, -e.end), reverse=True):
         if edit.end > taken_until:
             continue
-        head, tail = text[: edit.start] + edit.text, text[edit.end :]
-        ends_sentence = edit.text in _CUT_ENDS or edit.text.rstrip().endswith((".", "!", "?"))
+        stop = edit.text
+        if stop in _CUT_ENDS and text[: edit.start].rstrip()[-1:] in (".", "!", "?"):
+            stop = ""  # two cuts joined into the whole sentence: the stop before stands
+        head, tail = text[: edit.start] + stop, text[edit.end :]
+        ends_sentence = stop in _CUT_ENDS or stop.rstrip().endswith((".", "!", "?"))
         if ends_sentence and head.rstrip()[-1:] in ("", ".", "!", "?", "\n"):
-            if edit.text in _CUT_ENDS:  # "... process, and I can't skip it" loses its "and"
+            if stop in _CUT_ENDS:  # "... process, and I can't skip it" loses its "and"
                 space = len(tail) - len(tail.lstrip())
                 conjunction = _LEADING_CONJUNCTION.match(tail, space)
                 if conjunction:

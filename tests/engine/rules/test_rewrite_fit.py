@@ -357,3 +357,60 @@ def test_a_stock_apology_is_replaced_with_its_subject() -> None:
         "Our coach broke down and we've been stuck at the services for 3 hours with two kids!",
     )
     assert out is not None and "We're I'm" not in out and "inconvenience" not in out
+
+
+# --- round 18: cuts that keep the sentence whole, and no reply left without its answer ---------
+
+
+def test_an_opening_as_clause_goes_up_to_its_comma_whatever_and_it_holds() -> None:
+    out = suggestion(
+        "As explained in the handbook and on the staff portal, leave requests need 2 weeks' "
+        "notice. I've passed yours to your manager.",
+        "Why was my leave request for Friday turned down?",
+    )
+    assert out is not None and out.startswith("Leave requests need 2 weeks' notice.")
+    assert "portal" not in out
+
+
+def test_a_cut_never_takes_the_verb_that_governs_the_rest_of_the_sentence() -> None:
+    draft = "Please make sure the form is filled in correctly and your photo meets the size rules."
+    context = Context(RULEBOOK, draft, "My passport application was rejected again!")
+    out = rewrite(context, check(context))
+    assert out is None or "make sure" in out.lower()  # never "Your photo meets the size rules."
+
+
+def test_a_replaced_formula_takes_the_rest_of_its_clause() -> None:
+    out = suggestion(
+        "We apologise for any inconvenience you experienced at the hotel. Your comments have "
+        "been shared with the manager.",
+        "The room was filthy, the parking was a rip-off and I'm furious. Worst stay ever.",
+    )
+    assert out is not None and "you experienced at the hotel" not in out
+    assert out.startswith("I'm sorry about this. Your comments have been shared")
+
+
+def test_no_rewrite_is_left_with_only_an_acknowledgement() -> None:
+    out = suggestion(
+        "I understand your frustration, but late fees are applied automatically whenever a "
+        "payment is missed.",
+        "Why have I been charged a late fee?! This is outrageous.",
+    )
+    assert out is None or "late fee" in out.lower()
+
+
+def test_a_bare_i_understand_but_gives_way_to_an_acknowledgement_worded_for_them() -> None:
+    out = suggestion(
+        "I understand, but that is the last train tonight. Is there anything else I can do?",
+        "We're stuck in Crewe with two tired kids and I'm furious about this.",
+    )
+    assert out is not None and out.startswith("I'm sorry - I understand why you're angry")
+    assert "That is the last train tonight." in out
+
+
+def test_two_cuts_that_join_into_a_sentence_leave_the_stop_before_them() -> None:
+    out = suggestion(
+        "Have you tried restarting the app? That sorts it for most users, as long as they "
+        "follow the steps properly.",
+        "The app keeps freezing on the payment screen.",
+    )
+    assert out is not None and "?." not in out and "most users" not in out
