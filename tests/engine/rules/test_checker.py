@@ -15,6 +15,21 @@ def test_signals_read_the_customer_and_can_be_negated() -> None:
     assert not calm.signal("customer_upset")
 
 
+def test_a_failed_service_reads_as_the_companys_fault_and_a_customers_own_step_does_not() -> None:
+    for customer in (
+        "The 18:05 to Leeds cancelled AGAIN. I'll be late for the third night running.",
+        "Third outage this week and I work from home.",
+        "The engineer didn't show on Monday either. I waited in all day.",
+        "You keep estimating my bill even though I send readings.",
+    ):
+        assert Context(RULEBOOK, "ok", customer).signal("company_fault"), customer
+    for customer in (
+        "I cancelled my order yesterday, can you confirm?",
+        "Can I show my ticket on my phone?",
+    ):
+        assert not Context(RULEBOOK, "ok", customer).signal("company_fault"), customer
+
+
 def test_no_customer_message_means_no_customer_signals() -> None:
     context = Context(RULEBOOK, "Nope.", None)
     assert not context.signal("customer_upset")
