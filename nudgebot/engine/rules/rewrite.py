@@ -116,6 +116,7 @@ _CONSEQUENCE = re.compile(r"(?:so|therefore|which means)\s+", re.I)
 """What follows a cause and depends on it ("..., so try to be more careful next time")."""
 _BACK_REFERENCE = re.compile(r"\b(?:it|them|they|those|these|that one)\b(?!'s|\s+is\b)", re.I)
 """A pronoun that may point back to words a cut before it took away ("I can't skip it")."""
+_PLURAL_PRONOUNS = frozenset(("them", "they", "those", "these"))
 _NOUN_PHRASE = re.compile(r"\b(?:the|a|an|your|our|this|my|his|her|their)\s+[a-z][\w-]*", re.I)
 """A noun with its determiner: a pronoun after it may point at it rather than at a cut."""
 _FUTURE = re.compile(
@@ -725,7 +726,11 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
         if conjunction:
             clause_end = conjunction.end()
     rest = text[sentence.start : clause_start] + text[clause_end : sentence.end]
-    dangling = _SUBORDINATE.match(rest.strip()) is not None  # "As the flight was ..." alone
+    # "As the flight was ..." alone dangles; "As I explained, the price rise is ..." (its
+    # subordinate opening followed by a main clause) does not
+    dangling = _SUBORDINATE.match(rest.strip()) is not None and not re.search(
+        r",\s+(?:[^\W\d_]+\s+){2}", rest
+    )
     if len(_WORDS.findall(rest)) < 4 or dangling:
         if not holds_fact(sentence.start, sentence.end):
             return sentence.start, sentence.end
@@ -766,9 +771,22 @@ def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
     if end < sentence.end and _LINK_FIRST.match(after):
         return True  # "Keep an eye on your tracking: <link> for updates" loses what the link is
     pronoun = _BACK_REFERENCE.search(after) if end < sentence.end else None
+    if pronoun is None:
+        return False
     # "As I explained, the second charge is a hold and it will drop off": "it" has its noun
-    # in the words left, before it
-    return pronoun is not None and not _NOUN_PHRASE.search(after, 0, pronoun.start())
+    # in the words left, before it; "them" needs a plural one ("passed your message on to
+    # them" after "handled by our refunds team" was cut points at nothing)
+    plural = pronoun.group(0).lower() in _PLURAL_PRONOUNS
+    return not any(
+        not plural or _plural(noun.group(0))
+        for noun in _NOUN_PHRASE.finditer(after, 0, pronoun.start())
+    )
+
+
+def _plural(noun_phrase: str) -> bool:
+    """Return whether a noun phrase ("the engineers", "your details") may be plural."""
+    word = noun_phrase.split()[-1].lower()
+    return (word.endswith("s") and not word.endswith("ss")) or word in ("people", "staff", "team")
 
 
 def _include_break(text: str, at: int, limit: int) -> int:
@@ -866,6 +884,7 @@ def tidy(text: str) -> str:
     text = _DANGLING.sub("", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"(?m)^ (?=[A-Z])", "", text)  # a cut at a paragraph's start left its space
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
 

@@ -414,3 +414,56 @@ def test_two_cuts_that_join_into_a_sentence_leave_the_stop_before_them() -> None
         "The app keeps freezing on the payment screen.",
     )
     assert out is not None and "?." not in out and "most users" not in out
+
+
+# --- round 18's notes ------------------------------------------------------------------------
+
+
+def test_a_second_step_for_the_customer_is_information_and_stays() -> None:
+    out = suggestion(
+        "Thanks. The tracking shows it was left in your porch at 10:05, so please check there "
+        "and then contact the seller you bought it from.",
+        "Done, it's QX55120.",
+    )
+    assert out is None or "contact the seller" in out
+
+
+def test_they_after_a_cut_needs_a_plural_noun_left_to_point_at() -> None:
+    out = suggestion(
+        "Hi Lee,\n\nThanks for your patience. Repairs are handled by our maintenance team and "
+        "I have sent your photo to them again.\n\nKind regards,\nHousing",
+        "It's been a month and the boiler is still broken. This is ridiculous.",
+    )
+    assert out is None or "maintenance team" in out
+
+
+def test_soon_after_a_time_is_a_time() -> None:
+    out = review_of(
+        "You're first on the list, so the engineer should be with you soon after 8.",
+        "ok",
+    )
+    assert "ownership.vague-timeline" not in out
+
+
+def test_if_its_a_kind_of_issue_offers_help_and_is_no_deflection() -> None:
+    out = review_of(
+        "Sorry, we can't take returns once the seal is broken. If it's a sizing issue, I can "
+        "swap it for another size today.",
+        "Can I return these earbuds? I've opened them.",
+    )
+    assert "ownership.deflection" not in out
+
+
+def test_two_cuts_in_one_sentence_keep_its_main_clause() -> None:
+    out = suggestion(
+        "Hi Ana,\n\nAs I explained last week, the setup fee is part of your order, which you "
+        "agreed to at checkout. Cancelling now would cost £20.\n\nThanks,\nLuis",
+        "Nobody mentioned a setup fee. I want to cancel without paying it.",
+    )
+    assert out is not None and "The setup fee is part of your order." in out
+    assert "\n " not in out  # no space left where a cut opened a paragraph
+
+
+def review_of(draft: str, customer: str) -> list[str]:
+    found = ENGINE.review_rules(Draft(text=draft, customer=customer)).findings
+    return [finding.rule for finding in found]
