@@ -77,6 +77,12 @@ _SUBORDINATE = re.compile(
     r"given|due to|despite|after|before|like|according to)\b",
     re.I,
 )
+_NEXT_POINTS_BACK = re.compile(
+    r"\b(?:buy|get|order|book|use|bring|need|have|find|request|take|print|show) one\b", re.I
+)
+"""A next sentence whose "one" stands for a noun of the sentence before ("buy one on board")."""
+_LEANS_BACK = re.compile(r"(?:otherwise|or else|in that case|if so|if not)\b", re.I)
+"""Words that lean on the clause before them: "(calm down,) otherwise I can't help you"."""
 _LEADING_CONJUNCTION = re.compile(r"(?:and|but|so|or|then|because)\s+", re.I)
 _DANGLING = re.compile(  # what a cut can leave before a stop: "... and I'm." / "... but."
     r",?\s+(?:(?:and|but|so|or|because)(?:\s+(?:I'm|I am|we're|we are))?|I'm|I am|we're|we are)"
@@ -728,13 +734,16 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
     rest = text[sentence.start : clause_start] + text[clause_end : sentence.end]
     # "As the flight was ..." alone dangles; "As I explained, the price rise is ..." (its
     # subordinate opening followed by a main clause) does not
-    dangling = _SUBORDINATE.match(rest.strip()) is not None and not re.search(
-        r",\s+(?:[^\W\d_]+\s+){2}", rest
-    )
+    dangling = (
+        _SUBORDINATE.match(rest.strip()) is not None
+        and not re.search(r",\s+(?:[^\W\d_]+\s+){2}", rest)
+    ) or _LEANS_BACK.match(rest.strip()) is not None
     if len(_WORDS.findall(rest)) < 4 or dangling:
-        if not holds_fact(sentence.start, sentence.end):
-            return sentence.start, sentence.end
-        return None  # only the fact would be left, out of its sentence
+        if holds_fact(sentence.start, sentence.end):
+            return None  # only the fact would be left, out of its sentence
+        if _NEXT_POINTS_BACK.search(_next_sentence(text, sentence, layout)):
+            return None  # "... buy a ticket. If the machine is broken, buy one on board."
+        return sentence.start, sentence.end
     if not holds_fact(clause_start, clause_end) and not _orphans(
         text, (clause_start, clause_end), sentence
     ):
@@ -787,6 +796,12 @@ def _plural(noun_phrase: str) -> bool:
     """Return whether a noun phrase ("the engineers", "your details") may be plural."""
     word = noun_phrase.split()[-1].lower()
     return (word.endswith("s") and not word.endswith("ss")) or word in ("people", "staff", "team")
+
+
+def _next_sentence(text: str, sentence: Sentence, layout: _Layout) -> str:
+    """Return the text of the sentence after ``sentence`` ("" when it is the last)."""
+    following = [s for s in layout.sentences if s.start >= sentence.end]
+    return text[following[0].start : following[0].end] if following else ""
 
 
 def _include_break(text: str, at: int, limit: int) -> int:
@@ -885,6 +900,7 @@ def tidy(text: str) -> str:
     text = re.sub(r"[ \t]{2,}", " ", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"(?m)^ (?=[A-Z])", "", text)  # a cut at a paragraph's start left its space
+    text = re.sub(r"^((?:@\w+[ \t]+)*@\w+)\.(?=\s)", r"\1", text)  # "@paul_d. I'm sorry"
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
 

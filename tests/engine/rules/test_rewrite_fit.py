@@ -467,3 +467,42 @@ def test_two_cuts_in_one_sentence_keep_its_main_clause() -> None:
 def review_of(draft: str, customer: str) -> list[str]:
     found = ENGINE.review_rules(Draft(text=draft, customer=customer)).findings
     return [finding.rule for finding in found]
+
+
+# --- round 19's notes ------------------------------------------------------------------------
+
+
+def test_otherwise_goes_with_the_clause_it_leans_on() -> None:
+    out = suggestion(
+        "Please calm down, otherwise I can't help you. What's the order number?",
+        "THIS IS THE SECOND WRONG ORDER THIS WEEK. I've been waiting an hour!!!",
+    )
+    assert out is None or "Otherwise" not in out
+
+
+def test_no_apology_goes_before_the_drafts_own_denial() -> None:
+    for draft in (
+        "I've checked and there's no cancellation on file, so the charges are correct. You can "
+        "cancel under Settings > Plan.",
+        "The migration didn't delete anything, your notes are stored separately. Can you check "
+        "which workspace you're in?",
+    ):
+        out = suggestion(draft, "You charged me again after I cancelled, and my notes vanished!")
+        assert out is None or not out.startswith("I'm sorry about this. "), out
+
+
+def test_a_cut_after_at_mentions_leaves_no_stop_after_the_handle() -> None:
+    out = suggestion(
+        "@kate_j I understand, but delays are sometimes unavoidable. You can claim in the app. ^MB",
+        "@NorthRail my 18:40 is cancelled and I'm stuck in Derby!!",
+    )
+    assert out is None or not out.startswith("@kate_j.")
+
+
+def test_a_sentence_stays_when_the_next_one_points_back_at_it() -> None:
+    out = suggestion(
+        "Customers are required to bring a permit to the tip. If you haven't got one, you can "
+        "print one from our website.",
+        "I was turned away from the tip this morning, this is ridiculous.",
+    )
+    assert out is None or "bring a permit" in out
