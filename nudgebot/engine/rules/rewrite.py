@@ -81,6 +81,12 @@ _NEXT_POINTS_BACK = re.compile(
     r"\b(?:buy|get|order|book|use|bring|need|have|find|request|take|print|show) one\b", re.I
 )
 """A next sentence whose "one" stands for a noun of the sentence before ("buy one on board")."""
+_APOLOGY_ONLY = re.compile(
+    r"(?:apologies|sorry|so sorry|(?:i'm|i am|we're|we are) (?:so |very |really )?sorry|"
+    r"(?:my|our) apologies)",
+    re.I,
+)
+"""An apology that a cut after it leaves standing alone: the draft's only sorry is kept."""
 _LEANS_BACK = re.compile(r"(?:otherwise|or else|in that case|if so|if not)\b", re.I)
 """Words that lean on the clause before them: "(calm down,) otherwise I can't help you"."""
 _LEADING_CONJUNCTION = re.compile(r"(?:and|but|so|or|then|because)\s+", re.I)
@@ -739,6 +745,8 @@ def _drop_span(text: str, start: int, end: int, layout: _Layout) -> tuple[int, i
         and not re.search(r",\s+(?:[^\W\d_]+\s+){2}", rest)
     ) or _LEANS_BACK.match(rest.strip()) is not None
     if len(_WORDS.findall(rest)) < 4 or dangling:
+        if clause_start > sentence.start and _APOLOGY_ONLY.fullmatch(rest.strip(" ,.!;:-–")):
+            return clause_start, clause_end  # "Apologies, these things happen." keeps "Apologies."
         if holds_fact(sentence.start, sentence.end):
             return None  # only the fact would be left, out of its sentence
         if _NEXT_POINTS_BACK.search(_next_sentence(text, sentence, layout)):

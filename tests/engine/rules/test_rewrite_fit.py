@@ -506,3 +506,33 @@ def test_a_sentence_stays_when_the_next_one_points_back_at_it() -> None:
         "I was turned away from the tip this morning, this is ridiculous.",
     )
     assert out is None or "bring a permit" in out
+
+
+# --- round 20's notes ------------------------------------------------------------------------
+
+
+def test_the_agents_own_keep_an_eye_is_a_step_not_guesswork() -> None:
+    found = review_of(
+        "Try clearing the cache, then sign in again. Let me know how it goes, I'll keep an eye "
+        "on this thread.",
+        "still can't get into the VPN",
+    )
+    assert "ownership.guesswork" not in found
+
+
+def test_soon_after_what_was_just_said_is_no_vague_promise() -> None:
+    found = review_of(
+        "They're due back on 3 May, and you'll get an email when they land - they tend to sell "
+        "out soon after, so it's worth signing up.",
+        "Any idea when the size 9s are back?",
+    )
+    assert "ownership.vague-timeline" not in found
+
+
+def test_a_cut_never_takes_the_drafts_only_apology_with_it() -> None:
+    out = suggestion(
+        "Sorry, these things can happen with busy rounds sometimes. I've booked a redelivery "
+        "for Friday.",
+        "You didn't deliver my parcel again and I waited in all day.",
+    )
+    assert out is None or "sorry" in out.lower()
