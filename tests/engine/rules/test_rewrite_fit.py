@@ -536,3 +536,25 @@ def test_a_cut_never_takes_the_drafts_only_apology_with_it() -> None:
         "You didn't deliver my parcel again and I waited in all day.",
     )
     assert out is None or "sorry" in out.lower()
+
+
+# --- round 21's notes ------------------------------------------------------------------------
+
+
+def test_as_previously_advised_goes_and_the_answer_after_it_stays() -> None:
+    out = suggestion(
+        "Dear Ms Rowe,\n\nAs previously advised, your deposit was returned as store credit. "
+        "Please refer to my earlier email for details.\n\nRegards,\nBookings",
+        "I still haven't had my deposit back for the cancelled party!",
+    )
+    assert out is not None and "Your deposit was returned as store credit." in out
+    assert "As previously advised" not in out
+
+
+def test_short_acronyms_side_by_side_are_not_shouting() -> None:
+    found = review_of(
+        "Yes - we're seeing errors on the EU API since 14:05 UTC, and engineers are on it. "
+        "Updates every 30 minutes on the status page.",
+        "is the API down?",
+    )
+    assert "respect.shouting" not in found
