@@ -141,10 +141,22 @@ _NEGATED_AFTER = re.compile(
 # status of your refund", "an update on the refund".
 _REFERENCE = re.compile(
     r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
+    r"|check(?:s|ed|ing)?|confirm(?:s|ed|ing)?|find out about"
     r"|about|regarding|on|into|over|with"
     r"|(?:wait(?:ing|ed)?|awaiting)(?:[ \t]+(?:so|this|that|too)[ \t]+long)?)"
     r"(?:[ \t]+(?:of|on|about|for))?"
     r"[ \t]+(?:your|their|the|this|that|a|an)[ \t]+\Z"
+    r"|\b(?:your|their|the|his|her)[ \t]+(?:promised|missing|outstanding|overdue|original"
+    r"|earlier|first)[ \t]+\Z"
+)
+# What follows a commitment word that points back at one made before: "the refund they were
+# promised never came", "the refund still hasn't arrived".
+_REFERENCE_AFTER = re.compile(
+    r"[ \t]+(?:(?:that|which)[ \t]+)?(?:(?:they|you|he|she|we)[ \t]+)?"
+    r"(?:were|was|had been|have been|has been)[ \t]+(?:promised|told about|expecting)\b"
+    r"|[ \t]+(?:still[ \t]+)?(?:never|hasn't|has not|didn't|did not|hadn't)[ \t]+"
+    r"(?:came|come|arrived|arrive|happened|happen|reached|turned up|shown up|gone through)\b"
+    r"|[ \t]+(?:request|requests|claim|claims|application|query|queries|status)\b"
 )
 # Words that grant what the customer asked for: "I've looked into the refund and approved
 # it" is a promise, however it names the refund.
@@ -438,6 +450,14 @@ def _kept(fact: str, suggestion: str) -> bool:
         return True
     if fact.isalpha() and re.search(rf"(?<!\w){fact}(?!\w)", suggestion, re.I):
         return True  # "Do let us know if any Further assistance is Needed": a casing slip
+    dotted = fact.replace(".", "")
+    if (
+        "." in fact
+        and len(dotted) <= 4
+        and dotted.isalpha()
+        and _word_in_any_case(dotted, suggestion)
+    ):
+        return True  # "i.d" written "ID": the same short word, its dots tidied
     if "*" in suggestion or "_" in suggestion:  # "_Sam_ Smith" keeps "Sam Smith"
         suggestion = " ".join(_MARKS.sub(" ", suggestion).split())
         if fact in suggestion:
@@ -455,6 +475,11 @@ def _kept(fact: str, suggestion: str) -> bool:
     if label and not re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", suggestion, re.I):
         return False
     return all(_word_in(word.strip(".,;:!?"), suggestion) for word in strong)
+
+
+def _word_in_any_case(word: str, text: str) -> bool:
+    """Tell whether ``word`` occurs in ``text`` as a whole word, whatever its casing."""
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I) is not None
 
 
 def _word_in(word: str, text: str) -> bool:
@@ -485,6 +510,9 @@ _NUMBER_WORDS = {
         "fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90"}
+_UNITS = {"wk": "week", "hr": "hour", "min": "minute", "yr": "year", "mth": "month", "mo": "month"}
+_UNIT = re.compile(r"(?<=\d)[ ]?(" + "|".join(_UNITS) + r")\b")
+"""A short unit after a number ("4 wks", "2hrs"), written out to compare durations."""
 _NUMBER_WORD = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b")
 _NUMBER_SPACE = re.compile(r"(?<=\d) (?=[a-z])")
 
@@ -492,11 +520,12 @@ _NUMBER_SPACE = re.compile(r"(?<=\d) (?=[a-z])")
 def _loose(normed: str) -> str:
     """Return normalised text for comparing durations: "Three years" is "last 3years".
 
-    Hyphens become spaces, plural "s" goes, number words become digits, and a number is
-    joined to the word after it.
+    Hyphens become spaces, plural "s" goes, number words become digits, short units are
+    written out ("4 wks" is "four weeks"), and a number is joined to the word after it.
     """
     text = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group()], normed.replace("-", " "))
-    return _NUMBER_SPACE.sub("", _PLURAL.sub("", text))
+    text = _UNIT.sub(lambda m: _UNITS[m.group(1)], _PLURAL.sub("", text))
+    return _NUMBER_SPACE.sub("", text)
 
 
 def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
@@ -591,7 +620,10 @@ def _new_promises(known: _Known, suggestion: str, specifics: Sequence[_Issue]) -
             continue
         if (
             kind in known.asked
-            and _REFERENCE.search(folded, 0, match.start())
+            and (
+                _REFERENCE.search(folded, 0, match.start())
+                or _REFERENCE_AFTER.match(folded, match.end())
+            )
             and not _GRANTED.search(folded, sentence.start, sentence.end)
         ):
             continue  # "the status of your refund": the customer's own request, not a promise

@@ -746,3 +746,35 @@ def test_a_promise_is_made_by_someone_and_a_finding_may_count_in_words() -> None
         assert check_text(draft, said, customer=context) == (), said
     assert kinds(check_text(draft, "We can promise you a call back today.")) == ["new_promise"]
     assert check_text(draft, "I can't promise a call back today.") == ()
+
+
+def test_the_refund_that_was_promised_or_never_came_is_the_customers_not_a_new_one() -> None:
+    draft = "@4410 Do you have a booking reference you can DM us? ^MK"
+    context = "I was told I'd get a full refund in March. Still nothing!"
+    for said in (
+        "The refund they were promised never came, and that isn't owned.",
+        "Own that the promised refund hasn't happened.",
+        "Say you'll check the refund for them.",
+    ):
+        assert check_text(draft, said, customer=context) == (), said
+    granted = "The refund they were promised has now been approved."
+    assert kinds(check_text(draft, granted, customer=context)) == ["new_promise"]
+    assert kinds(check_text(draft, "Offer them a refund today.")) == ["new_promise"]
+
+
+def test_a_short_word_with_its_dots_tidied_is_kept() -> None:
+    draft = "@5520 Please DM your name, phone and i.d number and we'll check. ^AR"
+    tidied = "@5520 Sorry about this. Please DM your name, phone and ID number and we'll check. ^AR"
+    assert check(draft, tidied) == ()
+    assert "fact_dropped" in kinds(check(draft, "@5520 Please DM your name and phone. ^AR"))
+
+
+def test_a_duration_with_a_short_unit_and_a_refund_request_are_the_customers_own() -> None:
+    draft = "@6621 If you still need help with this, send us a DM. *JT"
+    context = "My phone is faulty. After 4 wks of runaround I had to buy another! Refund my money."
+    for said in (
+        "Four weeks of runaround and buying another phone go unacknowledged.",
+        "Their refund request goes unanswered.",
+    ):
+        assert check_text(draft, said, customer=context) == (), said
+    assert kinds(check_text(draft, "Six weeks of runaround go unacknowledged.", customer=context))
