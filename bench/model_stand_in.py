@@ -51,7 +51,7 @@ from nudgebot.engine import ReviewEngine  # noqa: E402
 from nudgebot.engine.llm.schema import ModelReview  # noqa: E402
 from nudgebot.engine.rules import default_rulebook  # noqa: E402
 from nudgebot.evaluation import Case, Metrics, Outcome, read_cases  # noqa: E402
-from nudgebot.models import Review  # noqa: E402
+from nudgebot.models import DIMENSIONS, Review  # noqa: E402
 from nudgebot.testing import FakeModelServer, model_answer  # noqa: E402
 
 
@@ -146,7 +146,11 @@ def kappa(pairs: Sequence[tuple[bool, bool]]) -> float:
 
 
 def figures(metrics: Metrics) -> dict[str, Any]:
-    """The decision's figures, and the false nudges per labelled move."""
+    """The decision's figures, the false nudges per labelled move, and recall per dimension.
+
+    Recall per dimension counts, among the cases labelled with a problem in a dimension, those
+    a nudge-level finding of that dimension named (as ``nudgebot eval`` does).
+    """
     per_move: Counter[str] = Counter()
     good: Counter[str] = Counter()
     for outcome in metrics.outcomes:
@@ -160,6 +164,11 @@ def figures(metrics: Metrics) -> dict[str, Any]:
         "f1": round(metrics.f1, 2),
         "false_nudges": round(metrics.false_nudge_rate, 2),
         "false_nudges_per_move": {m: f"{per_move[m]}/{good[m]}" for m in sorted(good)},
+        "recall_per_dimension": {
+            d: "{}/{}".format(*metrics.dimension_recall(d))
+            for d in DIMENSIONS
+            if metrics.dimension_recall(d)[1]
+        },
     }
 
 
@@ -299,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:11} P {f['precision']:.2f}  R {f['recall']:.2f}  F1 {f['f1']:.2f}  "
             f"false nudges {f['false_nudges']:.2f}  per move {f['false_nudges_per_move']}"
         )
+        print(f"  {'':11} recall per dimension {f['recall_per_dimension']}")
     print(
         f"  fell back to the rules {result['fell_back_to_rules']}, "
         f"changed by the guard {result['changed_by_guard']}"

@@ -88,6 +88,7 @@ def test_measure_scores_what_reached_the_agent_against_the_labels(cases_file: Pa
     model = result["model"]
     assert (model["precision"], model["recall"], model["false_nudges"]) == (0.5, 1.0, 0.5)
     assert model["false_nudges_per_move"] == {"closing": "0/1", "question": "1/1"}
+    assert model["recall_per_dimension"] == {"ownership": "1/1"}
     assert result["fell_back_to_rules"] == 0
     assert "rules_live" in result
 
