@@ -95,7 +95,7 @@ _PLACEHOLDERS = {
 }
 _PLACEHOLDER = re.compile(r"\[(?:[a-z][a-z0-9'’/ -]{0,60}|[A-Z]+_\d+)\]")
 # "Friday at 5pm" is one fact: its parts are checked one by one.
-_JOINED = re.compile(r"[ \t]+(?:at|on)[ \t]+")
+_JOINED = re.compile(r"[ \t]+(?:at|on)[ \t]+|(?<=day)[ \t]+(?=\d)")
 _FOLD_PAIRS = (("\u2013", "-"), ("\u2014", "-"), ("\u2019", "'"), ("\u2018", "'"))
 
 # Commitment words, by what they commit to, on the lower-cased text; one group per kind so a
@@ -104,7 +104,7 @@ _B = r"(?<![\w/.@#-])"  # not inside a word, a link or an address
 _PROMISES = re.compile(
     rf"{_B}(?:"
     r"(?P<refund>refund\w*|reimburs\w*|money back|cash ?back)"
-    r"|(?P<discount>discount\w*|\d+% off|coupons?|promo(?:tion(?:al)?)? codes?)"
+    r"|(?P<discount>discount\w*|\d+% off|[£$€]\d[\d,.]* off|coupons?|promo(?:tion(?:al)?)? codes?)"
     r"|(?P<voucher>vouchers?|gift ?cards?|e-?gifts?)"
     r"|(?P<credit>credit(?:s|ed|ing)?(?![ \t]+(?:card|score|check|history|limit|rating|union"
     r"|report)))"
@@ -141,13 +141,14 @@ _NEGATED_AFTER = re.compile(
 # status of your refund", "an update on the refund".
 _REFERENCE = re.compile(
     r"\b(?:status|progress|news|update|details?|question|query|request|claim|chas(?:e|ing)"
-    r"|check(?:s|ed|ing)?|confirm(?:s|ed|ing)?|find out about"
+    r"|check(?:s|ed|ing)?|confirm(?:s|ed|ing)?|find out about|whether|if"
+    r"|want(?:s|ed|ing)?|ask(?:s|ed|ing)? for|request(?:s|ed|ing)?"
     r"|about|regarding|on|into|over|with"
     r"|(?:wait(?:ing|ed)?|awaiting)(?:[ \t]+(?:so|this|that|too)[ \t]+long)?)"
     r"(?:[ \t]+(?:of|on|about|for))?"
-    r"[ \t]+(?:your|their|the|this|that|a|an)[ \t]+\Z"
-    r"|\b(?:your|their|the|his|her)[ \t]+(?:promised|missing|outstanding|overdue|original"
-    r"|earlier|first)[ \t]+\Z"
+    r"[ \t]+(?:your|their|the|this|that|a|an)[ \t]+(?:[£$€][ \t]?\d[\d,.]*[ \t]+)?\Z"
+    r"|\b(?:your|their|the|his|her|a|an)[ \t]+(?:promised|missing|outstanding|overdue"
+    r"|original|earlier|first)[ \t]+\Z"
 )
 # What follows a commitment word that points back at one made before: "the refund they were
 # promised never came", "the refund still hasn't arrived".
@@ -157,6 +158,8 @@ _REFERENCE_AFTER = re.compile(
     r"|[ \t]+(?:still[ \t]+)?(?:never|hasn't|has not|didn't|did not|hadn't)[ \t]+"
     r"(?:came|come|arrived|arrive|happened|happen|reached|turned up|shown up|gone through)\b"
     r"|[ \t]+(?:request|requests|claim|claims|application|query|queries|status)\b"
+    r"|[ \t]+(?:(?:that|which)[ \t]+)?(?:they|you|he|she)[ \t]+(?:asked|requested|wanted|want"
+    r"|were asking|are asking|have asked|had asked)\b"
 )
 # Words that grant what the customer asked for: "I've looked into the refund and approved
 # it" is a promise, however it names the refund.
@@ -167,10 +170,13 @@ _GRANTED = re.compile(
 # A placeholder standing for an amount of money: "I'll refund you [amount] extra" is a new
 # promise with its terms left blank, not a safe sentence.
 _AMOUNT_PLACEHOLDER = re.compile(
-    r"\[(?:[^\]\n]*\b(?:amount|sum|value|figure|total|percent(?:age)?|refund|credit|voucher"
-    r"|discount|compensation|gesture|fee|price|cost)s?\b[^\]\n]*|[£$€¥₹][^\]\n]*)\]",
+    r"\[(?:[^\]\n]*\b(?:amount|sum|value|figure|total|percent(?:age)?|fee|price|cost)s?\b"
+    r"[^\]\n]*|[£$€¥₹][^\]\n]*"
+    r"|(?:[\w-]+[ \t]+){0,2}(?:refund|credit|voucher|discount|compensation|gesture)s?)\]",
     re.IGNORECASE,
 )
+"""A placeholder that names an amount ("[amount]", "[refund amount]", "[£X]", "[goodwill
+credit]"), not one that asks a question about it ("[whether a refund is possible]")."""
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|without|nor)\b|n't\b")
 # A negation reaches over a few words of its own clause; a new clause or subject ends it.
 _CLAUSE = re.compile(
@@ -470,6 +476,8 @@ def _kept(fact: str, suggestion: str) -> bool:
         for i, word in enumerate(words)
         if (not word.islower() or not word.isalpha()) and not (label and i == 0)
     ]
+    if label and not strong and len(words) == 2:  # "an Exchange thing" kept as "an Exchange issue"
+        return _word_in(words[0], suggestion)
     if not strong or (len(strong) == len(words)):
         return False
     if label and not re.search(rf"(?<!\w){re.escape(words[0])}(?!\w)", suggestion, re.I):
@@ -510,6 +518,13 @@ _NUMBER_WORDS = {
         "fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90"}
+_DERIVABLE = frozenset(("money", "duration"))
+"""Facts a finding or suggestion may work out from the customer's own figures."""
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_MAX_NUMBERS = 40
+"""The most known numbers paired up when looking for a derived one."""
+_DAY_KIND = re.compile(r"(?<=\d) (?:working|business|calendar|full|whole|clear) (?=[a-z])")
+_CLOCK_HALF = re.compile(r"(?<=\d) ?(?:am|pm|a\.m\.|p\.m\.)(?![a-z])")
 _UNITS = {"wk": "week", "hr": "hour", "min": "minute", "yr": "year", "mth": "month", "mo": "month"}
 _UNIT = re.compile(r"(?<=\d)[ ]?(" + "|".join(_UNITS) + r")\b")
 """A short unit after a number ("4 wks", "2hrs"), written out to compare durations."""
@@ -521,10 +536,13 @@ def _loose(normed: str) -> str:
     """Return normalised text for comparing durations: "Three years" is "last 3years".
 
     Hyphens become spaces, plural "s" goes, number words become digits, short units are
-    written out ("4 wks" is "four weeks"), and a number is joined to the word after it.
+    written out ("4 wks" is "four weeks"), "working" and the like go from between a number and
+    its unit ("5 working days" is "a 5-day promise"), "am" and "pm" go from a clock time
+    ("at 10" is "10am"), and a number is joined to the word after it.
     """
     text = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group()], normed.replace("-", " "))
     text = _UNIT.sub(lambda m: _UNITS[m.group(1)], _PLURAL.sub("", text))
+    text = _DAY_KIND.sub(" ", _CLOCK_HALF.sub("", text))
     return _NUMBER_SPACE.sub("", text)
 
 
@@ -548,6 +566,8 @@ def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
                 _occurs(piece, known.text)
                 or piece in known.all_facts
                 or _occurs(_loose(piece), known.loose)
+                or (fact.kind in _DERIVABLE and _derived(piece, known.loose))
+                or (fact.kind == "time" and _said_as_clock(piece, known.text))
             ):
                 continue
             kind = fact.kind if len(parts) == 1 else _kind(suggestion[start:end], fact.kind)
@@ -556,9 +576,38 @@ def _new_specifics(known: _Known, suggestion: str) -> list[_Issue]:
     return issues
 
 
+def _said_as_clock(piece: str, known: str) -> bool:
+    """Tell whether a time ("10am") is one the conversation gave without am/pm ("at 10")."""
+    bare = _CLOCK_HALF.sub("", piece)
+    return bare != piece and any(
+        _occurs(said, known) for said in (f"at {bare}", f"by {bare}", f"{bare} o'clock")
+    )
+
+
+def _derived(piece: str, known: str) -> bool:
+    """Tell whether the one number in ``piece`` is the sum or difference of two known ones.
+
+    "A £270 rise" after "gone up from £420 to £690", "a ten-hour delay" after "5 hours became
+    15": the customer's own figures, worked out, not a new amount or time.
+    """
+    mine = _NUMBER.findall(_loose(piece))
+    if len(mine) != 1:
+        return False
+    target = float(mine[0].replace(",", ""))
+    numbers = sorted({float(n.replace(",", "")) for n in _NUMBER.findall(known)})[:_MAX_NUMBERS]
+    return any(
+        abs(b - a - target) < 0.005 or abs(a + b - target) < 0.005
+        for i, a in enumerate(numbers)
+        for b in numbers[i + 1 :]
+    )
+
+
 def _parts(fact: Fact) -> list[tuple[int, int]]:
-    """Return the spans to check of a fact: itself, or its parts when joined by "at" / "on"."""
-    if " at " not in fact.text and " on " not in fact.text:
+    """Return the spans to check of a fact: itself, or its parts when joined.
+
+    "Friday at 5pm", "Monday on 3 May" and "Monday 9am" are checked part by part.
+    """
+    if not _JOINED.search(fact.text):
         return [(fact.start, fact.end)]
     spans, pos = [], 0
     for match in _JOINED.finditer(fact.text):

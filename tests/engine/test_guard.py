@@ -778,3 +778,43 @@ def test_a_duration_with_a_short_unit_and_a_refund_request_are_the_customers_own
     ):
         assert check_text(draft, said, customer=context) == (), said
     assert kinds(check_text(draft, "Six weeks of runaround go unacknowledged.", customer=context))
+
+
+def test_figures_worked_out_from_the_customers_own_are_not_new() -> None:
+    draft = "Premiums are calculated automatically by our pricing system."
+    context = "My renewal has gone up from £420 to £690 and I've made no claims. Why?"
+    assert check_text(draft, "A £270 rise goes unacknowledged.", customer=context) == ()
+    assert kinds(check_text(draft, "A £300 rise goes unacknowledged.", customer=context))
+    trip = "A normal 5 hour trip turned into 15 hours."
+    assert check_text(draft, "Understates a ten-hour delay.", customer=trip) == ()
+
+
+def test_a_time_or_a_duration_the_customer_gave_in_other_words_is_theirs() -> None:
+    draft = "Still waiting on the supplier, should be soon."
+    context = "She starts at 9 on Monday. You promised a reply within 5 working days."
+    for said in (
+        "No date and no next step, with Monday 9am looming.",
+        "The missed 5-day promise isn't owned.",
+    ):
+        assert check_text(draft, said, customer=context) == (), said
+    assert kinds(check_text(draft, "No next step, with 3pm looming.", customer=context))
+
+
+def test_what_the_customer_asked_for_or_was_promised_is_no_new_offer() -> None:
+    draft = "There's no note of a discount on your account, so I can't apply it."
+    context = "When I renewed I was promised £10 off for 12 months. I want my money back."
+    for said in (
+        "A promised discount missing is frustrating.",
+        "Respond to the refund they asked for.",
+        "Tell them whether a refund is possible, and if not, why.",
+    ):
+        assert check_text(draft, said, customer=context) == (), said
+    question = "I'm sorry. [Whether a refund is possible, and if not, why]"
+    assert check(draft, question, customer=context) == ()
+    assert kinds(check(draft, "I'm sorry. I'll refund you [amount] today.", customer=context))
+
+
+def test_a_named_thing_kept_with_another_noun_is_kept() -> None:
+    draft = "That sounds like an Exchange thing, you'll need to raise a ticket via the portal."
+    kept = "Sorry - it sounds like an Exchange issue, so please raise a ticket via the portal."
+    assert check(draft, kept) == ()
