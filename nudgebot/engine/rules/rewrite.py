@@ -35,7 +35,7 @@ from nudgebot.engine.facts import fact_texts
 from nudgebot.engine.letter import Shape, mentions_only, split
 from nudgebot.engine.rules.checker import Context, Hit, Match, all_matches, check
 from nudgebot.engine.rules.rulebook import Rule, Rulebook
-from nudgebot.engine.rules.text import Sentence, sentence_at
+from nudgebot.engine.rules.text import Sentence, sentence_at, sentence_index
 
 __all__ = [
     "CUT_SLACK",
@@ -808,8 +808,11 @@ def _plural(noun_phrase: str) -> bool:
 
 def _next_sentence(text: str, sentence: Sentence, layout: _Layout) -> str:
     """Return the text of the sentence after ``sentence`` ("" when it is the last)."""
-    following = [s for s in layout.sentences if s.start >= sentence.end]
-    return text[following[0].start : following[0].end] if following else ""
+    after = sentence_index(layout.sentences, sentence.start) + 1
+    if after >= len(layout.sentences):
+        return ""
+    following = layout.sentences[after]
+    return text[following.start : following.end]
 
 
 def _include_break(text: str, at: int, limit: int) -> int:
