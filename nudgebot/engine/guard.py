@@ -454,7 +454,7 @@ def _kept(fact: str, suggestion: str) -> bool:
     """
     if fact in suggestion:
         return True
-    if fact.isalpha() and re.search(rf"(?<!\w){fact}(?!\w)", suggestion, re.I):
+    if fact.isalpha() and _word_in_any_case(fact, suggestion):
         return True  # "Do let us know if any Further assistance is Needed": a casing slip
     dotted = fact.replace(".", "")
     if (
@@ -537,12 +537,12 @@ def _loose(normed: str) -> str:
 
     Hyphens become spaces, plural "s" goes, number words become digits, short units are
     written out ("4 wks" is "four weeks"), "working" and the like go from between a number and
-    its unit ("5 working days" is "a 5-day promise"), "am" and "pm" go from a clock time
-    ("at 10" is "10am"), and a number is joined to the word after it.
+    its unit ("5 working days" is "a 5-day promise"), and a number is joined to the word after
+    it. (A clock time given as "at 10" is matched by :func:`_said_as_clock`.)
     """
     text = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group()], normed.replace("-", " "))
     text = _UNIT.sub(lambda m: _UNITS[m.group(1)], _PLURAL.sub("", text))
-    text = _DAY_KIND.sub(" ", _CLOCK_HALF.sub("", text))
+    text = _DAY_KIND.sub(" ", text)
     return _NUMBER_SPACE.sub("", text)
 
 
