@@ -165,9 +165,10 @@ def figures(metrics: Metrics) -> dict[str, Any]:
         "false_nudges": round(metrics.false_nudge_rate, 2),
         "false_nudges_per_move": {m: f"{per_move[m]}/{good[m]}" for m in sorted(good)},
         "recall_per_dimension": {
-            d: "{}/{}".format(*metrics.dimension_recall(d))
+            d: f"{found}/{labelled}"
             for d in DIMENSIONS
-            if metrics.dimension_recall(d)[1]
+            for found, labelled in [metrics.dimension_recall(d)]
+            if labelled
         },
     }
 
