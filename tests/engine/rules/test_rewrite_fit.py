@@ -24,6 +24,12 @@ def suggestion(draft: str, customer: str) -> str | None:
     return ENGINE.review_rules(Draft(text=draft, customer=customer)).suggestion
 
 
+def review_of(draft: str, customer: str) -> list[str]:
+    """The rules that found something in the draft (at any level)."""
+    found = ENGINE.review_rules(Draft(text=draft, customer=customer)).findings
+    return [finding.rule for finding in found]
+
+
 # --- an acknowledgement worded for the customer's state ----------------------------------------
 
 STATES = {
@@ -462,11 +468,6 @@ def test_two_cuts_in_one_sentence_keep_its_main_clause() -> None:
     )
     assert out is not None and "The setup fee is part of your order." in out
     assert "\n " not in out  # no space left where a cut opened a paragraph
-
-
-def review_of(draft: str, customer: str) -> list[str]:
-    found = ENGINE.review_rules(Draft(text=draft, customer=customer)).findings
-    return [finding.rule for finding in found]
 
 
 # --- round 19's notes ------------------------------------------------------------------------
