@@ -180,6 +180,8 @@ class _Edit:
     start: int
     end: int
     text: str
+    rule: str = ""
+    """The rule of a cut that waits for its ``add`` sentence (``cut_needs_add``), else ""."""
 
 
 _LINK_FIRST = re.compile(r"\s*<?(?:https?://|www\.)")
@@ -219,6 +221,7 @@ def rewrite(
     owned: set[str] = set()
     written: list[str] = []
     served: set[str] = set()
+    cut_for_add: set[str] = set()
     left = {hit.rule.id for hit in hits}
     main = first.rulebook.rule(must_fix) if must_fix is not None else None
     if main is not None and not _acts(main, first):
@@ -240,6 +243,7 @@ def rewrite(
         layout = _Layout(context.sentences, kept)
         edits = [] if additions_only else _edits(context, hits, text, layout, owned)
         edited = _apply_edits(text, edits, facts)
+        cut_for_add |= {edit.rule for edit in edits if edit.rule}
         remaining = context.derive(edited)
         left = {h.rule.id for h in check(remaining, hints=False)}
         stubborn |= {
@@ -261,6 +265,8 @@ def rewrite(
     kept_here = main is not None and _kept(main, first, set())  # right as it is in this move
     if must_fix in left and must_fix not in served | owned and not kept_here:
         return None  # the main point is still there, unanswered: coaching points say more
+    if cut_for_add - served:
+        return None  # a cut whose sentence didn't take its place: the reply only got colder
     if text != draft:
         text = _end_as_drafted(_sentence_starts(text, facts), original)
     return _worth_showing(draft, original, text, stubborn, additions_only, facts, written)
@@ -524,7 +530,8 @@ def _edit_for(
             end = _clause_end(text, match, layout)
         if end is None:
             return None  # "... inconvenience on 3 May": the fact would go with the clause
-        return _Edit(start, end, _match_case(replacement or "", starts))
+        waits = rule.cut_needs_add and not replacement
+        return _Edit(start, end, _match_case(replacement or "", starts), rule.id if waits else "")
     if action == "lower":  # the whole shouted sentence, so no word is left in capitals
         sentence = sentence_at(layout.sentences, match.start)
         start, end = min(sentence.start, match.start), max(sentence.end, match.end)
@@ -943,8 +950,9 @@ def _templates_for(
         elif _kept(hit.rule, context, stubborn):  # never bolt their opposite on
             name = rulebook.templates[name].get("if_kept") or None
         resolved = _fitting(remaining, name) if name else None
+        answers = resolved is not None and resolved in _family(rulebook.templates, name or "")
         if resolved is not None and (resolved in added or resolved in chosen):
-            if served is not None:
+            if served is not None and answers:
                 served.add(hit.rule.id)
             continue
         if resolved is None:
@@ -966,7 +974,7 @@ def _templates_for(
         if blanks & set(_PLACEHOLDER.findall(remaining.text)):  # "[by when]" is already asked
             continue
         chosen[resolved] = sentence
-        if served is not None:
+        if served is not None and answers:
             served.add(hit.rule.id)
     covered = {
         c.strip()
@@ -978,6 +986,22 @@ def _templates_for(
         for name in sorted(chosen, key=lambda n: rulebook.templates[n].get("order", "9"))
         if name not in covered
     ]
+
+
+def _family(templates: Mapping[str, Mapping[str, str]], name: str) -> set[str]:
+    """Return ``name`` and the templates written for a situation in its place (``instead_of``).
+
+    A ``fallback`` is not in the family: it is a lesser sentence ("I can see why this has been
+    frustrating." where an apology would contradict an answer), added, but it does not answer
+    the point of the rule that asked for ``name``.
+    """
+    family = {name}
+    grew = True
+    while grew:
+        more = {n for n, spec in templates.items() if spec.get("instead_of") in family} - family
+        family |= more
+        grew = bool(more)
+    return family
 
 
 def _kept(rule: Rule, context: Context, stubborn: set[str]) -> bool:

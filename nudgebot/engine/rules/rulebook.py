@@ -29,6 +29,7 @@ _COMMON = {"kind", "dimension", "level", "cost", "message", "fix", "when", "move
 _COMMON.add("rewrite_moves")  # the moves in which the rewrite edits the flagged words
 _COMMON.add("cut")  # how much a drop may take: the flagged words' clause, or only them
 _COMMON.add("needs_agent")  # only the agent can answer the point: no rewrite while it stands
+_COMMON.add("cut_needs_add")  # its words are cut whole only when its `add` sentence replaces them
 _COMMON.add("fix_when")  # a fix worded for a situation: signal = fix, the first that holds
 Source = Literal["customer", "draft", "thread", "agent_before"]
 SOURCES: tuple[Source, ...] = ("customer", "draft", "thread", "agent_before")
@@ -121,6 +122,9 @@ class Rule:
     needs_agent: bool = False
     """Only the agent can answer this point (an alternative, who takes the problem on): while a
     confident finding of it stands, the rules write no rewrite, only coaching points."""
+    cut_needs_add: bool = False
+    """Cut whole, the flagged words leave the reply colder ("I understand, but ..."): the cut
+    stands only when the rule's ``add`` sentence takes their place; otherwise no rewrite."""
     fix_when: tuple[tuple[str, str], ...] = ()
     """Fixes worded for a situation, ``(signal, fix)`` in the file's order: the first whose
     signal holds is shown instead of ``fix`` (an example sentence that fits the conversation)."""
@@ -480,6 +484,7 @@ def _load_rule(
         cut=cast(Literal["clause", "flagged"], choice("cut", ("clause", "flagged"), "clause")),
         add=add,
         needs_agent=bool(data.get("needs_agent", False)),
+        cut_needs_add=bool(data.get("cut_needs_add", False)),
         fix_when=tuple(fix_when.items()),
         flag_examples=_examples(path, data, "flag"),
         pass_examples=_examples(path, data, "pass"),

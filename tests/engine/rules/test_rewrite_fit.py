@@ -559,3 +559,47 @@ def test_short_acronyms_side_by_side_are_not_shouting() -> None:
         "is the API down?",
     )
     assert "respect.shouting" not in found
+
+
+# --- read again from rounds 5-21, by what the main point was -------------------------------------
+
+
+def test_an_acknowledgement_does_not_stand_in_for_a_missing_apology() -> None:
+    # the company failed again; the reply only answers, so no apology can be added to it, and
+    # "I can see why this has been frustrating." before the same answer doesn't mend it
+    draft = (
+        "Hi, estimated bills are sent when no reading is on file. You can submit one online. ^KT"
+    )
+    customer = "You've sent me an estimated bill AGAIN, third time this year. So fed up."
+    review = ENGINE.review_rules(Draft(text=draft, customer=customer))
+    assert "empathy.no-apology" in [f.rule for f in review.findings]
+    assert review.suggestion is None  # the coaching points say what the reply is missing
+
+
+def test_a_bare_i_understand_but_is_not_cut_alone() -> None:
+    # nothing in the customer's words says how they feel: with no acknowledgement to put in its
+    # place, cutting "I understand, but" only makes the reply colder
+    out = suggestion(
+        "I understand, but the gym closes at 10pm on weekdays. Is there anything else?",
+        "Why can't I get in after 10 on a Tuesday? I work late.",
+    )
+    assert out is None or out.lower().startswith("i understand")
+
+
+def test_no_sorry_youre_still_waiting_before_the_drafts_own_still_waiting() -> None:
+    out = suggestion(
+        "Still waiting on the warehouse, it should ship soon.",
+        "Any news on my sofa? It's been 3 weeks.",
+    )
+    assert out is not None and "[by when]" in out
+    assert out.lower().count("still waiting") == 1
+
+
+def test_with_what_i_find_only_when_the_agent_is_the_one_looking() -> None:
+    customer = "My internet has been down since this morning and I'm furious."
+    others = suggestion(
+        "There's a fault on the exchange and our engineers are working on it.", customer
+    )
+    assert "what I find" not in (others or "")
+    own = suggestion("Thanks, I'm looking into it.", customer)
+    assert own is not None and "what I find" in own
