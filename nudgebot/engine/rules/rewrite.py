@@ -110,6 +110,10 @@ _AGENT_STEP = re.compile(r"\b(?:I|we)(?:'ve|'m|'ll|'re| have| am| will| are)\b",
 """What the agent says they do, have done or will do."""
 _ADVERB = re.compile(r"[A-Za-z]{3,}ly")
 """A flagged word that is a sentence adverb ("obviously", "hopefully"): it goes on its own."""
+_TONE_ADVERB = re.compile(
+    r"(clearly|obviously|plainly|simply)\s+[a-z]+(?:ed|en|wn|ld|elled|eled)$", re.I
+)
+"""A flagged "clearly stated": the adverb talks down, the participle holds the clause."""
 _FORMULA = re.compile(
     r"(?:(?:i|we) (?:totally |completely |do |fully |can |really )?"
     r"(?:understand|appreciate|hear you|get it|know|see)|"
@@ -541,6 +545,8 @@ def _edit_for(
         if word is not None:
             return word
         span = _drop_span(text, match.start, match.end, layout)
+        if span is not None and _orphans_next(text, span, layout):
+            return None
         if span is None or (rule.cut == "flagged" and _takes_more(text, span, match)):
             return None
         if _takes_own_step(text, span):
@@ -582,7 +588,10 @@ def _adverb_cut(text: str, match: Match, layout: _Layout) -> _Edit | None:
     never what holds a sentence together, so the words around it stand without it.
     """
     found = text[match.start : match.end]
-    if not _ADVERB.fullmatch(found):
+    lead = _TONE_ADVERB.match(found)
+    if lead is not None:  # "checkout is clearly stated as 11am": "clearly" is the jab
+        match = Match(match.start, match.start + lead.end(1), match.index, match.groups)
+    elif not _ADVERB.fullmatch(found):
         return None
     sentence = sentence_at(layout.sentences, match.start)
     if len(_WORDS.findall(text[sentence.start : sentence.end])) < 3:
@@ -804,6 +813,25 @@ def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
     return not any(
         not plural or _plural(noun.group(0))
         for noun in _NOUN_PHRASE.finditer(after, 0, pronoun.start())
+    )
+
+
+def _orphans_next(text: str, span: tuple[int, int], layout: _Layout) -> bool:
+    """Return whether cutting a whole sentence leaves the next one's "they" pointing at nothing.
+
+    "The hotel is a separate company, so ... between you and them. You may wish to contact
+    them directly." and "They're the ones who send an engineer. Until they arrive, ...": with
+    the first sentence gone, "them" and "they" have nothing to stand for.
+    """
+    sentence = sentence_at(layout.sentences, span[0])
+    if span[0] > sentence.start or span[1] < sentence.end:
+        return False  # a clause: :func:`_orphans` checks what is left of the sentence
+    following = _next_sentence(text, sentence, layout)
+    pronoun = _BACK_REFERENCE.search(following)
+    if pronoun is None or pronoun.group(0).lower() not in _PLURAL_PRONOUNS:
+        return False
+    return not any(
+        _plural(noun.group(0)) for noun in _NOUN_PHRASE.finditer(following, 0, pronoun.start())
     )
 
 

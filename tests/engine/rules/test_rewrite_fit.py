@@ -603,3 +603,58 @@ def test_with_what_i_find_only_when_the_agent_is_the_one_looking() -> None:
     assert "what I find" not in (others or "")
     own = suggestion("Thanks, I'm looking into it.", customer)
     assert own is not None and "what I find" in own
+
+
+# --- round 22's notes ------------------------------------------------------------------------
+
+
+def test_a_sentence_stays_when_the_next_ones_they_points_back_into_it() -> None:
+    out = suggestion(
+        "The taxi firm is a separate company, so any charges they made are for you to settle "
+        "with them. You may wish to contact them directly.",
+        "The taxi you booked for us charged £30 extra at the airport, your app said it was "
+        "prepaid.",
+    )
+    assert out is None or "separate company" in out  # never "You may wish to contact them"
+    emergency = suggestion(
+        "Please call the Gas Emergency line on 0800 111 999 now. They're the ones who send an "
+        "engineer out, day or night. Until they arrive, open the windows.",
+        "I can smell gas in the hall. Do you deal with that?",
+    )
+    assert emergency is None or "send an engineer" in emergency
+
+
+def test_a_flagged_clearly_stated_loses_only_clearly() -> None:
+    out = suggestion(
+        "Our logs show the order was placed at 18:05, and the cut-off is clearly stated as 5pm "
+        "on the product page.",
+        "Why didn't my order go out today? I paid for next-day delivery.",
+    )
+    assert out is not None and "the cut-off is stated as 5pm on the product page" in out
+
+
+def test_the_customers_having_been_told_twice_is_not_talking_down() -> None:
+    found = review_of(
+        "I'm so sorry - being told twice it was fixed only to find it broken again is "
+        "maddening. I've booked our senior engineer for 9am tomorrow.",
+        "The boiler's broken AGAIN. Your engineer said twice it was sorted.",
+    )
+    assert "respect.condescension" not in found
+
+
+def test_easy_to_miss_is_an_acknowledgement() -> None:
+    found = review_of(
+        "Your tariff changed on 1 April; the notice was in your March statement, but I "
+        "appreciate it's easy to miss, so I've attached it again.",
+        "Why has my bill gone up? I wasn't told.",
+    )
+    assert "respect.condescension" not in found and "empathy.no-acknowledgement" not in found
+
+
+def test_where_updates_are_published_is_information_and_stays() -> None:
+    out = suggestion(
+        "Dark mode is on our roadmap and we hope to have it out soon. Keep an eye on our "
+        "changelog for updates.",
+        "Any plans for a dark mode? Our team needs it.",
+    )
+    assert out is None or "changelog" in out
