@@ -658,3 +658,9 @@ def test_where_updates_are_published_is_information_and_stays() -> None:
         "Any plans for a dark mode? Our team needs it.",
     )
     assert out is None or "changelog" in out
+    outage = suggestion(
+        "Hi Sam, we know about the outage and our engineers are on it. Please keep an eye on our "
+        "page for updates. ^TK",
+        "@ShopCo checkout has been broken all day and my sale ends tonight. What's happening??",
+    )
+    assert outage is None or "for updates" in outage  # round 23: where to look is information
