@@ -806,13 +806,20 @@ def _orphans(text: str, cut: tuple[int, int], sentence: Sentence) -> bool:
     pronoun = _BACK_REFERENCE.search(after) if end < sentence.end else None
     if pronoun is None:
         return False
-    # "As I explained, the second charge is a hold and it will drop off": "it" has its noun
-    # in the words left, before it; "them" needs a plural one ("passed your message on to
-    # them" after "handled by our refunds team" was cut points at nothing)
+    return _unanchored(after, pronoun)
+
+
+def _unanchored(text: str, pronoun: re.Match[str]) -> bool:
+    """Return whether ``pronoun`` has no noun before it in ``text`` to stand for.
+
+    "As I explained, the second charge is a hold and it will drop off": "it" has its noun in
+    the words left, before it; "them" needs a plural one ("passed your message on to them"
+    after "handled by our refunds team" was cut points at nothing).
+    """
     plural = pronoun.group(0).lower() in _PLURAL_PRONOUNS
     return not any(
         not plural or _plural(noun.group(0))
-        for noun in _NOUN_PHRASE.finditer(after, 0, pronoun.start())
+        for noun in _NOUN_PHRASE.finditer(text, 0, pronoun.start())
     )
 
 
@@ -829,10 +836,8 @@ def _orphans_next(text: str, span: tuple[int, int], layout: _Layout) -> bool:
     following = _next_sentence(text, sentence, layout)
     pronoun = _BACK_REFERENCE.search(following)
     if pronoun is None or pronoun.group(0).lower() not in _PLURAL_PRONOUNS:
-        return False
-    return not any(
-        _plural(noun.group(0)) for noun in _NOUN_PHRASE.finditer(following, 0, pronoun.start())
-    )
+        return False  # "it" starts many a sentence on its own ("It should arrive Friday.")
+    return _unanchored(following, pronoun)
 
 
 def _plural(noun_phrase: str) -> bool:
@@ -977,8 +982,7 @@ def _templates_for(
             name = rulebook.templates[name].get("if_owned") or None
         elif _kept(hit.rule, context, stubborn):  # never bolt their opposite on
             name = rulebook.templates[name].get("if_kept") or None
-        resolved = _fitting(remaining, name) if name else None
-        answers = resolved is not None and resolved in _family(rulebook.templates, name or "")
+        resolved, answers = _fitting(remaining, name) if name else (None, False)
         if resolved is not None and (resolved in added or resolved in chosen):
             if served is not None and answers:
                 served.add(hit.rule.id)
@@ -1016,22 +1020,6 @@ def _templates_for(
     ]
 
 
-def _family(templates: Mapping[str, Mapping[str, str]], name: str) -> set[str]:
-    """Return ``name`` and the templates written for a situation in its place (``instead_of``).
-
-    A ``fallback`` is not in the family: it is a lesser sentence ("I can see why this has been
-    frustrating." where an apology would contradict an answer), added, but it does not answer
-    the point of the rule that asked for ``name``.
-    """
-    family = {name}
-    grew = True
-    while grew:
-        more = {n for n, spec in templates.items() if spec.get("instead_of") in family} - family
-        family |= more
-        grew = bool(more)
-    return family
-
-
 def _kept(rule: Rule, context: Context, stubborn: set[str]) -> bool:
     """Return whether the flagged words stay in the reply (on purpose or for a fact)."""
     if rule.id in stubborn:
@@ -1058,11 +1046,14 @@ def _party(found: str, default: str, sentence: str = "") -> str:
     return found
 
 
-def _fitting(context: Context, name: str) -> str | None:
-    """Return the template this situation calls for in place of ``name``, or None.
+def _fitting(context: Context, name: str) -> tuple[str | None, bool]:
+    """Return the template this situation calls for in place of ``name``, and if it answers.
 
-    A template made for the situation (``instead_of`` + ``when``) wins; one whose ``needs``
-    do not hold gives way to its ``fallback`` (or to nothing).
+    A template made for the situation (``instead_of`` + ``when``) wins and still answers the
+    point that asked for ``name``; one whose ``needs`` do not hold gives way to its
+    ``fallback`` (or to nothing: None). A fallback is a lesser sentence ("I can see why this
+    has been frustrating." where an apology would contradict an answer): it is added, but it
+    does not answer the point.
     """
     templates = context.rulebook.templates
     seen: set[str] = set()
@@ -1075,9 +1066,9 @@ def _fitting(context: Context, name: str) -> str | None:
                 break
         spec = templates[current]
         if all(context.signal(need) for need in needs(spec)) and fits_move(spec, context):
-            return current
+            return current, len(seen) == 1  # found before any fallback was taken
         current = spec.get("fallback") or None
-    return None
+    return None, False
 
 
 def fits_move(spec: Mapping[str, str], context: Context) -> bool:
